@@ -1,0 +1,14 @@
+"""Imports every module that defines tables or blob references, so metadata is complete.
+
+Alembic's env.py and the sweeper import this. Add new model modules here.
+"""
+from __future__ import annotations
+
+from . import models  # noqa: F401
+from .models import DocumentVersion, User
+from .sweeper import register_blob_reference
+
+register_blob_reference(DocumentVersion.sha256)
+register_blob_reference(User.signature_image_sha256)
+
+# Domain modules that add tables register themselves below (keep one import per line).
