@@ -1,8 +1,8 @@
-"""foundation: organisations, users, documents, audit
+"""foundation: organisations, users, documents, audit, rate limits
 
 Revision ID: 0001_foundation
 Revises: 
-Create Date: 2026-11-26 15:48:35.132525
+Create Date: 2026-11-26 15:49:35.530400
 """
 from alembic import op
 import sqlalchemy as sa
@@ -69,6 +69,12 @@ def upgrade() -> None:
     sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('organ_code', name=op.f('uq_organisations_organ_code'))
+    )
+    op.create_table('rate_limit_buckets',
+    sa.Column('key', sa.String(length=128), nullable=False),
+    sa.Column('window_start', sa.BigInteger(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window_start', name=op.f('pk_rate_limit_buckets'))
     )
     op.create_table('units',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -198,6 +204,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_units_org_id'))
 
     op.drop_table('units')
+    op.drop_table('rate_limit_buckets')
     op.drop_table('organisations')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_username_at')

@@ -1,0 +1,149 @@
+"""The ``ioffice`` command line. Errors print one line and exit non-zero; never a traceback."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from datetime import timedelta
+
+from ioffice.errors import DomainError
+
+from .settings import Settings
+
+# Modules adding their own subcommands: each has ``register(subparsers)`` and sets ``func``.
+COMMAND_MODULES = ["api.cli_sign", "api.cli_verify", "api.cli_token"]
+
+
+def _err(msg: str, code: int = 1) -> int:
+    print(f"ioffice: {msg}", file=sys.stderr)
+    return code
+
+
+def cmd_init(args) -> int:
+    from .bootstrap import init
+
+    settings = Settings()
+    result = init(settings, demo=args.demo)
+    print(f"Cơ sở dữ liệu sẵn sàng: {result.database_url}")
+    if result.pki_dir:
+        print(f"PKI phát triển: {result.pki_dir}")
+    if args.demo:
+        _print_demo(result)
+    return 0
+
+
+def _print_demo(result) -> None:
+    print("Cơ quan demo: UBND huyện Yên Khánh")
+    print("Tài khoản demo (mật khẩu chung): " + ", ".join(result.demo_users))
+    print(f"Mật khẩu demo: {result.demo_password}")
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = Settings()
+    if args.port != 8000 or args.host != "127.0.0.1":
+        settings = Settings(base_url=f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import os
+
+    from .bootstrap import init
+
+    os.environ.setdefault("IOFFICE_BASE_URL", f"http://127.0.0.1:{args.port}")
+    settings = Settings()
+    result = init(settings, demo=True)
+    print(f"ioffice đang chạy tại http://{args.host}:{args.port}  (API: /docs, tra cứu: /verify)")
+    _print_demo(result)
+    sys.stdout.flush()
+    return cmd_serve(args)
+
+
+def cmd_audit_verify(args) -> int:
+    from ioffice.audit import verify_chains
+    from ioffice.db import make_engine, make_session_factory
+
+    settings = Settings()
+    engine = make_engine(settings.db_url)
+    with make_session_factory(engine)() as s:
+        checked, problems = verify_chains(s)
+    engine.dispose()
+    if problems:
+        for p in problems:
+            print(f"BROKEN chain={p.chain} seq={p.seq} event_id={p.event_id}: {p.reason}")
+        return 1
+    print(f"Audit chain OK: {checked} events verified.")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from ioffice.db import make_engine, make_session_factory
+    from ioffice.sweeper import sweep
+
+    from .container import Container
+
+    c = Container.from_settings(Settings())
+    with c.sessions() as s:
+        r = sweep(s, c.store, grace=timedelta(hours=args.grace_hours), dry_run=args.dry_run)
+    c.close()
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"scanned {r.scanned} blobs, {verb} {r.removed} ({r.freed_bytes} bytes), kept {r.kept_young} younger "
+          f"than the grace period, {r.kept_final} locked")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ioffice", description="ioffice — quản lý văn bản và ký số")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sp = sub.add_parser("init", help="create or migrate the database and the development PKI")
+    sp.add_argument("--demo", action="store_true", help="add the demo agency and users")
+    sp.set_defaults(func=cmd_init)
+    for name, fn in (("serve", cmd_serve), ("demo", cmd_demo)):
+        sp = sub.add_parser(name, help="run the HTTP service" if name == "serve" else "init --demo, then serve")
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=8000)
+        sp.set_defaults(func=fn)
+    sp = sub.add_parser("audit", help="audit log tools")
+    asub = sp.add_subparsers(dest="audit_command", metavar="ACTION")
+    av = asub.add_parser("verify", help="check the audit hash chain")
+    av.set_defaults(func=cmd_audit_verify)
+    sp.set_defaults(func=lambda a: _err("usage: ioffice audit verify", 2))
+    sp = sub.add_parser("sweep", help="remove unreferenced blobs older than the grace period")
+    sp.add_argument("--grace-hours", type=float, default=24.0)
+    sp.add_argument("--dry-run", action="store_true")
+    sp.set_defaults(func=cmd_sweep)
+    for mod in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(mod)
+        except ImportError:
+            continue
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except DomainError as exc:
+        return _err(exc.detail)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, no traceback
+        return _err(f"{type(exc).__name__}: {exc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""RFC 9457 problem+json: one mapping from the core's DomainError tree (and HTTP/validation
+errors) to responses. Tracebacks never reach the client."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ioffice.errors import DomainError
+
+log = logging.getLogger("ioffice.api")
+TYPE_BASE = "https://ioffice.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+_HTTP_TITLES = {
+    400: ("bad-request", "Yêu cầu không hợp lệ"),
+    401: ("unauthenticated", "Chưa đăng nhập hoặc phiên đăng nhập đã hết hạn"),
+    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này"),
+    404: ("not-found", "Không tìm thấy"),
+    405: ("method-not-allowed", "Phương thức không được hỗ trợ"),
+    409: ("conflict", "Xung đột trạng thái"),
+    413: ("payload-too-large", "Tệp vượt quá dung lượng cho phép"),
+    415: ("unsupported-media-type", "Kiểu dữ liệu không được hỗ trợ"),
+    422: ("invalid-input", "Dữ liệu không hợp lệ"),
+    429: ("too-many-requests", "Quá nhiều yêu cầu, vui lòng thử lại sau"),
+    503: ("service-unavailable", "Dịch vụ tạm thời không khả dụng"),
+}
+
+
+def problem(status: int, code: str, title: str, detail: str, instance: str | None = None, **extra) -> JSONResponse:
+    body = {"type": TYPE_BASE + code, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    headers = {}
+    for k, v in extra.items():
+        if k == "retry_after":
+            headers["Retry-After"] = str(v)
+        elif v is not None:
+            body[k] = v
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _loc(loc) -> str:
+    return ".".join(str(p) for p in loc if p not in ("body",))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        if exc.status >= 500:
+            log.warning("domain error %s on %s %s: %s", exc.code, request.method, request.url.path, exc.detail)
+        return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
+        return problem(422, "invalid-input", "Dữ liệu không hợp lệ", f"Dữ liệu gửi lên không hợp lệ — {detail}",
+                       request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code, title = _HTTP_TITLES.get(exc.status_code, ("http-error", "Lỗi"))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found",) else title
+        resp = problem(exc.status_code, code, title, detail, request.url.path)
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal-error", "Lỗi hệ thống", "Đã xảy ra lỗi không mong muốn. Vui lòng thử lại sau.",
+                       request.url.path)

@@ -1,0 +1,50 @@
+"""Administration of the caller's organisation: units and users, roles (admin only)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from ioffice import accounts
+from ioffice.models import Unit, User
+
+from ..deps import ActorDep, SessionDep, problem_responses, require_roles
+from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+ADMIN = require_roles("admin")
+
+
+@router.get("/units", response_model=list[UnitOut], responses=problem_responses(401))
+def list_units(db: SessionDep, actor: ActorDep) -> list[UnitOut]:
+    """Units of the caller's organisation (any signed-in user)."""
+    rows = db.scalars(select(Unit).where(Unit.org_id == actor.org_id).order_by(Unit.name))
+    return [UnitOut.model_validate(u) for u in rows]
+
+
+@router.get("/users", response_model=list[UserOut], responses=problem_responses(401))
+def list_users(db: SessionDep, actor: ActorDep) -> list[UserOut]:
+    """Users of the caller's organisation (for choosing handlers and signers)."""
+    rows = db.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.username))
+    return [UserOut.model_validate(u) for u in rows]
+
+
+@router.post("/users", status_code=201, response_model=UserOut, responses=problem_responses(401, 403, 409, 422),
+             dependencies=[ADMIN])
+def create_user(body: UserCreate, db: SessionDep, actor: ActorDep) -> UserOut:
+    user = accounts.create_user(db, actor=actor, org_id=actor.org_id, username=body.username,
+                                full_name=body.full_name, password=body.password, roles=body.roles,
+                                unit_id=body.unit_id, position=body.position, email=body.email)
+    return UserOut.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(401, 403, 404, 422),
+              dependencies=[ADMIN])
+def update_user(user_id: str, body: UserUpdate, db: SessionDep, actor: ActorDep) -> UserOut:
+    user = accounts.get_user(db, org_id=actor.org_id, user_id=user_id)
+    if body.roles is not None:
+        user = accounts.set_roles(db, actor=actor, org_id=actor.org_id, user_id=user_id, roles=body.roles)
+    if body.password is not None:
+        user = accounts.set_password(db, actor=actor, org_id=actor.org_id, user_id=user_id, password=body.password)
+    if body.is_active is not None:
+        user = accounts.set_active(db, actor=actor, org_id=actor.org_id, user_id=user_id, active=body.is_active)
+    return UserOut.model_validate(user)

@@ -1,0 +1,125 @@
+"""Documents: upload (multipart file + metadata JSON), list with filters, detail, content."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from ioffice import documents as docs
+from ioffice.errors import InvalidInput
+from ioffice.models import Document
+
+from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
+
+router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
+
+DOC_READERS = ("clerk", "specialist", "unit_head", "leader")
+DOC_WRITERS = ("clerk", "specialist", "unit_head", "leader")
+
+
+def parse_metadata(raw: str, model=docs.DocumentMetadata):
+    """Parse the ``metadata`` form field; malformed JSON, unknown keys or wrong types → InvalidInput (422)."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Trường metadata không phải JSON hợp lệ: {exc.msg} (vị trí {exc.pos}).") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("Trường metadata phải là một đối tượng JSON.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        msg = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise InvalidInput(f"Metadata không hợp lệ — {msg}", errors=errors) from exc
+
+
+def document_out(db, doc: Document, model=DocumentOut):
+    out = model.model_validate(doc)
+    v = docs.current_version(db, doc)
+    if v is not None:
+        out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
+    return out
+
+
+@router.post("", status_code=201, response_model=DocumentDetail,
+             responses=problem_responses(401, 403, 413, 422, 503),
+             dependencies=[require_roles(*DOC_WRITERS)])
+def upload_document(
+    db: SessionDep, store: StoreDep, actor: ActorDep, container: ContainerDep,
+    file: Annotated[UploadFile, File(description="The PDF")],
+    metadata: Annotated[str, Form(description="JSON: direction, doc_type, summary, … (Decree 30 fields)")],
+) -> DocumentDetail:
+    """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second."""
+    meta = parse_metadata(metadata)
+    doc = docs.create_document(db, store, actor=actor, metadata=meta, file=file.file, filename=file.filename,
+                               max_size=container.settings.max_upload_bytes)
+    out = document_out(db, doc, DocumentDetail)
+    out.versions = [VersionOut.model_validate(v) for v in doc.versions]
+    return out
+
+
+@router.get("", response_model=DocumentPage, responses=problem_responses(401, 403, 422),
+            dependencies=[require_roles(*DOC_READERS)])
+def list_documents(
+    db: SessionDep, actor: ActorDep,
+    direction: Literal["incoming", "outgoing"] | None = None,
+    doc_type: str | None = Query(default=None, description="type name or abbreviation"),
+    status: str | None = None,
+    q: str | None = Query(default=None, max_length=200, description="text in summary or number/symbol "
+                                                                     "(case and diacritics insensitive)"),
+    date_from: date | None = Query(default=None, description="created on or after"),
+    date_to: date | None = Query(default=None, description="created on or before"),
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0),
+) -> DocumentPage:
+    """The caller's organisation's documents, newest first."""
+    f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
+                            date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
+    rows, total = docs.list_documents(db, org_id=actor.org_id, f=f)
+    return DocumentPage(items=[document_out(db, d) for d in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),
+            dependencies=[require_roles(*DOC_READERS)])
+def get_document(document_id: str, db: SessionDep, actor: ActorDep) -> DocumentDetail:
+    doc = docs.get_document(db, org_id=actor.org_id, document_id=document_id)
+    out = document_out(db, doc, DocumentDetail)
+    out.versions = [VersionOut.model_validate(v) for v in doc.versions]
+    return out
+
+
+def stream_file(f, chunk: int = 1024 * 1024):
+    try:
+        while True:
+            data = f.read(chunk)
+            if not data:
+                break
+            yield data
+    finally:
+        f.close()
+
+
+@router.get("/{document_id}/content", response_class=StreamingResponse,
+            responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 500, 503)},
+            dependencies=[require_roles(*DOC_READERS)])
+def get_content(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep,
+                version_id: str | None = None) -> StreamingResponse:
+    """The bytes of the current version (or ``version_id``), verified against their SHA-256."""
+    version, f = docs.open_content(db, store, actor=actor, document_id=document_id, version_id=version_id)
+    from urllib.parse import quote
+
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(version.filename)}",
+        "Content-Length": str(version.size),
+        "ETag": f'"{version.sha256}"',
+        "X-Content-SHA256": version.sha256,
+        "Cache-Control": "private, no-store",
+    }
+    return StreamingResponse(stream_file(f), media_type=version.media_type, headers=headers)

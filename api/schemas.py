@@ -1,0 +1,137 @@
+"""Response and request models of the HTTP API (field names in English)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    abbreviation: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    username: str
+    full_name: str
+    position: str | None
+    roles: list[str]
+    unit_id: str | None
+    is_active: bool
+    email: str | None = None
+
+
+class OrganisationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    abbreviation: str
+    organ_code: str | None
+    parent_name: str | None
+    place: str | None
+
+
+class MeOut(UserOut):
+    organisation: OrganisationOut
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=2, max_length=64)
+    full_name: str = Field(min_length=1, max_length=255)
+    password: str = Field(min_length=8, max_length=256)
+    roles: list[str] = Field(min_length=1)
+    unit_id: str | None = None
+    position: str | None = None
+    email: str | None = None
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[str] | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    is_active: bool | None = None
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    seq: int
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    kind: str
+    is_final: bool
+    page_count: int | None
+    created_by: str | None
+    created_at: datetime
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    direction: str
+    doc_type: str
+    doc_type_name: str
+    status: str
+    summary: str
+    number: int | None
+    number_symbol: str | None
+    issuing_body: str | None
+    issuing_body_code: str | None
+    parent_body: str | None
+    place: str | None
+    issued_date: date | None
+    signer_competence: str | None
+    signer_position: str | None
+    signer_name: str | None
+    recipients: list[str]
+    urgency: str | None
+    secrecy: str | None
+    due_date: date | None
+    page_count: int | None
+    current_version_id: str | None
+    sha256: str | None = None
+    size: int | None = None
+    filename: str | None = None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentDetail(DocumentOut):
+    versions: list[VersionOut] = []
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    storage: str
