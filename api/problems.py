@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ioffice.errors import DomainError
@@ -53,6 +54,11 @@ def install(app: FastAPI) -> None:
         if exc.status >= 500:
             log.warning("domain error %s on %s %s: %s", exc.code, request.method, request.url.path, exc.detail)
         return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError):
+        return problem(409, "concurrent-update", "Xung đột cập nhật",
+                       "Văn bản vừa được người khác cập nhật. Vui lòng tải lại và thử lại.", request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
