@@ -53,6 +53,10 @@ def demo_templates(tmp_path_factory):
         if backend in made:
             return made[backend]
         data = tmp_path_factory.mktemp(f"tpl-{backend}")
+        if made:  # share the (slow to generate) development PKI and secret between backends
+            first = next(iter(made.values()))[0]
+            shutil.copytree(first / "pki", data / "pki")
+            shutil.copy2(first / "secret.key", data / "secret.key")
         if backend == "sqlite":
             url = f"sqlite:///{data / 'ioffice.db'}"
         else:

@@ -85,3 +85,16 @@ def test_check_reports_a_read_only_root(tmp_path: Path) -> None:
         assert str(root) in err.value.detail
     finally:
         root.chmod(0o755)
+
+
+def test_reupload_of_old_identical_content_restarts_its_age(tmp_path: Path) -> None:
+    """The sweeper deletes old unreferenced blobs: a re-upload must make the blob young again."""
+    store = FilesystemBlobStore(tmp_path)
+    stored = store.put_bytes(b"uploaded twice")
+    long_ago = time.time() - 3 * 86400
+    os.utime(tmp_path / blob_key(stored.sha256), (long_ago, long_ago))
+
+    store.put_bytes(b"uploaded twice")
+
+    (info,) = list(store.iter_blobs())
+    assert info.modified.timestamp() > long_ago + 86400

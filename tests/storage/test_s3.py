@@ -99,3 +99,31 @@ def test_wrong_credentials_are_unavailable_without_leaking_them(s3_target: S3Tar
     with pytest.raises(StorageUnavailable) as err:
         S3BlobStore(client, unique_bucket_name()).check()
     assert "wrong-secret-123" not in err.value.detail
+
+
+def test_reupload_of_old_identical_content_restarts_its_age(s3_case: StoreCase) -> None:
+    """The sweeper deletes old unreferenced blobs: a re-upload must make the blob young again."""
+    store = s3_case.store
+    stored = store.put_bytes(b"uploaded twice")
+    key = blob_key(stored.sha256)
+    (before,) = _versions(s3_case, key)
+    store.refresh_after_seconds = 0  # treat the first upload as old
+
+    store.put_bytes(b"uploaded twice")
+
+    (after,) = _versions(s3_case, key)  # still stored once
+    assert after.version_id != before.version_id
+    assert after.last_modified >= before.last_modified
+    assert store.read_bytes(stored.sha256) == b"uploaded twice"
+
+
+def test_reupload_keeps_a_final_blob_untouched(s3_case: StoreCase) -> None:
+    store = s3_case.store
+    stored = store.put_bytes(b"issued once")
+    store.mark_final(stored.sha256)
+    store.refresh_after_seconds = 0
+
+    store.put_bytes(b"issued once")
+
+    assert len(_versions(s3_case, blob_key(stored.sha256))) == 1
+    assert store.is_final(stored.sha256)
