@@ -49,18 +49,19 @@ def open_blob_store(
     if "://" not in url:
         return FilesystemBlobStore(Path(url))
 
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
+    scheme = url.split("://", 1)[0].lower()
     if scheme == "file":
         # file:///abs/path; file://localhost/abs/path; a relative ``file://./dir`` or
         # ``file://dir/sub`` (what ``file://<data dir>/blobs`` gives for a relative data dir).
-        host = parts.netloc
-        path = unquote(parts.path)
-        if host in ("", "localhost"):
-            if not path:
-                raise InvalidInput(f"Địa chỉ kho lưu trữ tệp '{url}' thiếu đường dẫn thư mục.")
-            return FilesystemBlobStore(Path(path))
-        return FilesystemBlobStore(Path(unquote(host) + path))
+        # Not parsed with urlsplit, so a directory name may contain '?' or '#'.
+        rest = unquote(url.split("://", 1)[1])
+        if rest.startswith("localhost/"):
+            rest = rest[len("localhost"):]
+        if not rest.strip("/"):
+            raise InvalidInput(f"Địa chỉ kho lưu trữ tệp '{url}' thiếu đường dẫn thư mục.")
+        return FilesystemBlobStore(Path(rest))
+
+    parts = urlsplit(url)
 
     if scheme == "s3":
         bucket = parts.netloc

@@ -151,8 +151,13 @@ class FilesystemBlobStore:
             except FileNotFoundError:
                 existing = None
             if existing is not None and existing.st_size == size:
-                # Identical content already stored: keep the existing blob.
+                # Identical content already stored: keep the existing blob, but refresh its
+                # mtime so the sweeper's grace period restarts (a row is about to reference it).
                 tmp.unlink()
+                try:
+                    os.utime(target)
+                except OSError as exc:  # e.g. a read-only final blob owned by someone else
+                    log.warning("cannot refresh mtime of %s: %s", target, exc)
                 return
             # Missing, or a damaged copy of different length: (re)place it atomically.
             self._ensure_dirs(target.parent)

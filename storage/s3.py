@@ -165,6 +165,9 @@ class S3BlobStore:
         self.create_bucket = create_bucket
         self.part_size = part_size
         self._bucket_ready = False
+        # Re-uploading identical content older than this rewrites it (fresh last-modified), so
+        # the sweeper never deletes a blob that a new row is about to reference.
+        self.refresh_after_seconds = 3600.0
 
     def __repr__(self) -> str:
         return f"S3BlobStore(bucket={self.bucket!r})"
@@ -218,18 +221,40 @@ class S3BlobStore:
             with _translate("tải tệp lên"):
                 existing = self._stat(key)
                 if existing is None or existing.size != size:
-                    source_args = {"version_id": tmp_version} if tmp_version else {}
-                    if size > MAX_COPY_SIZE:
-                        self.client.compose_object(
-                            self.bucket, key, [ComposeSource(self.bucket, tmp_key, **source_args)]
-                        )
-                    else:
-                        self.client.copy_object(
-                            self.bucket, key, CopySource(self.bucket, tmp_key, **source_args)
+                    self._copy_from_temp(tmp_key, tmp_version, key, size)
+                elif self._needs_refresh(existing):
+                    # Identical content stored long ago and not final: write a fresh version so
+                    # the sweeper's grace period restarts, then drop the old one (stored once).
+                    self._copy_from_temp(tmp_key, tmp_version, key, size)
+                    if existing.version_id:
+                        self.client.remove_object(
+                            self.bucket, key, version_id=existing.version_id
                         )
         finally:
             self._remove_temp(tmp_key, tmp_version)
         return StoredBlob(sha256=sha256, size=size)
+
+    def _copy_from_temp(self, tmp_key: str, tmp_version: str | None, key: str, size: int) -> None:
+        """Server-side copy of the finished temp object to its content key."""
+        source_args = {"version_id": tmp_version} if tmp_version else {}
+        if size > MAX_COPY_SIZE:
+            self.client.compose_object(
+                self.bucket, key, [ComposeSource(self.bucket, tmp_key, **source_args)]
+            )
+        else:
+            self.client.copy_object(
+                self.bucket, key, CopySource(self.bucket, tmp_key, **source_args)
+            )
+
+    def _needs_refresh(self, existing) -> bool:
+        """True for a non-final object older than ``refresh_after_seconds``."""
+        modified = existing.last_modified
+        if modified is None or self._locked_until(existing) is not None:
+            return False
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=timezone.utc)
+        age = datetime.now(timezone.utc) - modified
+        return age.total_seconds() >= self.refresh_after_seconds
 
     def _remove_temp(self, tmp_key: str, version_id: str | None) -> None:
         """Best effort: remove the temp object and every version of it (no delete markers left)."""

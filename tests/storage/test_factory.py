@@ -12,7 +12,12 @@ from .s3server import S3Target
 
 
 def test_file_url_and_plain_path(tmp_path: Path) -> None:
-    for url in (f"file://{tmp_path}/blobs", str(tmp_path / "blobs"), f"file://localhost{tmp_path}/blobs"):
+    for url in (
+        f"file://{tmp_path}/blobs",
+        str(tmp_path / "blobs"),
+        f"file://localhost{tmp_path}/blobs",
+        f"FILE://{tmp_path}/blobs",
+    ):
         store = open_blob_store(url)
         assert isinstance(store, FilesystemBlobStore)
         assert store.root == tmp_path / "blobs"
@@ -55,6 +60,7 @@ def test_s3_endpoint_with_scheme(s3_target: S3Target) -> None:
     [
         ("", {}, "IOFFICE_STORAGE_URL"),
         ("ftp://host/x", {}, "không được hỗ trợ"),
+        ("file://", {}, "thiếu đường dẫn"),
         ("s3://Bad_Bucket", {"s3_endpoint": "h:9000"}, "bucket"),
         ("s3://ok-bucket/prefix", {"s3_endpoint": "h:9000"}, "tên bucket"),
         ("s3://ok-bucket", {}, "IOFFICE_S3_ENDPOINT"),
@@ -68,3 +74,9 @@ def test_bad_urls_raise_invalid_input(url: str, kwargs: dict, words: str) -> Non
     with pytest.raises(InvalidInput) as err:
         open_blob_store(url, **kwargs)
     assert words in err.value.detail
+
+
+def test_file_url_with_odd_characters(tmp_path: Path) -> None:
+    store = open_blob_store(f"file://{tmp_path}/ho so #1?/blobs")
+    assert store.root == tmp_path / "ho so #1?" / "blobs"
+    store.put_bytes(b"x")
