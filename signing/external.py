@@ -181,6 +181,41 @@ def _check_signer_cert(cert: asn1_x509.Certificate, now: datetime) -> None:
         )
 
 
+async def _validate_signer_path(
+    cert: asn1_x509.Certificate,
+    chain: Sequence[asn1_x509.Certificate],
+    validation_context: Any,
+) -> None:
+    """Check trust and revocation of the signer certificate with a pyHanko validation context."""
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator import errors as cv_errors
+
+    subject = _subject_cn(cert)
+    validator = CertificateValidator(
+        cert, intermediate_certs=list(chain), validation_context=validation_context
+    )
+    try:
+        await validator.async_validate_usage(set())
+    except cv_errors.RevokedError as exc:
+        raise SignerCertificateRejected(f"Chứng thư số của {subject} đã bị thu hồi.") from exc
+    except (cv_errors.ExpiredError, cv_errors.NotYetValidError) as exc:
+        raise SignerCertificateRejected(
+            f"Chứng thư số của {subject} không còn hiệu lực tại thời điểm ký."
+        ) from exc
+    except cv_errors.InsufficientRevinfoError as exc:
+        raise SignerCertificateRejected(
+            f"Không kiểm tra được tình trạng thu hồi chứng thư số của {subject} (OCSP/CRL)."
+        ) from exc
+    except cv_errors.PathBuildingError as exc:
+        raise SignerCertificateRejected(
+            f"Chứng thư số của {subject} không do tổ chức cung cấp dịch vụ chứng thực tin cậy cấp."
+        ) from exc
+    except (cv_errors.PathValidationError, cv_errors.InvalidCertificateError) as exc:
+        raise SignerCertificateRejected(
+            f"Chứng thư số của {subject} không hợp lệ để ký."
+        ) from exc
+
+
 def _subject_cn(cert: asn1_x509.Certificate) -> str:
     native = cert.subject.native
     return str(native.get("common_name") or native.get("organization_name") or "người ký")
@@ -307,6 +342,7 @@ async def async_prepare_external_signature(
     prefer_pss: bool = False,
     reason: str | None = None,
     location: str | None = None,
+    validation_context: Any = None,
 ) -> ExternalSession:
     """Async form of :func:`prepare_external_signature`."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -320,6 +356,8 @@ async def async_prepare_external_signature(
     cert = _load_cert(signer_cert)
     chain_certs = [_load_cert(c) for c in chain]
     _check_signer_cert(cert, now)
+    if validation_context is not None:
+        await _validate_signer_path(cert, chain_certs, validation_context)
     mechanism = _mechanism_for(cert, prefer_pss)
 
     input_sha256 = hashlib.sha256(pdf).hexdigest()
@@ -434,14 +472,15 @@ def prepare_external_signature(
     prefer_pss: bool = False,
     reason: str | None = None,
     location: str | None = None,
+    validation_context: Any = None,
 ) -> ExternalSession:
     """Put a signature placeholder into ``pdf`` and return what the token must sign.
 
     ``appearance`` is an optional visible signature (``page``, ``box``, ``stamp_style``,
     ``text_params``); without it the signature is invisible. ``timestamp_url`` is remembered in
     the state so that completion adds a signature timestamp (PAdES B-T) from that TSA.
-    The signer certificate is checked against ``now`` (validity period, key usage); revocation
-    is the caller's concern (certs/). Nothing is stored.
+    The signer certificate is checked against ``now`` (validity period, key usage) and, when a
+    pyHanko ``validation_context`` is given, for trust and revocation. Nothing is stored.
 
     Raises SignerCertificateRejected, InvalidDocument, DocumentNotSignable.
     Must not be called from a running event loop (use the async form there).
@@ -459,6 +498,7 @@ def prepare_external_signature(
             prefer_pss=prefer_pss,
             reason=reason,
             location=location,
+            validation_context=validation_context,
         )
     )
 

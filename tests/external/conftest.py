@@ -39,7 +39,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def _issue(subject, public_key, issuer_name, issuer_key, *, ca=False, tsa=False,
-           not_before=None, not_after=None) -> x509.Certificate:
+           not_before=None, not_after=None, crl_url=None) -> x509.Certificate:
     now = dt.datetime.now(dt.timezone.utc)
     b = (
         x509.CertificateBuilder()
@@ -56,6 +56,9 @@ def _issue(subject, public_key, issuer_name, issuer_key, *, ca=False, tsa=False,
             critical=False,
         )
     )
+    if crl_url:
+        b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(crl_url)], None, None, None)]), critical=False)
     if ca:
         ku = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
     elif tsa:

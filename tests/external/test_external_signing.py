@@ -291,3 +291,60 @@ def test_not_a_pdf_is_refused(token):
 
     with pytest.raises(InvalidDocument):
         prepare_external_signature(b"hello, not a pdf", signer_cert=token.certs["signer"])
+
+
+def _crl(pki, revoked_serials=()):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    b = (x509.CertificateRevocationListBuilder().issuer_name(pki.ca.subject)
+         .last_update(T0 - dt.timedelta(hours=1)).next_update(T0 + dt.timedelta(days=7)))
+    for serial in revoked_serials:
+        b = b.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial)
+            .revocation_date(T0 - dt.timedelta(minutes=30)).build())
+    return b.sign(pki.ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def test_revoked_or_untrusted_certificate_is_refused_at_prepare(pki):
+    from pyhanko_certvalidator import ValidationContext
+
+    key = rsa.generate_private_key(65537, 2048)
+    cert = pki.issue("Bị Thu Hồi", key.public_key(), crl_url="http://127.0.0.1:9/ca.crl")
+    from .conftest import to_asn1
+
+    def vc(crls):
+        return ValidationContext(trust_roots=[to_asn1(pki.root)], other_certs=[to_asn1(pki.ca)],
+                                 crls=crls, allow_fetching=False, revocation_mode="hard-fail")
+
+    with pytest.raises(SignerCertificateRejected) as err:
+        prepare_external_signature(make_pdf(), signer_cert=cert, chain=[pki.ca],
+                                   validation_context=vc([_crl(pki, [cert.serial_number])]))
+    assert "thu hồi" in err.value.detail
+    # the same certificate with a clean CRL passes
+    ok = prepare_external_signature(make_pdf(), signer_cert=cert, chain=[pki.ca],
+                                    validation_context=vc([_crl(pki)]))
+    assert ok.data_to_sign
+    # a validation context that does not trust our root refuses
+    other_root = rsa.generate_private_key(65537, 2048)
+    from .conftest import _issue, _name
+
+    stranger = _issue(_name("Other Root"), other_root.public_key(), _name("Other Root"),
+                      other_root, ca=True)
+    with pytest.raises(SignerCertificateRejected) as err:
+        prepare_external_signature(
+            make_pdf(), signer_cert=cert, chain=[pki.ca],
+            validation_context=ValidationContext(trust_roots=[to_asn1(stranger)],
+                                                 allow_fetching=False))
+    assert "tin cậy" in err.value.detail
+
+
+def test_timestamp_service_down_gives_clear_error_and_no_document(signed_session):
+    from ioffice.errors import ServiceUnavailable
+
+    session, signature = signed_session
+    state = roundtrip_state(session.state)
+    state["timestamp_url"] = "http://127.0.0.1:9/tsa"  # nothing listens there
+    with pytest.raises(ServiceUnavailable) as err:
+        complete_external_signature(session.prepared_pdf, state, signature, now=T0)
+    assert "dấu thời gian" in err.value.detail
