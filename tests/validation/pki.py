@@ -12,7 +12,7 @@ from asn1crypto import keys as a_keys
 from asn1crypto import x509 as a_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -30,7 +30,7 @@ def _name(cn: str, org: str = "Ban Cơ yếu Chính phủ (thử nghiệm)") -> 
 @dataclass
 class Identity:
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
     @property
     def asn1_cert(self) -> a_x509.Certificate:
@@ -48,7 +48,7 @@ class Identity:
 
 
 def _issue(subject: x509.Name, issuer: Identity | None, *, ca: bool = False, tsa: bool = False,
-           crl_dp: bool = False, key: ec.EllipticCurvePrivateKey | None = None) -> Identity:
+           crl_dp: bool = False, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None) -> Identity:
     key = key or ec.generate_private_key(ec.SECP256R1())
     issuer_name = issuer.cert.subject if issuer else subject
     signing_key = issuer.key if issuer else key
@@ -106,7 +106,9 @@ def build_pki() -> TestPKI:
     signer = _issue(_name("Nguyễn Văn An", "UBND huyện Yên Khánh"), inter, crl_dp=True)
     signer2 = _issue(_name("Trần Thị Bình", "UBND huyện Yên Khánh"), inter, crl_dp=True)
     revoked = _issue(_name("Lê Văn Cường", "UBND huyện Yên Khánh"), inter, crl_dp=True)
-    tsa = _issue(_name("TSA thử nghiệm"), inter, tsa=True)
+    # pyHanko's DummyTimeStamper only signs with RSA
+    tsa = _issue(_name("TSA thử nghiệm"), inter, tsa=True,
+                 key=rsa.generate_private_key(public_exponent=65537, key_size=2048))
     other_root = _issue(_name("Root CA lạ"), None, ca=True)
     stranger = _issue(_name("Người ký lạ"), other_root)
     crl = (x509.CertificateRevocationListBuilder().issuer_name(inter.cert.subject)
