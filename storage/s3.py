@@ -202,6 +202,7 @@ class S3BlobStore:
         reader = HashingReader(stream, max_size)
         tmp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         tmp_version: str | None = None
+        uploaded = False
         try:
             try:
                 with _translate("tải tệp lên"):
@@ -215,7 +216,7 @@ class S3BlobStore:
                     )
             except SourceReadError as exc:
                 raise exc.original from None
-            tmp_version = result.version_id
+            uploaded, tmp_version = True, result.version_id
             sha256, size = reader.hexdigest(), reader.size
             key = blob_key(sha256)
             with _translate("tải tệp lên"):
@@ -227,11 +228,18 @@ class S3BlobStore:
                     # the sweeper's grace period restarts, then drop the old one (stored once).
                     self._copy_from_temp(tmp_key, tmp_version, key, size)
                     if existing.version_id:
-                        self.client.remove_object(
-                            self.bucket, key, version_id=existing.version_id
-                        )
+                        try:
+                            self.client.remove_object(
+                                self.bucket, key, version_id=existing.version_id
+                            )
+                        except S3Error as exc:
+                            if not _is_not_found(exc):  # a concurrent refresh removed it
+                                raise
         finally:
-            self._remove_temp(tmp_key, tmp_version)
+            # A failed put_object leaves nothing (minio aborts multipart uploads); anything
+            # a lost response left behind is removed later by cleanup_temp().
+            if uploaded:
+                self._remove_temp(tmp_key, tmp_version)
         return StoredBlob(sha256=sha256, size=size)
 
     def _copy_from_temp(self, tmp_key: str, tmp_version: str | None, key: str, size: int) -> None:
@@ -479,12 +487,21 @@ class S3BlobStore:
         return removed
 
     def check(self) -> None:
-        """Health probe: the endpoint answers and the bucket exists and accepts a write.
+        """Health probe: the endpoint answers, the bucket exists with object lock (without it
+        final blobs could not be locked) and accepts a write.
 
         Raises StorageUnavailable naming what failed.
         """
         self._bucket_ready = False
         self._ensure_bucket()
+        try:
+            with _translate("kiểm tra bucket"):
+                self.client.get_object_lock_config(self.bucket)
+        except StorageUnavailable:
+            raise StorageUnavailable(
+                f"Bucket lưu trữ '{self.bucket}' chưa bật khóa đối tượng (object lock), "
+                "không thể khóa văn bản đã ban hành."
+            ) from None
         probe = f"{TEMP_PREFIX}probe-{uuid.uuid4().hex}"
         with _translate("ghi thử"):
             result = self.client.put_object(self.bucket, probe, io.BytesIO(b"ok"), 2)

@@ -127,3 +127,17 @@ def test_reupload_keeps_a_final_blob_untouched(s3_case: StoreCase) -> None:
 
     assert len(_versions(s3_case, blob_key(stored.sha256))) == 1
     assert store.is_final(stored.sha256)
+
+
+def test_bucket_without_object_lock_fails_the_health_check(s3_target: S3Target) -> None:
+    client = s3_target.client()
+    bucket = unique_bucket_name()
+    client.make_bucket(bucket)  # created by someone else, without object lock
+    store = S3BlobStore(client, bucket)
+    with pytest.raises(StorageUnavailable) as err:
+        store.check()
+    assert "object lock" in err.value.detail
+    # Ordinary blobs still work; only locking them cannot.
+    stored = store.put_bytes(b"draft")
+    assert store.read_bytes(stored.sha256) == b"draft"
+    assert not store.is_final(stored.sha256)
