@@ -158,6 +158,17 @@ class _FontProgram:
     flags: int
     stem_v: int
 
+    @property
+    def widths_pdf(self) -> bytes:
+        """The W array serialised (cached)."""
+        raw = self.__dict__.get("_widths_pdf")
+        if raw is None:
+            raw = b"[" + b" ".join(
+                b"%d [%s]" % (first, b" ".join(b"%d" % w for w in run)) for first, run in self.widths
+            ) + b"]"
+            object.__setattr__(self, "_widths_pdf", raw)
+        return raw
+
     def advance(self, text: str) -> float:
         """Width of ``text`` in em (no kerning)."""
         gids = self.gid_by_codepoint
@@ -313,6 +324,16 @@ def _writer_cache(writer: BasePdfFileWriter) -> dict:
         return {}
 
 
+class _RawPdfObject(generic.PdfObject):
+    """A direct object serialised once (numbers only: nothing to encrypt or rewrite)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+
+    def write_to_stream(self, stream, handler=None, container_ref=None) -> None:
+        stream.write(self._raw)
+
+
 def _embed_font(writer: BasePdfFileWriter, prog: _FontProgram) -> generic.IndirectObject:
     cache = _writer_cache(writer)
     ref = cache.get(("font", prog.key))
@@ -339,10 +360,7 @@ def _embed_font(writer: BasePdfFileWriter, prog: _FontProgram) -> generic.Indire
             pdf_name("/FontFile2"): writer.add_object(font_file),
         }
     )
-    w_array = generic.ArrayObject()
-    for first, run in prog.widths:
-        w_array.append(generic.NumberObject(first))
-        w_array.append(generic.ArrayObject(map(generic.NumberObject, run)))
+    w_array = _RawPdfObject(prog.widths_pdf)
     cid_font = generic.DictionaryObject(
         {
             pdf_name("/Type"): pdf_name("/Font"),
@@ -401,7 +419,10 @@ class _PreparedImage:
 
 @lru_cache(maxsize=128)
 def _prepare_image(png: bytes, max_px: int) -> _PreparedImage:
-    """Decode ``png`` once (cached by content). Raises InvalidInput for undecodable data."""
+    """Decode ``png`` once (cached by content), trimmed to its ink, at most ``max_px`` a side.
+
+    Raises InvalidInput for undecodable or fully transparent data.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -412,6 +433,14 @@ def _prepare_image(png: bytes, max_px: int) -> _PreparedImage:
     dpi = img.info.get("dpi")
     dpi_x = float(dpi[0]) if dpi and dpi[0] and dpi[0] > 1 else None
     img = img.convert("RGBA")
+    # trim transparent margins so that the image box is the ink (placement of the seal, real size)
+    ink = img.getchannel("A").point(lambda a: 255 if a > 8 else 0).getbbox()
+    if ink is None:
+        raise InvalidInput("Ảnh chữ ký hoặc con dấu không có nét nào (ảnh trong suốt hoàn toàn).")
+    pad = max(1, round(0.01 * max(img.size)))
+    img = img.crop(
+        (max(0, ink[0] - pad), max(0, ink[1] - pad), min(img.width, ink[2] + pad), min(img.height, ink[3] + pad))
+    )
     if max(img.size) > max_px:
         scale = max_px / max(img.size)
         if dpi_x:

@@ -78,7 +78,7 @@ def resolve_page(pdf: bytes, page: int) -> int:
     if page >= 0:
         return page
     reader = PdfFileReader(io.BytesIO(pdf))
-    return len(reader.root["/Pages"]["/Kids"]) + page if False else reader.root["/Pages"]["/Count"] + page
+    return int(reader.root["/Pages"]["/Count"]) + page
 
 
 def sign(pdf: bytes, vs: VisibleSignature, field_name: str, signer: signers.SimpleSigner) -> bytes:
