@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 DEFAULT_PIN_ENV = "IOFFICE_TOKEN_PIN"
+DEFAULT_ACCESS_TOKEN_ENV = "IOFFICE_ACCESS_TOKEN"
 SUPPORTED_MECHANISMS = ("sha256_rsa", "rsassa_pss", "sha256_ecdsa")
 PSS_SALT_LENGTH = 32
 
@@ -290,7 +291,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "prompted for when unset")
     online = parser.add_argument_group("online mode")
     online.add_argument("--server", help="base URL of the ioffice server")
-    online.add_argument("--token", help="bearer access token")
+    online.add_argument("--token", default=os.environ.get(DEFAULT_ACCESS_TOKEN_ENV),
+                        help=f"bearer access token (default: ${DEFAULT_ACCESS_TOKEN_ENV}, which "
+                        "keeps it out of the process list)")
     online.add_argument("--document", help="document id to sign")
     online.add_argument("--chain", dest="extra_chain", action="append", default=[],
                         type=_read_pem_file, metavar="PEM",

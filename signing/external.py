@@ -561,26 +561,33 @@ def _parse_signed_attrs(st: _LoadedState) -> cms.CMSAttributes:
     return attrs
 
 
-async def _timestamped_cms(signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any):
-    """Build the CMS; with a timestamper, retry the TSA with backoff, then refuse clearly."""
+TSA_ATTEMPTS = 3
+TSA_BACKOFF_SECONDS = 0.5
+
+
+async def _build_cms(signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any):
+    """Build the CMS around the token's signature value.
+
+    With a timestamper, the TSA is retried with exponential backoff; when it keeps failing,
+    ServiceUnavailable is raised (nothing has been written anywhere)."""
     from pyhanko.sign.timestamps import TimestampRequestError
 
-    attempts = 3 if timestamper is not None else 1
-    for attempt in range(attempts):
+    if timestamper is None:
+        return await signer.async_sign_prescribed_attributes(DIGEST_ALGORITHM, signed_attrs)
+    for attempt in range(TSA_ATTEMPTS):
         try:
             return await signer.async_sign_prescribed_attributes(
                 DIGEST_ALGORITHM, signed_attrs, timestamper=timestamper
             )
         except (TimestampRequestError, OSError, asyncio.TimeoutError) as exc:
-            if timestamper is None or attempt == attempts - 1:
-                if timestamper is None:
-                    raise
-                log.warning("timestamp request failed after %d attempts: %s", attempts, exc)
+            log.warning("timestamp request failed (attempt %d/%d): %s",
+                        attempt + 1, TSA_ATTEMPTS, exc)
+            if attempt == TSA_ATTEMPTS - 1:
                 raise ServiceUnavailable(
                     "Không lấy được dấu thời gian từ dịch vụ cấp dấu thời gian. "
                     "Tài liệu chưa được ký, vui lòng thử lại sau."
                 ) from exc
-            await asyncio.sleep(0.5 * (2**attempt))
+            await asyncio.sleep(TSA_BACKOFF_SECONDS * (2**attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -630,7 +637,7 @@ async def async_complete_external_signature(
         signature_mechanism=_mechanism_for(st.signer_cert, st.mechanism == "rsassa_pss"),
         embed_roots=True,
     )
-    signed_cms = await _timestamped_cms(signer, signed_attrs, timestamper)
+    signed_cms = await _build_cms(signer, signed_attrs, timestamper)
 
     prepared_digest = PreparedByteRangeDigest(
         document_digest=st.document_digest,

@@ -102,11 +102,12 @@ class Token:
     env: dict
     certs: dict  # key label -> cryptography certificate
 
-    def run_client(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run_client(self, *args: str, check: bool = True,
+                   env: dict | None = None) -> subprocess.CompletedProcess:
         """Run the reference client (``python -m api.cli_token``) in a separate process."""
         cmd = [sys.executable, "-m", "api.cli_token", "--module", SOFTHSM_MODULE,
                "--token-label", TOKEN_LABEL, "--pin-env", PIN_ENV, *args]
-        proc = subprocess.run(cmd, env=self.env, cwd=REPO_ROOT, capture_output=True, text=True,
+        proc = subprocess.run(cmd, env=env or self.env, cwd=REPO_ROOT, capture_output=True, text=True,
                               timeout=120)
         if check:
             assert proc.returncode == 0, proc.stderr

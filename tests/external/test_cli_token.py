@@ -116,8 +116,11 @@ def server():
 
 
 def online(token, srv, *extra, document="doc-1", bearer=BEARER, check=False):
-    return token.run_client("--server", srv.url, "--token", bearer, "--document", document,
-                            "--key-label", "signer", *extra, check=check)
+    """Run the client in online mode; ``bearer=None`` passes it in $IOFFICE_ACCESS_TOKEN."""
+    auth = ["--token", bearer] if bearer is not None else []
+    env = None if bearer is not None else dict(token.env, IOFFICE_ACCESS_TOKEN=BEARER)
+    return token.run_client("--server", srv.url, *auth, "--document", document,
+                            "--key-label", "signer", *extra, check=check, env=env)
 
 
 @pytest.mark.slow
@@ -157,7 +160,7 @@ def test_server_refusal_detail_is_printed(token, server):
 
 def test_expired_session_detail_is_printed(token):
     with ContractServer(ttl=dt.timedelta(0)) as srv:
-        line = one_line_error(online(token, srv))
+        line = one_line_error(online(token, srv, bearer=None))
         assert "Phiên ký đã hết hạn" in line
         assert not srv.versions
 

@@ -348,3 +348,14 @@ def test_timestamp_service_down_gives_clear_error_and_no_document(signed_session
     with pytest.raises(ServiceUnavailable) as err:
         complete_external_signature(session.prepared_pdf, state, signature, now=T0)
     assert "dấu thời gian" in err.value.detail
+
+
+def test_completing_twice_gives_the_same_bytes(signed_session):
+    """A retried completion (same stored session, same signature) yields the same document,
+    so the API layer can answer a retried request with the version it already created."""
+    session, signature = signed_session
+    a = complete_external_signature(session.prepared_pdf, roundtrip_state(session.state),
+                                    signature, now=T0)
+    b = complete_external_signature(session.prepared_pdf, roundtrip_state(session.state),
+                                    signature, now=T0 + dt.timedelta(minutes=1))
+    assert a == b
