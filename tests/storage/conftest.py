@@ -72,7 +72,7 @@ def _s3_case(target: S3Target) -> StoreCase:
 
     def leftovers() -> list[str]:
         left = list(store.temp_objects())
-        uploads = client._list_multipart_uploads(bucket)  # raw SDK: unfinished multipart uploads
+        uploads = client._list_multipart_uploads(bucket, prefix="tmp/")  # unfinished multipart uploads
         left += [f"upload:{u.object_name}" for u in uploads.uploads]
         return left
 
