@@ -39,6 +39,7 @@ from typing import Literal, Mapping
 
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.content import ResourceType
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, BaseStampStyle, TextStampStyle
@@ -53,6 +54,8 @@ __all__ = [
     "OfficialStamp",
     "OfficialStampStyle",
     "TextElement",
+    "VietnameseFontEngine",
+    "VietnameseFontFactory",
     "VisibleSignature",
     "attachment_mark",
     "copy_mark",
@@ -394,6 +397,41 @@ def _embed_font(writer: BasePdfFileWriter, prog: _FontProgram) -> generic.Indire
     )
     ref = cache[("font", prog.key)] = writer.add_object(type0)
     return ref
+
+
+class VietnameseFontEngine(FontEngine):
+    """pyHanko font engine over our cached Vietnamese subset (no per-document subsetting)."""
+
+    def __init__(self, writer: BasePdfFileWriter, font: FontKey = "regular", font_size: int = 10) -> None:
+        self.program = _font(font)
+        super().__init__(writer, self.program.base_font, embedded_subset=False, font_size=font_size)
+
+    @property
+    def uses_complex_positioning(self) -> bool:
+        return False
+
+    def shape(self, txt: str) -> ShapeResult:
+        txt = _nfc(txt)
+        return ShapeResult(
+            graphics_ops=self.program.encode(txt) + b" Tj",
+            x_advance=self.program.advance(txt),
+            y_advance=0,
+        )
+
+    def as_resource(self) -> generic.IndirectObject:
+        return _embed_font(self.writer, self.program)
+
+
+@dataclass(frozen=True)
+class VietnameseFontFactory(FontEngineFactory):
+    """Drop-in for ``GlyphAccumulatorFactory`` in pyHanko text styles (``TextBoxStyle(font=...)``,
+    ``TextStampStyle``, ``QRStampStyle``): same Liberation Serif, no subsetting per document."""
+
+    font: FontKey = "regular"
+    font_size: int = 10
+
+    def create_font_engine(self, writer: BasePdfFileWriter, obj_stream=None) -> VietnameseFontEngine:
+        return VietnameseFontEngine(writer, self.font, self.font_size)
 
 
 # --------------------------------------------------------------------------------------------

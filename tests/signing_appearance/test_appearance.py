@@ -369,3 +369,21 @@ def test_report_appearance_cost(pdf, signer):
     for _ in range(100):
         ap.personal_signature(position="Chủ tịch", full_name="Nguyễn Văn Ánh")
     print(f"personal_signature (cached image): {(time.perf_counter() - t0) * 10:.3f} ms")
+
+
+def test_font_factory_works_in_stock_pyhanko_text_stamps(pdf, signer, tmp_path):
+    """Other stamps (e.g. a certification text) can use pyHanko's own styles with our font."""
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    style = TextStampStyle(
+        stamp_text="Chứng thực bản sao đúng với bản chính.\nSố chứng thực: 05\nQuyển số: 01-SCTĐT/BS",
+        text_box_style=TextBoxStyle(font=ap.VietnameseFontFactory(), font_size=11),
+        border_width=0,
+    )
+    vs = ap.VisibleSignature(page=-1, box=(300, 300, 560, 380), stamp_style=style)
+    signed = sign(pdf, vs, "ChungThuc", signer)
+    text = pdftotext(tmp_path, signed)
+    for expected in ("Chứng thực bản sao đúng với bản chính.", "Số chứng thực: 05", "Quyển số: 01-SCTĐT/BS"):
+        assert expected in text
+    assert _our_fonts(tmp_path, signed) and _valid_signatures(tmp_path, signed) == 1
