@@ -1,0 +1,55 @@
+"""Trust roots: PEM/DER files or folders of them (``IOFFICE_TRUST_ROOTS``)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+from asn1crypto import pem, x509 as asn1_x509
+
+TRUST_ROOTS_ENV = "IOFFICE_TRUST_ROOTS"
+_EXTS = {".pem", ".crt", ".cer", ".der"}
+
+
+def _certs_in_file(path: Path) -> list[asn1_x509.Certificate]:
+    data = path.read_bytes()
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for typ, _, der in pem.unarmor(data, multiple=True)
+                if typ == "CERTIFICATE"]
+    return [asn1_x509.Certificate.load(data)]
+
+
+def load_trust_roots(sources: Iterable[str | os.PathLike] | str | os.PathLike | None = None
+                     ) -> list[asn1_x509.Certificate]:
+    """Certificates from PEM/DER files and folders (non-recursive, *.pem/*.crt/*.cer/*.der).
+
+    ``sources`` may be one path, several, or None to read ``IOFFICE_TRUST_ROOTS``
+    (``os.pathsep``-separated). Raises FileNotFoundError for a missing path and ValueError for
+    a file that is not a certificate. Duplicates are dropped.
+    """
+    if sources is None:
+        env = os.environ.get(TRUST_ROOTS_ENV, "")
+        sources = [s for s in env.split(os.pathsep) if s]
+    elif isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    out: list[asn1_x509.Certificate] = []
+    seen: set[bytes] = set()
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.suffix.lower() in _EXTS and f.is_file())
+        elif p.is_file():
+            files = [p]
+        else:
+            raise FileNotFoundError(str(p))
+        for f in files:
+            try:
+                certs = _certs_in_file(f)
+            except Exception as exc:
+                raise ValueError(f"{f.name} is not a certificate file") from exc
+            for c in certs:
+                d = c.dump()
+                if d not in seen:
+                    seen.add(d)
+                    out.append(c)
+    return out
