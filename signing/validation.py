@@ -324,7 +324,7 @@ def _get_context() -> Any:
         if _mp_context is None:
             ctx = multiprocessing.get_context("forkserver")
             try:
-                ctx.set_forkserver_preload(["signing.validation"])
+                ctx.set_forkserver_preload(["__main__", "signing.validation"])
             except Exception:  # noqa: BLE001
                 pass
             _mp_context = ctx
@@ -1604,7 +1604,7 @@ class _Analysis:
         invalid = any(not s.intact or not s.valid or _fatal(it)
                       for s, it in zip(sigs, self.items))
         for s in sigs:
-            if s.coverage == "entire_file" and (trailing or removed):
+            if trailing or removed:
                 s.changes_after = "disallowed"
         modified = bool(removed) or trailing or any(s.changes_after == "disallowed"
                                                     for s in sigs)
@@ -1625,9 +1625,6 @@ class _Analysis:
                 if c not in seen:
                     seen.add(c)
                     rep.changes.append(c)
-        for s in sigs:
-            for p in s.problems:
-                pass
         if rep.verdict in ("valid", "valid_with_changes") and not rep.trusted:
             rep.summary += (" Tuy nhiên, chứng thư số của người ký chưa được xác nhận là tin "
                             "cậy.")

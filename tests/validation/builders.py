@@ -22,7 +22,7 @@ def make_pdf(text: str = "QUYET DINH so 05/QD-UBND", *, pages: int = 1,
              with_form: bool = False) -> bytes:
     """A small unsigned PDF; with ``with_form`` it has a text field ``ghi_chu``."""
     buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
+    c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
     for i in range(pages):
         c.setFont("Helvetica", 14)
         c.drawString(72, 760, text)
