@@ -87,7 +87,7 @@ class BlobCorrupted(DomainError):
     """Stored bytes no longer match their SHA-256: never served."""
 
     code = "blob-corrupted"
-    status = 500
+    status = 503
     title = "Nội dung tệp trong kho lưu trữ đã bị hỏng"
 
 
