@@ -20,10 +20,11 @@ import asyncio
 import base64
 import hashlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
-from typing import Any, Iterable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Sequence, TypeVar
 
 from asn1crypto import algos, cms, pem
 from asn1crypto import x509 as asn1_x509
@@ -34,8 +35,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ioffice.errors import Conflict, InvalidDocument, InvalidInput, ServiceUnavailable
+from signing.errors import SignerCertificateRejected
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = [
     "ExternalSession",
@@ -95,11 +98,6 @@ class InvalidSigningSession(ExternalSigningError):
     title = "Dữ liệu phiên ký không hợp lệ"
 
 
-class SignerCertificateRejected(ExternalSigningError):
-    code = "signer-certificate-rejected"
-    title = "Chứng thư số của người ký không dùng được để ký"
-
-
 # ------------------------------------------------------------------------------------ session
 @dataclass
 class ExternalSession:
@@ -143,9 +141,9 @@ def _load_cert(value: CertLike) -> asn1_x509.Certificate:
             return cert
     except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's input
         raise SignerCertificateRejected(
-            "Không đọc được chứng thư số (cần định dạng PEM hoặc DER hợp lệ)."
+            "Không đọc được chứng thư số (cần định dạng PEM hoặc DER hợp lệ).", reason="unreadable"
         ) from exc
-    raise SignerCertificateRejected("Không đọc được chứng thư số.")
+    raise SignerCertificateRejected("Không đọc được chứng thư số.", reason="unreadable")
 
 
 def _pyca_cert(cert: asn1_x509.Certificate) -> pyca_x509.Certificate:
@@ -159,12 +157,14 @@ def _check_signer_cert(cert: asn1_x509.Certificate, now: datetime) -> None:
     if now < c.not_valid_before_utc:
         raise SignerCertificateRejected(
             f"Chứng thư số của {subject} chưa đến thời điểm có hiệu lực "
-            f"({c.not_valid_before_utc.astimezone(VN_TZ):%d/%m/%Y %H:%M})."
+            f"({c.not_valid_before_utc.astimezone(VN_TZ):%d/%m/%Y %H:%M}).",
+            reason="not-yet-valid",
         )
     if now > c.not_valid_after_utc:
         raise SignerCertificateRejected(
             f"Chứng thư số của {subject} đã hết hạn "
-            f"(từ {c.not_valid_after_utc.astimezone(VN_TZ):%d/%m/%Y %H:%M})."
+            f"(từ {c.not_valid_after_utc.astimezone(VN_TZ):%d/%m/%Y %H:%M}).",
+            reason="expired",
         )
     try:
         ku = c.extensions.get_extension_for_class(pyca_x509.KeyUsage).value
@@ -172,12 +172,13 @@ def _check_signer_cert(cert: asn1_x509.Certificate, now: datetime) -> None:
         ku = None
     if ku is not None and not (ku.digital_signature or ku.content_commitment):
         raise SignerCertificateRejected(
-            f"Chứng thư số của {subject} không có mục đích sử dụng cho phép ký số."
+            f"Chứng thư số của {subject} không có mục đích sử dụng cho phép ký số.",
+            reason="key-usage",
         )
     pub = c.public_key()
     if not isinstance(pub, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
         raise SignerCertificateRejected(
-            "Chỉ hỗ trợ chứng thư số dùng khóa RSA hoặc ECDSA."
+            "Chỉ hỗ trợ chứng thư số dùng khóa RSA hoặc ECDSA.", reason="key-usage"
         )
 
 
@@ -197,22 +198,26 @@ async def _validate_signer_path(
     try:
         await validator.async_validate_usage(set())
     except cv_errors.RevokedError as exc:
-        raise SignerCertificateRejected(f"Chứng thư số của {subject} đã bị thu hồi.") from exc
+        raise SignerCertificateRejected(
+            f"Chứng thư số của {subject} đã bị thu hồi.", reason="revoked"
+        ) from exc
     except (cv_errors.ExpiredError, cv_errors.NotYetValidError) as exc:
         raise SignerCertificateRejected(
-            f"Chứng thư số của {subject} không còn hiệu lực tại thời điểm ký."
+            f"Chứng thư số của {subject} không còn hiệu lực tại thời điểm ký.", reason="expired"
         ) from exc
     except cv_errors.InsufficientRevinfoError as exc:
         raise SignerCertificateRejected(
-            f"Không kiểm tra được tình trạng thu hồi chứng thư số của {subject} (OCSP/CRL)."
+            f"Không kiểm tra được tình trạng thu hồi chứng thư số của {subject} (OCSP/CRL).",
+            reason="revocation-unknown",
         ) from exc
     except cv_errors.PathBuildingError as exc:
         raise SignerCertificateRejected(
-            f"Chứng thư số của {subject} không do tổ chức cung cấp dịch vụ chứng thực tin cậy cấp."
+            f"Chứng thư số của {subject} không do tổ chức cung cấp dịch vụ chứng thực tin cậy cấp.",
+            reason="untrusted",
         ) from exc
     except (cv_errors.PathValidationError, cv_errors.InvalidCertificateError) as exc:
         raise SignerCertificateRejected(
-            f"Chứng thư số của {subject} không hợp lệ để ký."
+            f"Chứng thư số của {subject} không hợp lệ để ký.", reason="untrusted"
         ) from exc
 
 
@@ -248,7 +253,9 @@ def _mechanism_for(cert: asn1_x509.Certificate, prefer_pss: bool) -> algos.Signe
         return algos.SignedDigestAlgorithm({"algorithm": f"{DIGEST_ALGORITHM}_rsa"})
     if algo == "ec":
         return algos.SignedDigestAlgorithm({"algorithm": f"{DIGEST_ALGORITHM}_ecdsa"})
-    raise SignerCertificateRejected("Chỉ hỗ trợ chứng thư số dùng khóa RSA hoặc ECDSA.")
+    raise SignerCertificateRejected(
+        "Chỉ hỗ trợ chứng thư số dùng khóa RSA hoặc ECDSA.", reason="key-usage"
+    )
 
 
 def _signature_size(cert: asn1_x509.Certificate) -> int:
@@ -299,6 +306,40 @@ def _verify_raw_signature(
             "(sai khóa, sai thuật toán hoặc dữ liệu hỏng). Tài liệu chưa được ký."
         ) from exc
     raise InvalidSigningSession("Thuật toán ký của phiên ký không được hỗ trợ.")
+
+
+# --------------------------------------------------------------------------------- plumbing
+def _resolve_vc(validation_context: Any) -> Any:
+    """Accept a pyHanko ValidationContext or a zero-argument factory of one (as
+    ``signing.engine.make_validation_context`` returns)."""
+    if validation_context is None:
+        return None
+    from pyhanko_certvalidator import ValidationContext
+
+    if not isinstance(validation_context, ValidationContext) and callable(validation_context):
+        return validation_context()
+    return validation_context
+
+
+def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = None) -> T:
+    """Run a coroutine to completion from synchronous code, also when the calling thread
+    already runs an event loop (then in a helper thread). Releases the network resources of
+    ``validation_context`` afterwards."""
+
+    async def runner() -> T:
+        try:
+            return await make_coro()
+        finally:
+            aclose = getattr(validation_context, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(runner())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, runner()).result()
 
 
 # -------------------------------------------------------------------------------------- time
@@ -356,6 +397,7 @@ async def async_prepare_external_signature(
     cert = _load_cert(signer_cert)
     chain_certs = [_load_cert(c) for c in chain]
     _check_signer_cert(cert, now)
+    validation_context = _resolve_vc(validation_context)
     if validation_context is not None:
         await _validate_signer_path(cert, chain_certs, validation_context)
     mechanism = _mechanism_for(cert, prefer_pss)
@@ -483,10 +525,12 @@ def prepare_external_signature(
     pyHanko ``validation_context`` is given, for trust and revocation. Nothing is stored.
 
     Raises SignerCertificateRejected, InvalidDocument, DocumentNotSignable.
-    Must not be called from a running event loop (use the async form there).
+    ``validation_context`` may be a pyHanko ValidationContext or a factory of one.
+    From async code prefer the async form (this one then blocks in a helper thread).
     """
-    return asyncio.run(
-        async_prepare_external_signature(
+    vc = _resolve_vc(validation_context)
+    return _run_sync(
+        lambda: async_prepare_external_signature(
             pdf,
             signer_cert=signer_cert,
             chain=chain,
@@ -498,8 +542,9 @@ def prepare_external_signature(
             prefer_pss=prefer_pss,
             reason=reason,
             location=location,
-            validation_context=validation_context,
-        )
+            validation_context=vc,
+        ),
+        vc,
     )
 
 
@@ -565,24 +610,30 @@ TSA_ATTEMPTS = 3
 TSA_BACKOFF_SECONDS = 0.5
 
 
-async def _build_cms(signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any):
-    """Build the CMS around the token's signature value.
+async def _build_cms(
+    signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any, attempts: int
+):
+    """Build the CMS around the token's signature value, with a signature timestamp when a
+    timestamper is given.
 
-    With a timestamper, the TSA is retried with exponential backoff; when it keeps failing,
-    ServiceUnavailable is raised (nothing has been written anywhere)."""
-    from pyhanko.sign.timestamps import TimestampRequestError
+    A failing TSA is retried ``attempts`` times with exponential backoff, then
+    ServiceUnavailable is raised (nothing has been written anywhere). A DomainError raised by
+    the timestamper itself (e.g. a retrying wrapper's) passes through unchanged."""
+    from ioffice.errors import DomainError
 
     if timestamper is None:
         return await signer.async_sign_prescribed_attributes(DIGEST_ALGORITHM, signed_attrs)
-    for attempt in range(TSA_ATTEMPTS):
+    for attempt in range(attempts):
         try:
             return await signer.async_sign_prescribed_attributes(
                 DIGEST_ALGORITHM, signed_attrs, timestamper=timestamper
             )
-        except (TimestampRequestError, OSError, asyncio.TimeoutError) as exc:
+        except DomainError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any TSA/transport failure
             log.warning("timestamp request failed (attempt %d/%d): %s",
-                        attempt + 1, TSA_ATTEMPTS, exc)
-            if attempt == TSA_ATTEMPTS - 1:
+                        attempt + 1, attempts, type(exc).__name__)
+            if attempt == attempts - 1:
                 raise ServiceUnavailable(
                     "Không lấy được dấu thời gian từ dịch vụ cấp dấu thời gian. "
                     "Tài liệu chưa được ký, vui lòng thử lại sau."
@@ -628,8 +679,10 @@ async def async_complete_external_signature(
         st.signer_cert, st.mechanism, st.signed_attrs_der, bytes(signature)
     )
 
+    tsa_attempts = 1  # a caller's timestamper brings its own retry policy
     if timestamper is None and st.timestamp_url:
         timestamper = HTTPTimeStamper(st.timestamp_url, timeout=10)
+        tsa_attempts = TSA_ATTEMPTS
     signer = signers.ExternalSigner(
         signing_cert=st.signer_cert,
         cert_registry=SimpleCertificateStore.from_certs(st.chain),
@@ -637,7 +690,7 @@ async def async_complete_external_signature(
         signature_mechanism=_mechanism_for(st.signer_cert, st.mechanism == "rsassa_pss"),
         embed_roots=True,
     )
-    signed_cms = await _build_cms(signer, signed_attrs, timestamper)
+    signed_cms = await _build_cms(signer, signed_attrs, timestamper, tsa_attempts)
 
     prepared_digest = PreparedByteRangeDigest(
         document_digest=st.document_digest,
@@ -655,7 +708,7 @@ async def async_complete_external_signature(
     signed = output.getvalue()
 
     if embed_validation_info:
-        signed = await _add_dss(signed, st.field_name, validation_context)
+        signed = await _add_dss(signed, st.field_name, _resolve_vc(validation_context))
     return signed
 
 
@@ -663,10 +716,9 @@ async def _add_dss(signed: bytes, field_name: str, validation_context: Any) -> b
     """Add the signature's validation data (certificates, OCSP, CRLs) in a DSS revision."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.dss import async_add_validation_info
-    from pyhanko_certvalidator import ValidationContext
 
     if validation_context is None:
-        validation_context = ValidationContext(allow_fetching=True)
+        raise ValueError("embed_validation_info needs a validation_context")
     reader = PdfFileReader(BytesIO(signed), strict=False)
     embedded = next(s for s in reader.embedded_signatures if s.field_name == field_name)
     try:
@@ -701,17 +753,19 @@ def complete_external_signature(
     embedded). Then writes the CMS (signer certificate + chain), with a signature timestamp
     when ``timestamper`` is given or the session has a ``timestamp_url`` (B-T; a TSA failure
     after retries raises ServiceUnavailable) and, with ``embed_validation_info``, a DSS
-    revision built from ``validation_context``.
-    Must not be called from a running event loop (use the async form there).
+    revision built from ``validation_context`` (a ValidationContext or a factory of one).
+    From async code prefer the async form (this one then blocks in a helper thread).
     """
-    return asyncio.run(
-        async_complete_external_signature(
+    vc = _resolve_vc(validation_context)
+    return _run_sync(
+        lambda: async_complete_external_signature(
             prepared_pdf,
             state,
             signature,
             now=now,
             timestamper=timestamper,
             embed_validation_info=embed_validation_info,
-            validation_context=validation_context,
-        )
+            validation_context=vc,
+        ),
+        vc,
     )

@@ -136,7 +136,7 @@ def test_timestamp_and_dss_give_b_lt(
     signed = complete_external_signature(
         session.prepared_pdf, roundtrip_state(session.state), signature,
         timestamper=timestamper, embed_validation_info=True,
-        validation_context=validation_context_factory(),
+        validation_context=validation_context_factory,  # a factory is accepted too
     )
     (status,) = validate_all(signed, validation_context_factory)
     assert_valid(status, "Nguyễn Văn Chủ Tịch")
@@ -359,3 +359,21 @@ def test_completing_twice_gives_the_same_bytes(signed_session):
     b = complete_external_signature(session.prepared_pdf, roundtrip_state(session.state),
                                     signature, now=T0 + dt.timedelta(minutes=1))
     assert a == b
+
+
+def test_sync_entry_points_work_inside_a_running_event_loop(signed_session, token, pki):
+    """An async route calling the sync functions gets a result, not 'asyncio.run() cannot be
+    called from a running event loop'."""
+    import asyncio
+
+    session, signature = signed_session
+
+    async def route():
+        prepared = prepare_external_signature(make_pdf(), signer_cert=token.certs["signer"],
+                                              chain=[pki.ca])
+        signed = complete_external_signature(session.prepared_pdf,
+                                             roundtrip_state(session.state), signature, now=T0)
+        return prepared, signed
+
+    prepared, signed = asyncio.run(route())
+    assert prepared.data_to_sign and signed.startswith(session.prepared_pdf[:100])
