@@ -29,9 +29,8 @@ import io
 import math
 import threading
 import unicodedata
-import weakref
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -316,15 +315,13 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-# Objects already written to a given writer (so one document embeds each font/image once).
-_embedded: "weakref.WeakKeyDictionary[BasePdfFileWriter, dict]" = weakref.WeakKeyDictionary()
-
-
 def _writer_cache(writer: BasePdfFileWriter) -> dict:
-    try:
-        return _embedded.setdefault(writer, {})
-    except TypeError:  # pragma: no cover - writer not weak-referenceable
-        return {}
+    """Objects this module already wrote into ``writer`` (each font/image goes in once)."""
+    cache = getattr(writer, "_ioffice_appearance_objects", None)
+    if cache is None:
+        cache = {}
+        setattr(writer, "_ioffice_appearance_objects", cache)
+    return cache
 
 
 class _RawPdfObject(generic.PdfObject):
@@ -489,11 +486,23 @@ def _prepare_image(png: bytes, max_px: int) -> _PreparedImage:
         )
     alpha = img.getchannel("A")
     lo, _hi = alpha.getextrema()
+    rgb = img.convert("RGB")
+    if lo < 255:
+        # invisible pixels get one colour (the ink's) so the colour plane compresses well
+        hidden = alpha.point(lambda a: 255 if a == 0 else 0)
+        opaque = alpha.point(lambda a: 255 if a > 200 else 0)
+        box = opaque.getbbox()
+        fill = (0, 0, 0)
+        if box is not None:
+            from PIL import ImageStat
+
+            fill = tuple(int(v) for v in ImageStat.Stat(rgb, opaque).median)
+        rgb.paste(fill, mask=hidden)
     return _PreparedImage(
         digest=hashlib.sha256(png).hexdigest(),
         width=img.width,
         height=img.height,
-        rgb=zlib.compress(img.convert("RGB").tobytes(), 6),
+        rgb=zlib.compress(rgb.tobytes(), 6),
         alpha=None if lo == 255 else zlib.compress(alpha.tobytes(), 6),
         dpi=dpi_x,
     )
@@ -963,6 +972,15 @@ def number_date_mark(
 # --------------------------------------------------------------------------------------------
 
 
+def _single_ink(img, colour: tuple[int, int, int]):
+    """Keep the alpha (the strokes) and make every pixel ``colour``: one ink, as on paper."""
+    from PIL import Image
+
+    out = Image.new("RGBA", img.size, colour + (255,))
+    out.putalpha(img.getchannel("A"))
+    return out
+
+
 @lru_cache(maxsize=64)
 def dev_signature_png(full_name: str) -> bytes:
     """A blue, handwritten-looking signature for ``full_name`` as a transparent PNG (600×240 px).
@@ -1009,6 +1027,7 @@ def dev_signature_png(full_name: str) -> bytes:
     # slant like handwriting, then downsample for smooth edges
     img = img.transform(img.size, Image.AFFINE, (1, 0.25, -0.25 * H / 2, 0, 1, 0), Image.BICUBIC)
     img = img.resize((W // scale, H // scale), Image.LANCZOS)
+    img = _single_ink(img, SIGNATURE_BLUE)
     out = io.BytesIO()
     img.save(out, "PNG", dpi=(300, 300), optimize=True)
     return out.getvalue()
@@ -1079,6 +1098,7 @@ def dev_seal_png(agency_name: str, parent: str | None = None) -> bytes:
             draw.polygon(pts, fill=colour)
         angle += adv / band_mid
     img = img.resize((size_px, size_px), Image.LANCZOS)
+    img = _single_ink(img, SEAL_RED)
     out = io.BytesIO()
     img.save(out, "PNG", dpi=(dpi, dpi), optimize=True)
     return out.getvalue()

@@ -28,6 +28,7 @@ from ._support import (
     pdfsig,
     pdftotext,
     render,
+    run,
     sign,
     signature_times,
     word_boxes,
@@ -68,6 +69,9 @@ def _our_fonts(tmp: Path, pdf: bytes) -> list[list[str]]:
 
 
 def _valid_signatures(tmp: Path, pdf: bytes) -> int:
+    """Number of signatures pdfsig finds valid (none may be invalid); qpdf finds no error."""
+    check = run(["qpdf", "--check"], tmp, pdf, "check.pdf")
+    assert "No syntax or stream encoding errors found" in check, check
     report = pdfsig(tmp, pdf)
     assert "Signature is Invalid" not in report, report
     return report.count("Signature is Valid")
@@ -181,7 +185,7 @@ def test_seal_is_red_real_size_and_covers_left_third_of_signature(personal, seal
     seal_px = count_pixels(img, vs_seal.box)
     assert seal_px.red > 0.08 * seal_px.total, seal_px
     # the right two thirds of the handwritten signature stay blue and uncovered
-    right = count_pixels(img, (sx2, iy1, ix2, iy2))
+    right = count_pixels(img, (sx2 + 2, iy1, ix2, iy2))
     assert right.blue > 0.02 * right.total and right.red == 0, right
     img.crop(
         (int((sx1 - 20) * 100 / 72), int((A4_H - px2 - 200) * 100 / 72), img.width, img.height)
@@ -309,24 +313,28 @@ def test_dev_seal_png_is_red_round_38mm():
 # ---- cost --------------------------------------------------------------------------------
 
 
-def _appearance_ms(vs, pdf: bytes, n: int = 30) -> tuple[float, int]:
-    """Median milliseconds to build and serialise one appearance into a fresh writer,
-    and the bytes it adds."""
-    samples = []
-    added = 0
-    for _ in range(n):
+def _appearance_ms(vs, pdf: bytes, n: int = 30) -> tuple[float, float, int]:
+    """(best, median) milliseconds that building and serialising one appearance adds to an
+    incremental update of ``pdf`` (baseline: the same update without it), and the bytes added."""
+
+    def once(with_stamp: bool) -> tuple[float, int]:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         t0 = time.perf_counter()
-        x1, y1, x2, y2 = vs.box
-        stamp = vs.stamp_style.create_stamp(
-            writer, BoxConstraints(width=x2 - x1, height=y2 - y1), {"ts": "2024-02-19T02:15:02+0000"}
-        )
-        stamp.register()
+        if with_stamp:
+            x1, y1, x2, y2 = vs.box
+            stamp = vs.stamp_style.create_stamp(
+                writer, BoxConstraints(width=x2 - x1, height=y2 - y1), {"ts": "2024-02-19T02:15:02+0000"}
+            )
+            stamp.register()
         out = io.BytesIO()
         writer.write(out)
-        samples.append((time.perf_counter() - t0) * 1000)
-        added = len(out.getvalue()) - len(pdf)
-    return statistics.median(samples), added
+        return (time.perf_counter() - t0) * 1000, len(out.getvalue())
+
+    base = [once(False) for _ in range(n)]
+    full = [once(True) for _ in range(n)]
+    best = min(t for t, _ in full) - min(t for t, _ in base)
+    median = statistics.median(t for t, _ in full) - statistics.median(t for t, _ in base)
+    return best, median, full[0][1] - base[0][1]
 
 
 def test_report_appearance_cost(pdf, signer):
@@ -338,14 +346,14 @@ def test_report_appearance_cost(pdf, signer):
     ap.warm_up()
     personal = ap.personal_signature(position="Phó Chủ tịch", authority="KT. Chủ tịch", full_name="Nguyễn Văn Ánh")
     marks = {
-        "personal (2 fonts + image)": personal,
+        "personal (bold font + image)": personal,
         "seal (image)": ap.seal_signature(personal_box=personal.box, personal_image_box=personal.image_box),
-        "attachment (1 font)": ap.attachment_mark(number_symbol="123/UBND-VP", page_width=A4_W, page_height=A4_H),
-        "copy (2 fonts)": ap.copy_mark(copy_form="SAO Y", agency_name=AGENCY, page_width=A4_W, page_height=A4_H),
+        "attachment (regular font)": ap.attachment_mark(number_symbol="123/UBND-VP", page_width=A4_W, page_height=A4_H),
+        "copy (bold + regular fonts)": ap.copy_mark(copy_form="SAO Y", agency_name=AGENCY, page_width=A4_W, page_height=A4_H),
     }
     stock = ap.VisibleSignature(
         page=0,
-        box=marks["attachment (1 font)"].box,
+        box=marks["attachment (regular font)"].box,
         stamp_style=TextStampStyle(
             stamp_text="123/UBND-VP\n%(ts)s",
             text_box_style=TextBoxStyle(
@@ -355,8 +363,8 @@ def test_report_appearance_cost(pdf, signer):
     )
     print()
     for label, vs in {**marks, "stock pyHanko TextStampStyle + GlyphAccumulatorFactory": stock}.items():
-        ms, added = _appearance_ms(vs, pdf, n=30 if vs is not stock else 5)
-        print(f"appearance cost  {label:<58} {ms:7.2f} ms  +{added / 1024:5.1f} KiB")
+        best, median, added = _appearance_ms(vs, pdf, n=30 if vs is not stock else 5)
+        print(f"appearance {label:<56} best {best:7.2f} ms, median {median:7.2f} ms, +{added / 1024:5.1f} KiB")
     # first-time (per process) preparation costs
     t0 = time.perf_counter()
     ap._build_font_program("bold")
