@@ -56,6 +56,13 @@ def assert_valid(status, signer_cn: str) -> None:
     assert status.signing_cert.subject.native["common_name"] == signer_cn
 
 
+def product_report(signed: bytes, pki):
+    """The product's own validation engine (what citizens and `ioffice verify` see)."""
+    from signing.validation import validate_pdf
+
+    return validate_pdf(signed, trust_roots=[pki.root], other_certs=[pki.ca], isolate=False)
+
+
 def check_with_poppler_and_qpdf(signed: bytes, tmp_path: Path, nss_db: Path, count: int) -> str:
     path = tmp_path / "signed.pdf"
     path.write_bytes(signed)
@@ -146,6 +153,9 @@ def test_timestamp_and_dss_give_b_lt(
     assert "/DSS" in reader.root  # validation data in a later revision
     assert status.modification_level.name in ("NONE", "LTA_UPDATES")
     check_with_poppler_and_qpdf(signed, tmp_path, nss_db, count=1)
+    report = product_report(signed, pki)
+    assert report.verdict == "valid" and report.trusted, report.to_dict()
+    assert report.signatures[0].level == "B-LT", report.to_dict()
 
 
 @pytest.mark.slow
@@ -189,6 +199,10 @@ def test_second_external_signature_keeps_the_first_valid(
     assert s1.docmdp_ok
     assert s2.coverage.name == "ENTIRE_FILE"
     check_with_poppler_and_qpdf(twice, tmp_path, nss_db, count=2)
+    report = product_report(twice, pki)
+    assert report.verdict == "valid" and report.trusted, report.to_dict()
+    assert [s.signer for s in report.signatures] == ["Nguyễn Văn Chủ Tịch", "Lê Văn Ký"]
+    assert [s.level for s in report.signatures] == ["B-B", "B-B"]
 
 
 def test_visible_appearance_is_passed_through(token, pki, tmp_path, signed_session):
