@@ -848,12 +848,23 @@ class _Analysis:
             return item
         vc = self._validation_context(emb)
         item["vc"] = vc
-        try:
+        async def lib_validate(skip_diff: bool) -> Any:
             if rep.kind == "document_timestamp":
-                status = await async_validate_pdf_timestamp(emb, validation_context=vc)
-            else:
-                status = await async_validate_pdf_signature(
-                    emb, signer_validation_context=vc, ts_validation_context=vc)
+                return await async_validate_pdf_timestamp(emb, validation_context=vc,
+                                                          skip_diff=skip_diff)
+            return await async_validate_pdf_signature(
+                emb, signer_validation_context=vc, ts_validation_context=vc,
+                skip_diff=skip_diff)
+
+        try:
+            try:
+                status = await lib_validate(False)
+            except Exception:  # noqa: BLE001 - the library's diff analysis choked on a revision
+                logger.debug("pyHanko diff analysis failed", exc_info=True)
+                item["lib_diff_failed"] = True
+                emb = EmbeddedPdfSignature(self.reader, fdict, name)
+                item["emb"] = emb
+                status = await lib_validate(True)
         except Exception as exc:  # noqa: BLE001
             logger.debug("pyHanko validation failed", exc_info=True)
             rep.problems.append("Không xác minh được chữ ký: dữ liệu chữ ký không hợp lệ.")
@@ -1236,8 +1247,9 @@ class _Analysis:
             from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
 
             dr = st.diff_result
-            lib_other = dr is not None and (not isinstance(dr, DiffResult)
-                                            or dr.modification_level == ModificationLevel.OTHER)
+            lib_other = bool(it.get("lib_diff_failed")) or (
+                dr is not None and (not isinstance(dr, DiffResult)
+                                    or dr.modification_level == ModificationLevel.OTHER))
         except Exception:  # noqa: BLE001
             lib_other = True
         kinds = {c.kind for c in changes}
