@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import threading
 import unicodedata
 import zlib
@@ -700,6 +701,9 @@ def _fit_size(lines: list[tuple[str, FontKey]], size: float, max_width: float, m
     return size
 
 
+_AUTHORITY_RE = re.compile(r"^(TM|Q|KT|TL|TUQ)\.\s*(.*)$")
+
+
 def _authority_lines(authority: str | None, position: str) -> list[str]:
     """Lines above the image: the authority line(s), then the position (upper case).
 
@@ -712,14 +716,18 @@ def _authority_lines(authority: str | None, position: str) -> list[str]:
         raise InvalidInput("Thiếu chức vụ của người ký.")
     if not authority or not authority.strip():
         return [position]
-    lines = [" ".join(line.split()).upper() for line in _nfc(authority).splitlines() if line.strip()]
-    for line in lines:
-        first = line.split(" ", 1)[0]
-        if first not in AUTHORITY_PREFIXES:
+    lines = []
+    for raw in _nfc(authority).splitlines():
+        line = " ".join(raw.split()).upper()
+        if not line:
+            continue
+        m = _AUTHORITY_RE.match(line)
+        if m is None:
             raise InvalidInput(
                 "Thẩm quyền ký phải bắt đầu bằng một trong các chữ viết tắt "
                 "TM., Q., KT., TL., TUQ. (ví dụ: \"KT. CHỦ TỊCH\")."
             )
+        lines.append(f"{m.group(1)}. {m.group(2)}".rstrip())
     if len(lines) == 1 and lines[0] in AUTHORITY_PREFIXES:
         return [f"{lines[0]} {position}"]
     return lines + [position]

@@ -137,6 +137,10 @@ def test_authority_forms(pdf, signer, tmp_path):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     i = lines.index("TM. ỦY BAN NHÂN DÂN")
     assert lines[i + 1 : i + 3] == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    # typed carelessly: prefix normalised to upper case with one space
+    vs = ap.personal_signature(position="chánh văn phòng", authority="tl.chủ tịch", full_name="Đỗ Thị Ý")
+    text = pdftotext(tmp_path, sign(pdf, vs, "Sig", signer))
+    assert "TL. CHỦ TỊCH" in text and "CHÁNH VĂN PHÒNG" in text and "Đỗ Thị Ý" in text
     # no authority: just the position
     vs = ap.personal_signature(position="Chủ tịch", full_name="Phạm Minh Chính")
     text = pdftotext(tmp_path, sign(pdf, vs, "Sig", signer))
