@@ -21,6 +21,9 @@ ROUTE_MODULES = [
     "api.routes.auth",
     "api.routes.documents",
     "api.routes.admin",
+    "api.routes.workflow",
+    "api.routes.tasks",
+    "api.routes.registers",
 ]
 
 
