@@ -151,6 +151,7 @@ def one_line_error(proc) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_server_refusal_detail_is_printed(token, server):
     assert "Không tìm thấy tài liệu cần ký." in one_line_error(online(token, server,
                                                                       document="nope"))
@@ -165,6 +166,7 @@ def test_expired_session_detail_is_printed(token):
         assert not srv.versions
 
 
+@pytest.mark.slow
 def test_token_problems_are_reported_in_vietnamese(token, tmp_path):
     bad_pin = dict(token.env)
     bad_pin["IOFFICE_TEST_TOKEN_PIN"] = "0000"
