@@ -1068,43 +1068,47 @@ def dev_seal_png(agency_name: str, parent: str | None = None) -> bytes:
         rr = r_star if k % 2 == 0 else r_star_in
         star.append((c + rr * math.cos(a), c + rr * math.sin(a)))
     draw.polygon(star, fill=colour)
-    # ring text
+    # ring text, clockwise from about 7 to 5 o'clock, a star at 6 o'clock (as on real seals)
     name = " ".join(_nfc(agency_name).split()).upper() or "?"
     text = f"{' '.join(_nfc(parent).split()).upper()} ★ {name}" if parent and parent.strip() else name
-    text = f"{text} ★ "
     band_mid = (R - ring_w + r_in) / 2
     band = R - ring_w - r_in
+    span = math.radians(296)
     font_path = str(FONTS_DIR / FONT_FILES["bold"])
-    fsize = int(band * 0.62)
+    fsize = int(band * 0.6)
     while True:
         font = ImageFont.truetype(font_path, fsize)
-        total = sum(font.getlength(ch) for ch in text) * 1.08
-        if total <= 2 * math.pi * band_mid * 0.98 or fsize <= 8:
+        total = sum(font.getlength(ch) for ch in text) * 1.1
+        if total <= span * band_mid or fsize <= 8:
             break
         fsize -= 1
-    spacing = (2 * math.pi * band_mid) / total  # spread the text over the whole ring
-    angle = -math.pi / 2  # start at the top, clockwise
+    spacing = span * band_mid / total
+
+    def star_at(a_mid: float, rs: float) -> None:
+        pts = []
+        for k in range(10):
+            a = a_mid + math.pi / 2 + k * math.pi / 5 - math.pi / 2 * 2
+            rr = rs if k % 2 == 0 else rs * 0.382
+            pts.append((c + band_mid * math.cos(a_mid) + rr * math.cos(a),
+                        c + band_mid * math.sin(a_mid) + rr * math.sin(a)))
+        draw.polygon(pts, fill=colour)
+
+    angle = math.pi / 2 + (2 * math.pi - span) / 2  # screen angles: y grows downwards
     for ch in text:
-        adv = font.getlength(ch) * 1.08 * spacing
+        adv = font.getlength(ch) * 1.1 * spacing
         a_mid = angle + (adv / 2) / band_mid
-        if ch.strip() and ch != "★":
+        if ch == "★":
+            star_at(a_mid, fsize * 0.42)
+        elif ch.strip():
             tile = Image.new("RGBA", (int(fsize * 2), int(fsize * 2)), SEAL_RED + (0,))
             td = ImageDraw.Draw(tile)
-            td.text((fsize, fsize), ch, font=font, fill=colour, anchor="mm")
+            td.text((fsize, fsize * 1.33), ch, font=font, fill=colour, anchor="ms")
             rot = tile.rotate(-math.degrees(a_mid + math.pi / 2), resample=Image.BICUBIC)
             px = c + band_mid * math.cos(a_mid) - rot.width / 2
             py = c + band_mid * math.sin(a_mid) - rot.height / 2
             img.alpha_composite(rot, (int(px), int(py)))
-        elif ch == "★":
-            rs = fsize * 0.4
-            pts = []
-            for k in range(10):
-                a = -math.pi / 2 + k * math.pi / 5
-                rr = rs if k % 2 == 0 else rs * 0.382
-                pts.append((c + band_mid * math.cos(a_mid) + rr * math.cos(a),
-                            c + band_mid * math.sin(a_mid) + rr * math.sin(a)))
-            draw.polygon(pts, fill=colour)
         angle += adv / band_mid
+    star_at(math.pi / 2, fsize * 0.42)
     img = img.resize((size_px, size_px), Image.LANCZOS)
     img = _single_ink(img, SEAL_RED)
     out = io.BytesIO()
