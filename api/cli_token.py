@@ -39,7 +39,7 @@ class TokenIdentity:
     """The signing key on the token and the certificates that go with it (DER)."""
 
     key: Any
-    certificate: bytes
+    certificate: bytes | None
     chain: list[bytes] = field(default_factory=list)
 
 
@@ -85,7 +85,7 @@ def _attr(obj: Any, attribute: Any) -> Any:
         return None
 
 
-def _find_identity(session: Any, key_label: str | None) -> TokenIdentity:
+def _find_identity(session: Any, key_label: str | None, need_cert: bool = True) -> TokenIdentity:
     """Pick the private key (by label, else the only one / the one with a certificate) and its
     certificate (same CKA_ID, else same label), plus issuer certificates found on the token."""
     from asn1crypto import x509 as asn1_x509
@@ -123,6 +123,8 @@ def _find_identity(session: Any, key_label: str | None) -> TokenIdentity:
         )
     key, cert_der = with_cert[0] if with_cert else paired[0]
     if cert_der is None:
+        if not need_cert:
+            return TokenIdentity(key=key, certificate=None)
         raise TokenSignError("Không tìm thấy chứng thư số đi kèm khóa trên thiết bị ký số.")
 
     # issuer chain from what the token holds (CA certificates are often stored alongside)
@@ -234,7 +236,7 @@ def run_online(args: argparse.Namespace, identity: TokenIdentity) -> str:
             f"{base}/api/v1/documents/{args.document}/sign",
             {
                 "mode": "external",
-                "certificate_pem": _pem(identity.certificate),
+                "certificate_pem": _pem(identity.certificate or b""),
                 "chain_pem": chain_pem,
             },
             201,
@@ -272,7 +274,7 @@ def run_offline(args: argparse.Namespace, identity: TokenIdentity) -> None:
 
 
 def run_export(args: argparse.Namespace, identity: TokenIdentity) -> None:
-    text = _pem(identity.certificate) + "".join(_pem(d) for d in identity.chain)
+    text = _pem(identity.certificate or b"") + "".join(_pem(d) for d in identity.chain)
     try:
         with open(args.export_cert, "w", encoding="ascii") as fh:
             fh.write(text)
@@ -334,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
     session = None
     try:
         session = _open_session(args.module, args.token_label, _read_pin(args.pin_env))
-        identity = _find_identity(session, args.key_label)
+        identity = _find_identity(session, args.key_label, need_cert=mode != "offline")
         if mode == "offline":
             run_offline(args, identity)
         elif mode == "export":
