@@ -21,6 +21,7 @@ ROUTE_MODULES = [
     "api.routes.auth",
     "api.routes.documents",
     "api.routes.admin",
+    "api.routes.verify",
     "api.routes.workflow",
     "api.routes.tasks",
     "api.routes.registers",

@@ -1,0 +1,104 @@
+"""Public verification: anyone (no account) posts a PDF and gets the validation report.
+
+Rate-limited per client address; the file is size-limited and validated in an isolated child
+process with a time limit, so a hostile PDF can neither hang nor crash the service.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ioffice.errors import PayloadTooLarge
+from ioffice.ratelimit import hit
+
+from ..deps import ContainerDep, client_addr, problem_responses
+from ..trust import trust_roots
+
+router = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+REPORT_EXAMPLE: dict[str, Any] = {
+    "verdict": "valid", "trusted": True, "copy": None,
+    "signatures": [{"field": "Signature1", "signer": "Phạm Văn Đức", "signing_time": "2026-03-05T02:15:02+00:00",
+                    "intact": True, "valid": True, "trusted": True, "revocation": "good",
+                    "coverage": "entire_revision", "changes_after": "none", "level": "B-LT",
+                    "timestamp": "2026-03-05T02:15:03+00:00"}],
+}
+
+
+def rate_limit(container, request: Request, bucket: str) -> None:
+    hit(container.sessions, key=f"{bucket}:{client_addr(request) or '-'}",
+        limit=container.settings.public_rate_limit_per_minute)
+
+
+def validate_upload(container, data: bytes) -> dict:
+    from signing.validation import validate_pdf
+
+    report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False, timeout=20)
+    return report.to_dict()
+
+
+@router.post("/api/v1/verify", responses={200: {"content": {"application/json": {"example": REPORT_EXAMPLE}}},
+                                           **problem_responses(413, 422, 429)})
+async def verify(request: Request, container: ContainerDep,
+                 file: Annotated[UploadFile, File(description="The signed PDF to check")]) -> dict:
+    """Validate every signature of the uploaded PDF (no account needed). Returns the validation
+    report of CONTRACT.md: verdict, trusted, one entry per signature."""
+    await run_in_threadpool(rate_limit, container, request, "verify")
+    limit = container.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
+    return await run_in_threadpool(validate_upload, container, data)
+
+
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
+async def verify_page(request: Request):
+    return templates.TemplateResponse(request, "verify.html", {"code": None})
+
+
+class _Obj(dict):
+    """Attribute access for the template."""
+
+    def __getattr__(self, name):
+        try:
+            value = self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+        if isinstance(value, dict):
+            return _Obj(value)
+        if isinstance(value, list):
+            return [_Obj(v) if isinstance(v, dict) else v for v in value]
+        return value
+
+
+@router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
+async def verify_page_post(request: Request, container: ContainerDep,
+                           file: Annotated[UploadFile | None, File()] = None):
+    """The citizen's page: the same validation, rendered in plain Vietnamese."""
+    from ioffice.errors import DomainError
+
+    try:
+        await run_in_threadpool(rate_limit, container, request, "verify")
+        if file is None or not file.filename:
+            raise _NoFile()
+        limit = container.settings.max_upload_bytes
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
+        report = await run_in_threadpool(validate_upload, container, data)
+    except _NoFile:
+        return templates.TemplateResponse(request, "verify.html", {"error": "Vui lòng chọn một tệp PDF."},
+                                          status_code=422)
+    except DomainError as exc:
+        return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
+    return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})
+
+
+class _NoFile(Exception):
+    pass

@@ -1,0 +1,34 @@
+"""Public verification without an account: JSON report, the citizen's page, rate limiting."""
+from fastapi.testclient import TestClient
+
+from tests.conftest import make_pdf
+
+
+def test_verify_reports_no_signature_and_unreadable(client):
+    r = client.post("/api/v1/verify", files={"file": ("a.pdf", make_pdf(), "application/pdf")})
+    assert r.status_code == 200, r.text
+    assert r.json()["verdict"] == "no_signature" and r.json()["signatures"] == []
+    r = client.post("/api/v1/verify", files={"file": ("a.pdf", b"hello, not a pdf", "application/pdf")})
+    assert r.status_code == 200 and r.json()["verdict"] == "unreadable"
+
+
+def test_citizen_page_renders_the_verdict_in_vietnamese(client):
+    page = client.get("/verify")
+    assert page.status_code == 200 and "Chọn tệp PDF" in page.text
+    r = client.post("/verify", files={"file": ("a.pdf", make_pdf(), "application/pdf")})
+    assert r.status_code == 200
+    assert "chữ ký số" in r.text.lower()
+    r = client.post("/verify", files={"file": ("x.pdf", b"garbage", "application/pdf")})
+    assert r.status_code == 200 and 'class="verdict bad"' in r.text
+
+
+def test_public_verification_is_rate_limited(env):
+    from api.app import create_app
+
+    with TestClient(create_app(env.settings(public_rate_limit_per_minute=3))) as c:
+        codes = [c.post("/api/v1/verify", files={"file": ("a.pdf", b"x", "application/pdf")}).status_code
+                 for _ in range(4)]
+        assert codes[:3] == [200, 200, 200]
+        assert codes[3] == 429
+        r = c.post("/api/v1/verify", files={"file": ("a.pdf", b"x", "application/pdf")})
+        assert r.headers["content-type"].startswith("application/problem+json") and "retry-after" in r.headers
