@@ -854,7 +854,7 @@ class _Analysis:
                                                           skip_diff=skip_diff)
             return await async_validate_pdf_signature(
                 emb, signer_validation_context=vc, ts_validation_context=vc,
-                skip_diff=skip_diff)
+                skip_diff=skip_diff, key_usage_settings=_signer_key_usage())
 
         try:
             try:
@@ -876,7 +876,28 @@ class _Analysis:
             del exc
             return item
         item["status"] = status
-        self._fill_from_status(rep, status, emb, vc)
+        trust_status, trust_vc = status, vc
+        poe = _proven_signing_time(status)
+        if poe is not None and rep.kind == "signature" and (not status.trusted or status.revoked):
+            # a trusted signature timestamp proves the signature existed at ``poe``: judge the
+            # certificate (expiry, revocation) at that time, as PAdES long-term validation does
+            try:
+                emb2 = EmbeddedPdfSignature(self.reader, fdict, name)
+                vc2 = self._validation_context(emb2, moment=poe)
+                st2 = await async_validate_pdf_signature(
+                    emb2, signer_validation_context=vc2, ts_validation_context=vc,
+                    skip_diff=True, key_usage_settings=_signer_key_usage())
+                if st2.intact and st2.valid:
+                    trust_status, trust_vc = st2, vc2
+                    if status.revoked and not st2.revoked:
+                        rd = status.revocation_details.revocation_date
+                        rep.problems.append(
+                            "Chứng thư số của người ký đã bị thu hồi sau thời điểm ký "
+                            f"({rd.isoformat() if rd else 'không rõ ngày'}); chữ ký vẫn có giá "
+                            "trị vì dấu thời gian chứng minh đã ký trước đó.")
+            except Exception:  # noqa: BLE001
+                logger.debug("point-in-time revalidation failed", exc_info=True)
+        self._fill_from_status(rep, status, emb, vc, trust_status, trust_vc)
         cov = status.coverage
         from pyhanko.sign.validation.status import SignatureCoverageLevel as C
 
@@ -979,7 +1000,7 @@ class _Analysis:
                 self._dss_cache = None
         return self._dss_cache
 
-    def _validation_context(self, emb: Any) -> Any:
+    def _validation_context(self, emb: Any, moment: datetime | None = None) -> Any:
         from asn1crypto import x509
         from pyhanko_certvalidator import ValidationContext
 
@@ -1020,7 +1041,7 @@ class _Analysis:
             pass
         kwargs: dict[str, Any] = dict(
             trust_roots=roots, other_certs=others, allow_fetching=self.job.allow_fetching,
-            revocation_mode="soft-fail", crls=crls, ocsps=ocsps, moment=self.now,
+            revocation_mode="soft-fail", crls=crls, ocsps=ocsps, moment=moment or self.now,
             retroactive_revinfo=True,
         )
         if self.job.allow_fetching:
@@ -1065,7 +1086,10 @@ class _Analysis:
         except Exception:  # noqa: BLE001
             pass
 
-    def _fill_from_status(self, rep: SignatureReport, st: Any, emb: Any, vc: Any) -> None:
+    def _fill_from_status(self, rep: SignatureReport, st: Any, emb: Any, vc: Any,
+                          trust_st: Any = None, trust_vc: Any = None) -> None:
+        trust_st = trust_st or st
+        trust_vc = trust_vc or vc
         self._fill_signer(rep, st.signing_cert)
         rep.intact = bool(st.intact)
         rep.valid = bool(st.valid)
@@ -1073,7 +1097,7 @@ class _Analysis:
             rep.problems.append("Tài liệu đã bị thay đổi sau khi ký: giá trị băm không khớp.")
         elif not rep.valid:
             rep.problems.append("Chữ ký số không đúng về mặt mật mã.")
-        trusted = bool(st.trusted) and not st.revoked
+        trusted = bool(trust_st.trusted) and not trust_st.revoked
         if rep.kind == "document_timestamp":
             ts = getattr(st, "timestamp", None)
             rep.timestamp = ts.isoformat() if ts else None
@@ -1093,11 +1117,11 @@ class _Analysis:
                                         "gian tin cậy cấp.")
             if getattr(st, "seed_value_constraint_error", None) is not None:
                 rep.problems.append("Chữ ký không tuân thủ ràng buộc của trường chữ ký.")
-        rep.revocation = self._revocation(st, vc)
+        rep.revocation = self._revocation(trust_st, trust_vc)
         if rep.revocation == "revoked":
             trusted = False
             rep.problems.append("Chứng thư số của người ký đã bị thu hồi.")
-        elif not trusted and rep.intact and rep.valid and not st.trusted:
+        elif not trusted and rep.intact and rep.valid and not trust_st.trusted:
             rep.problems.append("Chứng thư số của người ký không chuỗi được tới một tổ chức "
                                 "chứng thực gốc được tin cậy (hoặc đã hết hạn, sai mục đích "
                                 "sử dụng).")
@@ -1107,6 +1131,7 @@ class _Analysis:
     def _revocation(self, st: Any, vc: Any) -> str:
         if st.revoked:
             return "revoked"
+        moment = getattr(vc, "moment", None)
         cert = st.signing_cert
         try:
             serial = cert.serial_number
@@ -1120,7 +1145,11 @@ class _Analysis:
                             continue
                         status = single["cert_status"].name
                         if status == "revoked":
-                            return "revoked"
+                            when = single["cert_status"].chosen["revocation_time"].native
+                            if moment is None or when is None or when <= moment:
+                                return "revoked"
+                            found_good = True
+                            continue
                         if status == "good":
                             found_good = True
                 except Exception:  # noqa: BLE001
@@ -1132,7 +1161,9 @@ class _Analysis:
                     revoked = crl["tbs_cert_list"]["revoked_certificates"]
                     for entry in revoked or []:
                         if entry["user_certificate"].native == serial:
-                            return "revoked"
+                            when = entry["revocation_date"].native
+                            if moment is None or when is None or when <= moment:
+                                return "revoked"
                     found_good = True
                 except Exception:  # noqa: BLE001
                     continue
@@ -1647,6 +1678,23 @@ class _Analysis:
             return True
         tail = self.data[idx + 5:]
         return bool(tail.strip(b"\r\n\t \x00\x0c"))
+
+
+def _signer_key_usage() -> Any:
+    """Signing certificates must allow digital signature or non-repudiation (either suffices:
+    agency seals often carry only ``digitalSignature``)."""
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+
+    return KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"},
+                               match_all_key_usages=False)
+
+
+def _proven_signing_time(st: Any) -> datetime | None:
+    """Time proven by a valid, trusted signature timestamp token, if any."""
+    tsv = getattr(st, "timestamp_validity", None)
+    if tsv is not None and tsv.intact and tsv.valid and tsv.trusted and tsv.timestamp:
+        return tsv.timestamp
+    return None
 
 
 def _declares_revinfo(cert: Any) -> bool:
