@@ -391,3 +391,23 @@ def test_sync_entry_points_work_inside_a_running_event_loop(signed_session, toke
 
     prepared, signed = asyncio.run(route())
     assert prepared.data_to_sign and signed.startswith(session.prepared_pdf[:100])
+
+
+@pytest.mark.slow
+def test_decree_30_personal_appearance_from_signing_appearance(token, pki, tmp_path, nss_db):
+    """The visible personal signature of signing.appearance goes through external signing:
+    the page shows the signer's name with diacritics and the signature stays valid."""
+    from signing.appearance import personal_signature
+
+    appearance = personal_signature(position="Chủ tịch", full_name="Nguyễn Văn Chủ Tịch",
+                                    authority="KT.")
+    session = prepare_external_signature(make_pdf(), signer_cert=token.certs["signer"],
+                                         chain=[pki.ca], appearance=appearance)
+    signed = complete_external_signature(session.prepared_pdf, roundtrip_state(session.state),
+                                         token.sign_offline(tmp_path, session, "signer"))
+    check_with_poppler_and_qpdf(signed, tmp_path, nss_db, count=1)
+    text = subprocess.run(["pdftotext", str(tmp_path / "signed.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Nguyễn Văn Chủ Tịch" in text
+    report = product_report(signed, pki)
+    assert report.verdict == "valid" and report.trusted, report.to_dict()
