@@ -462,6 +462,14 @@ class _Graph:
             h.update(self._dict_digest(obj, exclude, depth).encode())
             h.update(hashlib.sha256(obj.encoded_data or b"").digest())
         elif isinstance(obj, generic.DictionaryObject):
+            if "/ByteRange" in obj and "/Contents" in obj:
+                # a signature dictionary: its identity is its signed bytes. Its /Reference
+                # entries point back at the catalog (/Data), which later revisions change
+                # legitimately; overriding the dictionary itself breaks its own coverage.
+                h.update(b"SIG")
+                for key in ("/ByteRange", "/Contents"):
+                    h.update(self.digest(obj.raw_get(key), frozenset(), depth + 1).encode())
+                return h.hexdigest()
             h.update(b"D")
             h.update(self._dict_digest(obj, exclude, depth).encode())
         elif isinstance(obj, generic.ArrayObject):

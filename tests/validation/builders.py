@@ -50,7 +50,7 @@ def timestamper(pki: TestPKI) -> DummyTimeStamper:
 
 def sign(pdf: bytes, pki: TestPKI, *, who: Identity | None = None, field: str = "ChuKy1",
          tsa: bool = False, certify: bool = False, docmdp: MDPPerm | None = None,
-         visible: bool = False, lt: bool = False, lta: bool = False,
+         visible: bool = False, lt: bool = False, lta: bool = False, lock: bool = False,
          subfilter: fields.SigSeedSubFilter = fields.SigSeedSubFilter.PADES) -> bytes:
     """Sign ``pdf`` incrementally with pyHanko (PAdES by default)."""
     who = who or pki.signer
@@ -63,7 +63,10 @@ def sign(pdf: bytes, pki: TestPKI, *, who: Identity | None = None, field: str = 
         field_name=field, certify=certify,
         docmdp_permissions=docmdp or MDPPerm.FILL_FORMS, subfilter=subfilter,
         embed_validation_info=lt or lta, validation_context=vc, use_pades_lta=lta)
-    spec = fields.SigFieldSpec(field, box=(300, 60, 500, 120) if visible else None)
+    spec = fields.SigFieldSpec(
+        field, box=(300, 60, 500, 120) if visible else None,
+        field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, [field]) if lock
+        else None)
     out = signers.sign_pdf(w, meta, signer=signer_for(pki, who),
                            timestamper=timestamper(pki) if (tsa or lt or lta) else None,
                            new_field_spec=spec)

@@ -97,6 +97,15 @@ def test_two_signatures_are_valid(signed_ts, pki):
     assert rep.trusted
 
 
+def test_second_signature_after_field_locking_signature(plain, pki):
+    """Approval signatures that lock their own field carry a FieldMDP reference whose /Data
+    points at the catalog; the catalog changes when the next signer adds a field. Harmless."""
+    first = sign(plain, pki, lock=True)
+    both = sign(first, pki, who=pki.signer2, field="ChuKy2", visible=True, lock=True)
+    rep = check(both, pki)
+    assert rep.verdict == "valid", rep.to_dict()
+
+
 def test_lta_document_timestamp_and_dss(signed_ts, pki):
     """B-LTA: DSS with the CRL, then a document timestamp; timestamps are listed too."""
     lta = sign(signed_ts, pki, who=pki.signer2, field="ChuKy2", lta=True)
