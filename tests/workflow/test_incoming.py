@@ -1,0 +1,133 @@
+"""Incoming documents through the HTTP API as the demo users: register → assign → pass on →
+progress → complete with a reply; deadlines in working days; the follow-up report."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import time_machine
+
+from ..conftest import login
+from ._support import Demo, problem
+
+
+def _incoming(upload, **meta):
+    values = dict(direction="incoming", doc_type="Công văn", summary="Về việc rà soát hồ sơ hộ tịch",
+                  number_symbol="125/STP-HCTP", issuing_body="Sở Tư pháp tỉnh Ninh Bình", issued_date="2026-11-20")
+    values.update(meta)
+    return upload("vanthu", **values)
+
+
+def test_full_incoming_flow(client, as_user, upload):
+    d = Demo(client, as_user)
+    doc = _incoming(upload)
+    r = d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+    assert r.status_code in (200, 201), r.text
+
+    # the leader sees it waiting for assignment
+    assert any(t["kind"] == "assign" and t["document_id"] == doc["id"] for t in d.tasks("chutich"))
+
+    r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign", {
+        "lead": {"unit_id": d.unit["TP"]}, "co_handlers": [{"unit_id": d.unit["TNMT"]}],
+        "info_user_ids": [d.user["vanthu"]], "directions": "Giao Phòng Tư pháp chủ trì, báo cáo trước hạn.",
+        "deadline": "2099-12-31"})
+    assert r.status_code == 201, r.text
+    rows = {a["role"]: a for a in r.json()}
+    assert set(rows) == {"lead", "co", "info"}
+    lead = rows["lead"]
+    assert lead["deadline"] == "2099-12-31" and lead["status"] == "assigned"
+
+    # the unit head of TP has it in "my tasks" and passes it on with an earlier deadline
+    assert any(t["kind"] == "pass_on" and t["assignment_id"] == lead["id"] for t in d.tasks("truongphong"))
+    too_late = d.post("truongphong", f"/api/v1/assignments/{lead['id']}/pass-on",
+                      {"user_id": d.user["chuyenvien"], "deadline": "2100-01-05"})
+    assert "hạn" in problem(too_late, 422)["detail"]
+    r = d.post("truongphong", f"/api/v1/assignments/{lead['id']}/pass-on",
+               {"user_id": d.user["chuyenvien"], "directions": "Đồng chí Bình xử lý.", "deadline": "2099-12-20"})
+    assert r.status_code == 201, r.text
+    child = r.json()
+    assert child["parent_id"] == lead["id"] and child["deadline"] == "2099-12-20"
+
+    # the specialist handles it: progress, then a reply drafted and linked on completion
+    mine = [t for t in d.tasks("chuyenvien") if t["kind"] == "handle"]
+    assert [t["assignment_id"] for t in mine] == [child["id"]]
+    r = d.post("chuyenvien", f"/api/v1/assignments/{child['id']}/progress", {"note": "Đã rà soát 40/52 hồ sơ."})
+    assert r.status_code == 201, r.text
+    reply = d.draft("chuyenvien", summary="V/v báo cáo kết quả rà soát hồ sơ hộ tịch")
+    incoming_again = _incoming(upload, summary="Văn bản đến khác", number_symbol="7/UBND-VP")
+    bad = d.post("chuyenvien", f"/api/v1/assignments/{child['id']}/complete",
+                 {"reply_document_id": incoming_again["id"]})
+    problem(bad, 422)
+    r = d.post("chuyenvien", f"/api/v1/assignments/{child['id']}/complete",
+               {"note": "Đã hoàn thành rà soát.", "reply_document_id": reply["id"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "completed" and r.json()["outcome"] == "on_time"
+    assert r.json()["reply_document_id"] == reply["id"]
+
+    wf = d.workflow(doc["id"])
+    assert wf["status"] == "completed"
+    assert [n["note"] for n in wf["notes"]] == ["Đã rà soát 40/52 hồ sơ.", "Đã hoàn thành rà soát."]
+    assert not [t for t in d.tasks("chuyenvien") if t["kind"] == "handle"]
+
+    # the follow-up report counts it on time for TP and Trần Văn Bình, the co-handling as pending
+    rep = d.get("vanthu", "/api/v1/reports/followup", params={"year": datetime.now(timezone.utc).year}).json()
+    by_handler = {c["name"]: c for c in rep["by_handler"]}
+    assert by_handler["Trần Văn Bình"]["on_time"] == 1
+    by_unit = {c["name"]: c for c in rep["by_unit"]}
+    assert by_unit["Phòng Tư pháp"]["on_time"] == 1
+    assert by_unit["Phòng Tài nguyên và Môi trường"]["pending"] == 1
+    row = next(r for r in rep["rows"] if r["handler_name"] == "Trần Văn Bình")
+    assert row["progress"] == "Đã hoàn thành rà soát." and row["outcome_label"] == "Đúng hạn"
+
+    # everyone involved was told in-app
+    notes = d.get("chuyenvien", "/api/v1/notifications").json()
+    assert any(n["title"] == "Bạn được giao xử lý văn bản đến" for n in notes["items"])
+    assert any(n["kind"] == "assignment.info" for n in d.get("vanthu", "/api/v1/notifications").json()["items"])
+
+
+def test_assign_needs_registration_and_a_leader(client, as_user, upload):
+    d = Demo(client, as_user)
+    doc = _incoming(upload)
+    body = {"lead": {"unit_id": d.unit["TP"]}, "deadline_working_days": 5}
+    problem(d.post("truongphong", f"/api/v1/documents/{doc['id']}/assign", body), 403)
+    p = problem(d.post("chutich", f"/api/v1/documents/{doc['id']}/assign", body), 409)
+    assert "Đã tiếp nhận" in p["detail"] and p["type"].endswith("/conflict")
+    # completing what was never assigned to you
+    d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+    r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign", body)
+    lead = r.json()[0]
+    problem(d.post("chuyenvien", f"/api/v1/assignments/{lead['id']}/complete", {}), 403)
+
+
+def test_deadline_in_working_days_skips_weekend_and_tet(client, as_user, upload):
+    d = Demo(client, as_user)
+    doc = _incoming(upload)
+    d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+    # Wednesday 3 February 2027, 10:00 in Hà Nội; Tết Đinh Mùi closes Thu 4 – Wed 10 February
+    with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=timezone.utc), tick=False):
+        r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
+                   {"lead": {"user_id": d.user["truongphong"]}, "deadline_working_days": 3})
+        assert r.status_code == 201, r.text
+        assert r.json()[0]["deadline"] == "2027-02-15"  # Thu 11, Fri 12, (weekend), Mon 15
+    # Friday 12 February: still pending; Tuesday 16th: overdue and first in the unit head's tasks
+    with time_machine.travel(datetime(2027, 2, 16, 3, 0, tzinfo=timezone.utc), tick=False):
+        tasks = d.tasks("truongphong")
+        assert tasks[0]["assignment_id"] == r.json()[0]["id"] and tasks[0]["overdue"] is True
+        rep = client.get("/api/v1/reports/followup", params={"year": 2027}, headers=login(client, "vanthu"))
+        assert rep.status_code == 200, rep.text
+        rep = rep.json()
+        assert rep["by_handler"][0]["overdue"] == 1
+
+
+def test_late_completion_is_counted_late(client, as_user, upload):
+    d = Demo(client, as_user)
+    doc = _incoming(upload)
+    d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc), tick=False):
+        lead = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
+                      {"lead": {"user_id": d.user["chuyenvien"]}, "deadline": "2027-03-02"}).json()[0]
+    with time_machine.travel(datetime(2027, 3, 4, 2, 0, tzinfo=timezone.utc), tick=False):
+        r = d.post("chuyenvien", f"/api/v1/assignments/{lead['id']}/complete", {"note": "Xong."})
+        assert r.json()["outcome"] == "late"
+        rep = client.get("/api/v1/reports/followup", params={"start": "2027-03-01", "end": "2027-03-31"},
+                         headers=login(client, "chutich")).json()
+        assert [(c["name"], c["late"]) for c in rep["by_handler"]] == [("Trần Văn Bình", 1)]
