@@ -1650,8 +1650,9 @@ class _Analysis:
                                 "liệu.")
         trailing = self._trailing_garbage()
         if trailing:
-            rep.problems.append("Có dữ liệu lạ sau điểm kết thúc (%%EOF) của tệp, không phải là "
-                                "một bản cập nhật hợp lệ.")
+            rep.problems.append("Có dữ liệu lạ nằm ngoài các phiên bản hợp lệ của tệp (sau "
+                                "điểm kết thúc %%EOF hoặc sau bảng tham chiếu cuối cùng), không "
+                                "phải là một bản cập nhật hợp lệ.")
         invalid = any(not s.intact or not s.valid or _fatal(it)
                       for s, it in zip(sigs, self.items))
         for s in sigs:
@@ -1681,11 +1682,34 @@ class _Analysis:
                             "cậy.")
 
     def _trailing_garbage(self) -> bool:
+        """Whether the file goes on after the last revision the reader knows of: bytes after the
+        last ``%%EOF``, or objects appended after the final cross-reference section (the
+        incremental-saving-attack variants that rely on viewers repairing the file)."""
         idx = self.data.rfind(b"%%EOF")
         if idx < 0:
             return True
         tail = self.data[idx + 5:]
-        return bool(tail.strip(b"\r\n\t \x00\x0c"))
+        if tail.strip(b"\r\n\t \x00\x0c"):
+            return True
+        try:
+            xrefs = self.reader.xrefs
+            last = self.total - 1
+            meta = xrefs.get_xref_container_info(last)
+            rest = self.data[meta.end_location:]
+            if b"obj" in rest or rest.count(b"startxref") != 1 or rest.count(b"%%EOF") != 1:
+                return True
+            m = re.search(rb"startxref\s+(\d+)\s+%%EOF", rest)
+            if m is None or int(m.group(1)) != xrefs.get_startxref_for_revision(last):
+                return True
+            for rev in range(self.total):
+                if xrefs.get_xref_data(rev).hybrid is not None and rev > 0:
+                    self.report.problems.append(
+                        "Tệp dùng bảng tham chiếu lai (hybrid) trong bản cập nhật sau: các trình "
+                        "xem PDF khác nhau có thể hiển thị nội dung khác nhau.")
+                    return True
+        except Exception:  # noqa: BLE001
+            return True
+        return False
 
 
 def _signer_key_usage() -> Any:

@@ -129,3 +129,19 @@ def test_legacy_sha1_subfilter_is_not_accepted(signed, pki):
     rep = validate_pdf(legacy, trust_roots=[pki.root.cert], isolate=False)
     assert rep.verdict == "invalid"
     assert rep.signatures[0].level is None
+
+
+def test_isa_objects_appended_without_xref(signed, pki):
+    """Incremental saving attack variant: new objects and a trailer are appended, but the final
+    startxref still points at the signed revision's xref. A strict reader sees the signed
+    revision only; a repairing viewer renders the appended objects."""
+    r = PdfFileReader(io.BytesIO(signed), strict=False)
+    prev = int(re.findall(rb"startxref\s+(\d+)", signed)[-1])
+    page_ref = r.root["/Pages"].raw_get("/Kids")
+    n = int(r.trailer["/Size"])
+    evil = (b"\n%d 0 obj\n<< /Length 44 >>\nstream\nBT /F1 14 Tf 72 700 Td (GIA MAO) Tj ET\n"
+            b"endstream\nendobj\ntrailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+            % (n, n + 1, r.root_ref.idnum, prev))
+    del page_ref
+    rep = validate_pdf(signed + evil, trust_roots=[pki.root.cert], isolate=False)
+    assert rep.verdict == "modified", rep.to_dict()
