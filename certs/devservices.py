@@ -25,6 +25,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+def _issue_time() -> dt.datetime:
+    """thisUpdate of CRLs and OCSP responses: the start of the current hour.
+
+    Like a CA that pre-produces its revocation data, this keeps thisUpdate at or before the
+    signing time of documents signed in the same hour (validators reject revocation data that
+    is newer than the moment they validate for). Revocations are reported at once regardless.
+    """
+    return _now().replace(minute=0, second=0)
+
+
 def _asn1_cert(cert) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
@@ -49,7 +59,7 @@ class _DevRevocation(RevocationInfoInterface):
         serial = cid["serial_number"].native
         revoked = self.services.pki.revoked()
         when = revoked.get(serial)
-        if when is not None and when <= at_time:
+        if when is not None:
             info = ocsp.RevokedInfo({"revocation_time": when.replace(microsecond=0),
                                      "revocation_reason": "key_compromise"})
             return ocsp.CertStatus(name="revoked", value=info), []
@@ -110,15 +120,15 @@ class DevServices:
             return SimpleOCSPResponder.build_error_response("malformed_request").dump()
         responder = SimpleOCSPResponder(
             responder_cert=self._ocsp_cert, responder_key=self._ocsp_key,
-            signature_algo=_SHA256_RSA, at_time=_now(),
+            signature_algo=_SHA256_RSA, at_time=_issue_time(),
             revinfo_interface=_DevRevocation(self, self._int),
-            validity=dt.timedelta(minutes=30),
+            validity=dt.timedelta(days=1),
         )
         return responder.build_ocsp_response(req).dump()
 
     # -- CRL -------------------------------------------------------------------------------
     def _crl(self, issuer: asn1_x509.Certificate, key: keys.PrivateKeyInfo, serials: set[int] | None) -> bytes:
-        now = _now()
+        now = _issue_time()
         revoked = []
         for serial, when in sorted(self.pki.revoked().items()):
             if serials is not None and serial not in serials:
@@ -129,7 +139,7 @@ class DevServices:
             issuer_name=issuer.subject, issuer_key=key, signature_algo=_SHA256_RSA,
             authority_key_identifier=issuer.key_identifier_value,
         )
-        number = int(now.timestamp())
+        number = int(_now().timestamp())
         return builder.build_crl(number, now, now + dt.timedelta(days=1), revoked).dump()
 
     def crl(self) -> bytes:

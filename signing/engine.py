@@ -492,6 +492,7 @@ def sign_pdf(
     output: BinaryIO | None = None,
     reason: str | None = None,
     location: str | None = None,
+    reserve_fields: Sequence[tuple[str, int, tuple[float, float, float, float]]] = (),
 ) -> bytes | None:
     """Sign ``data`` (a PDF) with an incremental update and return the signed bytes.
 
@@ -502,7 +503,12 @@ def sign_pdf(
     per attempt; revocation fetch failures are retried with backoff). ``appearance`` is a ``signing.appearance.VisibleSignature`` (or anything
     with ``page``, ``box``, ``stamp_style``, ``text_params``); None means invisible.
     ``certify`` makes this the certification signature (DocMDP: form filling and further
-    signatures allowed); other signatures lock their own field only.
+    signatures allowed); other signatures lock their own field only. Validators (pyHanko,
+    Adobe) accept only *pre-existing* signature fields being signed after a certification
+    signature, so a certifying signer should create the later fields (seal, number, date) in
+    the same revision: ``reserve_fields=[(name, page, box), ...]`` adds empty signature fields
+    that later ``sign_pdf(field_name=name)`` calls fill. Without certification (the default),
+    later signatures may add new fields freely.
 
     The input is never modified. Raises InvalidDocument (not a readable PDF), InvalidInput
     (bad arguments, field exists, certifying an already signed document),
@@ -555,6 +561,18 @@ def sign_pdf(
             field_mdp_spec=None if certify else FieldMDPSpec(FieldMDPAction.INCLUDE, fields=[field_name]),
         )
 
+    for name, _, _ in reserve_fields:
+        if name in existing or name == field_name:
+            raise InvalidInput(f"Trường chữ ký {name} đã tồn tại")
+
+    def add_reserved(w: IncrementalPdfFileWriter) -> IncrementalPdfFileWriter:
+        for name, page, box in reserve_fields:
+            fields.append_signature_field(w, fields.SigFieldSpec(
+                sig_field_name=name, on_page=page, box=tuple(int(round(v)) for v in box)))
+        return w
+
+    add_reserved(writer)
+
     def make_pdf_signer() -> signers.PdfSigner:
         vc = None
         if embed:
@@ -590,7 +608,7 @@ def sign_pdf(
         for attempt in range(attempts):
             try:
                 if attempt:
-                    writer = IncrementalPdfFileWriter(stream, strict=False)
+                    writer = add_reserved(IncrementalPdfFileWriter(stream, strict=False))
                     if out_start is not None:
                         out.seek(out_start)
                         out.truncate()

@@ -92,15 +92,92 @@ def test_pki(tmp_path_factory) -> TestPki:
     server.shutdown()
 
 
+def _free_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@dataclass
+class DevEnv:
+    """The development PKI (certs.devpki) with its TSA/OCSP/CRL router served on loopback."""
+
+    pki: object
+    server: object
+
+    def signer(self, username: str | None = None):
+        from signing.engine import PreparedSigner
+
+        path = self.pki.personal_key_path(username) if username else self.pki.seal_key_path
+        return PreparedSigner.from_pkcs12(path, DEV_PASSPHRASE)
+
+    def timestamper(self, **kw):
+        from signing.engine import http_timestamper
+
+        return http_timestamper(self.pki.tsa_url, **kw)
+
+    def vc_factory(self, **kw):
+        from certs.trust import load_trust_roots
+        from signing.engine import make_validation_context
+
+        return make_validation_context(load_trust_roots(self.pki.root_pem_path), **kw)
+
+    def validation_context(self):
+        from pyhanko_certvalidator import ValidationContext
+
+        from certs.trust import load_trust_roots
+
+        return ValidationContext(trust_roots=load_trust_roots(self.pki.root_pem_path),
+                                 allow_fetching=True)
+
+
+DEV_PASSPHRASE = b"dev-passphrase"
+DEV_SIGNERS = [("chutich", "Nguyễn Văn Hùng"), ("vanthu", "Trần Thị Lựu")]
+
+
 @pytest.fixture(scope="session")
-def nss_db(tmp_path_factory, test_pki) -> Path:
-    """NSS database trusting the test root (for `pdfsig -nssdir`)."""
-    d = tmp_path_factory.mktemp("nss")
+def dev_env(tmp_path_factory) -> DevEnv:
+    import time
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from api.routes.devpki import make_router
+    from certs.devpki import ensure_dev_pki
+
+    port = _free_port()
+    pki = ensure_dev_pki(tmp_path_factory.mktemp("devpki"), passphrase=DEV_PASSPHRASE,
+                         agency_name="UBND huyện Yên Khánh", signers=DEV_SIGNERS,
+                         base_url=f"http://127.0.0.1:{port}/dev-pki")
+    app = FastAPI()
+    app.include_router(make_router(pki))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield DevEnv(pki=pki, server=server)
+    server.should_exit = True
+    t.join(5)
+
+
+def _nss_for(root_pem: Path, d: Path) -> Path:
     subprocess.run(["certutil", "-N", "-d", f"sql:{d}", "--empty-password"], check=True,
                    capture_output=True)
-    subprocess.run(["certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", str(test_pki.root_pem),
+    subprocess.run(["certutil", "-A", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem),
                     "-d", f"sql:{d}"], check=True, capture_output=True)
     return d
+
+
+@pytest.fixture(scope="session")
+def nss_db(tmp_path_factory, dev_env) -> Path:
+    """NSS database trusting the development root (for `pdfsig -nssdir`)."""
+    return _nss_for(dev_env.pki.root_pem_path, tmp_path_factory.mktemp("nss"))
 
 
 def make_pdf(pages: int = 1, text: str = "Quyết định số 05/QĐ-UBND") -> bytes:
