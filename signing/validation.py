@@ -1696,6 +1696,8 @@ class _Analysis:
             last = self.total - 1
             meta = xrefs.get_xref_container_info(last)
             rest = self.data[meta.end_location:]
+            # an xref stream's section ends with its stream data, before "endobj"
+            rest = re.sub(rb"^\s*(endstream\s*)?endobj", b"", rest)
             if b"obj" in rest or rest.count(b"startxref") != 1 or rest.count(b"%%EOF") != 1:
                 return True
             m = re.search(rb"startxref\s+(\d+)\s+%%EOF", rest)

@@ -532,3 +532,37 @@ def test_signature_wrapping_contents_elsewhere(signed, pki):
 
     rep = check(_override_sig(signed, mutate), pki)
     assert rep.verdict == "invalid"
+
+
+# ------------------------------------------------------------------------------------------
+# Cross-reference streams and object streams (what qpdf, Word and many tools produce)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def objstm_pdf(form_pdf, tmp_path_factory) -> bytes:
+    import shutil
+    import subprocess
+
+    if shutil.which("qpdf") is None:
+        pytest.skip("qpdf not installed")
+    d = tmp_path_factory.mktemp("qpdf")
+    (d / "in.pdf").write_bytes(form_pdf)
+    subprocess.run(["qpdf", "--object-streams=generate", str(d / "in.pdf"), str(d / "out.pdf")],
+                   check=True, timeout=60)
+    return (d / "out.pdf").read_bytes()
+
+
+def test_xref_stream_document_signed_twice_with_lta(objstm_pdf, pki):
+    """Signed revisions ending in a cross-reference stream are clean revisions, not junk."""
+    first = sign(objstm_pdf, pki, tsa=True)
+    assert check(first, pki).verdict == "valid"
+    both = sign(first, pki, who=pki.signer2, field="ChuKy2", lta=True)
+    rep = check(both, pki)
+    assert rep.verdict == "valid", rep.to_dict()
+
+
+def test_xref_stream_document_with_overlay(objstm_pdf, pki):
+    signed = sign(objstm_pdf, pki)
+    pdf = _add_annotation(signed, "/Square", [60, 730, 400, 780], b"1 1 1 rg 0 0 340 50 re f")
+    assert check(pdf, pki).verdict == "modified"
