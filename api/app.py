@@ -22,6 +22,7 @@ ROUTE_MODULES = [
     "api.routes.documents",
     "api.routes.admin",
     "api.routes.verify",
+    "api.routes.signing",
     "api.routes.workflow",
     "api.routes.tasks",
     "api.routes.registers",
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         module = importlib.import_module(name)
         app.include_router(module.router)
     _mount_dev_pki(app, container)
+    from .routes.signing import make_issue_seal
+
+    container.extras.setdefault("issue_seal", make_issue_seal(container))
     # Multipart overhead on top of the file itself.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     return app

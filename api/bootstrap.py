@@ -104,7 +104,7 @@ def init(settings: Settings, *, demo: bool = False) -> InitResult:
             with sessions() as s, s.begin():
                 for user in s.scalars(select(User)):
                     if user.signing_key is None and user.username in pki.personal_certs:
-                        user.signing_key = str(pki.personal_key_path(user.username))
+                        user.signing_key = f"devpki:{user.username}"  # resolved against the data dir at use
         return result
     finally:
         engine.dispose()

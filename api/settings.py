@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
     base_url: str = "http://127.0.0.1:8000"
     pkcs11_module: str | None = None
+    seal_key: str | None = None  # the agency's key: PKCS#12 path or pkcs11: URI (default: the dev PKI seal)
+    seal_key_passphrase: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str | None = None

@@ -14,3 +14,4 @@ register_blob_reference(User.signature_image_sha256)
 # Domain modules that add tables register themselves below (keep one import per line).
 from . import registers  # noqa: F401,E402  (registers, numbering, delivery)
 from . import notify, delegation, workflow, routing  # noqa: F401,E402  (workflow, routing, notifications)
+from . import signatures  # noqa: F401,E402  (signing requests, external signing sessions)

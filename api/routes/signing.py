@@ -1,0 +1,114 @@
+"""Signing in the workflow: server-side signing (the caller's key or the agency seal), external
+signing sessions for USB tokens, and the seal applied at issue time."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ioffice import signatures
+from ioffice.errors import InvalidInput
+from ioffice.signatures import SignSpec
+
+from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses
+from ..schemas import VersionOut
+from ..signing_adapter import adapter, b64
+
+router = APIRouter(prefix="/api/v1", tags=["signing"])
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["personal", "seal", "attachment", "copy"] | None = Field(
+        default=None, description="personal (leader's own key), seal (agency key, clerk), attachment or copy "
+                                  "(agency key, text mark at the top right); default: personal for leaders, "
+                                  "seal for clerks")
+    level: Literal["B-B", "B-T", "B-LT", "B-LTA"] | None = Field(default=None, description="PAdES baseline level")
+    mode: Literal["server", "external"] = Field(default="server", description="external: the key is on the "
+                                                "official's USB token; returns what the token must sign")
+    certificate_pem: str | None = Field(default=None, description="external mode: the token's certificate")
+    chain_pem: list[str] = Field(default_factory=list)
+
+
+class SignedOut(BaseModel):
+    document_id: str
+    status: str
+    version: VersionOut
+    replayed: bool = False
+
+
+class ExternalSessionOut(BaseModel):
+    session_id: str
+    data_to_sign: str = Field(description="base64 DER of the CMS signed attributes the token signs")
+    digest_algorithm: str
+    signature_mechanism: str
+    expires_at: datetime
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    signature: str = Field(description="base64 signature value produced by the token")
+
+
+@router.post("/documents/{document_id}/sign", status_code=201, response_model=SignedOut | ExternalSessionOut,
+             responses=problem_responses(401, 403, 404, 409, 422, 503))
+def sign_document(document_id: str, body: SignIn, response: Response, db: SessionDep, store: StoreDep,
+                  actor: ActorDep, user: CurrentUser, container: ContainerDep,
+                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None):
+    """Sign the current version. A personal signature binds the exact approved version; the
+    result is a new, final version. Repeating a request with the same ``Idempotency-Key``
+    returns the first result without signing again."""
+    kind = body.kind or ("personal" if user.has_role("leader", "unit_head") else "seal")
+    a = adapter(container)
+    if body.mode == "external":
+        if kind != "personal":
+            raise InvalidInput("Ký bằng thiết bị USB token chỉ áp dụng cho chữ ký cá nhân.")
+        if not body.certificate_pem:
+            raise InvalidInput("Thiếu chứng thư số (certificate_pem) của USB token.")
+        sess, prepared = signatures.prepare_external(
+            db, store, a, actor=actor, user=user, document_id=document_id, certificate_pem=body.certificate_pem,
+            chain_pem=body.chain_pem, level=body.level, default_level=a.default_level())
+        return ExternalSessionOut(session_id=sess.id, data_to_sign=b64(prepared.data_to_sign),
+                                  digest_algorithm=prepared.digest_algorithm,
+                                  signature_mechanism=prepared.signature_mechanism, expires_at=prepared.expires_at)
+    version, replayed = signatures.sign_document(
+        db, store, a, actor=actor, user=user, document_id=document_id, kind=kind, idempotency_key=idempotency_key,
+        level=body.level, default_level=a.default_level(), max_size=container.settings.max_upload_bytes)
+    if replayed:
+        response.status_code = 200
+    doc = version.document
+    return SignedOut(document_id=doc.id, status=doc.status, version=VersionOut.model_validate(version),
+                     replayed=replayed)
+
+
+@router.post("/signing-sessions/{session_id}/complete", response_model=SignedOut,
+             responses=problem_responses(401, 404, 409, 422, 503))
+def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: StoreDep, actor: ActorDep,
+                     user: CurrentUser, container: ContainerDep) -> SignedOut:
+    """Embed the token's signature; the document must not have changed since prepare."""
+    try:
+        signature = base64.b64decode(body.signature, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("Chữ ký gửi lên không phải base64 hợp lệ.") from exc
+    version = signatures.complete_external(db, store, adapter(container), actor=actor, user=user,
+                                           session_id=session_id, signature=signature)
+    doc = version.document
+    return SignedOut(document_id=doc.id, status=doc.status, version=VersionOut.model_validate(version))
+
+
+def make_issue_seal(container):
+    """The callback registers.issue_outgoing uses: number/date marks + the agency seal."""
+
+    def seal(pdf: bytes, info) -> bytes:
+        a = adapter(container)
+        spec = SignSpec(kind="seal", level=a.default_level(), key_ref=None, full_name=info.org_name,
+                        position="", agency_name=info.org_name, number_symbol=info.symbol,
+                        reason="Văn thư ký số phát hành văn bản", location=info.place,
+                        extra={"org_settings": getattr(info, "org_settings", None) or {}})
+        return a.seal_issued(pdf, spec, number_text=f"Số: {info.symbol}", date_text=info.date_line)
+
+    return seal
