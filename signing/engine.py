@@ -537,6 +537,10 @@ def sign_pdf(
     if writer.prev.encrypted:
         raise InvalidDocument("Không ký được tài liệu PDF đã mã hóa")
 
+    if app is not None and app.page < 0:
+        pages = int(writer.root["/Pages"]["/Count"])
+        app.page = max(0, pages + app.page)
+
     existing = _existing_field_names(writer)
     if field_name is None:
         n = len(existing) + 1
@@ -680,8 +684,15 @@ def issue_stamp(
     text, so the earlier signatures stay valid: pages are never rewritten. Raises as
     :func:`sign_pdf`.
     """
-    style = _text_only_style(font_path)
-    app = _Appearance(page=page, box=box, stamp_style=style, text_params={"stamp_text": text})
+    try:
+        from signing.appearance import number_date_mark
+    except ImportError:  # pragma: no cover - appearance module absent
+        number_date_mark = None
+    if number_date_mark is not None and font_path is None:
+        app: Any = number_date_mark(text=text, box=box, page=page)
+    else:
+        style = _text_only_style(font_path)
+        app = _Appearance(page=page, box=box, stamp_style=style, text_params={"stamp_text": text})
     return sign_pdf(
         data, signer=signer, level=level, appearance=app, field_name=field_name,
         timestamper=timestamper, validation_context=validation_context, output=output,
