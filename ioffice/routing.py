@@ -385,6 +385,8 @@ def submit(
     before = doc.status
     states.transition(doc, "submit")
     touch(doc)
+    if doc.drafting_unit_id is None:  # the drafting unit is the drafter's (công văn symbols name it)
+        doc.drafting_unit_id = user.unit_id
     v = documents.current_version(session, doc)
     if v is None:
         raise Conflict("Dự thảo chưa có nội dung.")
@@ -447,7 +449,9 @@ def decide(
         # The latest round settles whether this is a repeated decision (409) or no business of the user (403).
         rounds = rounds_of(session, org_id=doc.org_id, document_id=doc.id)
         if rounds:
-            _acting_step(session, user, rounds[-1], step_id)
+            last, _ = _acting_step(session, user, rounds[-1], step_id)
+            if last.status != "pending":
+                step_transition(last, decision)  # raises: the table has no such move from a settled step
         raise Conflict(f"Văn bản không ở trạng thái chờ xem xét (hiện: «{states.STATUS_LABELS.get(doc.status, doc.status)}»).")
     step, delegation = _acting_step(session, user, rnd, step_id)
     if step.stage_index != rnd.current_stage and step.status == "waiting":

@@ -295,10 +295,10 @@ def submit(document_id: str, body: SubmitIn, db: SessionDep, actor: ActorDep, us
 
 
 @router.post("/documents/{document_id}/review", response_model=DecisionOut,
-             responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
+             responses=problem_responses(401, 403, 404, 409, 422))
 def review(document_id: str, body: ReviewIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> DecisionOut:
     """Approve the current version (its SHA-256 is recorded) or return the draft with comments.
-    A delegate decides a delegating leader's step. 409 when the step is no longer pending, the
+    Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the step is no longer pending, the
     document changed (``expected_lock_version``) or another reviewer won a race."""
     step = routing.decide(db, actor=actor, user=user, document_id=document_id, decision=body.decision,
                           comment=body.comment, step_id=body.step_id, expected_lock_version=body.expected_lock_version,
