@@ -95,6 +95,21 @@ def _read_file(path: str, max_bytes: int) -> bytes:
         raise OSError(f"không đọc được tệp: {path}") from None
 
 
+def _vn_time(iso: str | None) -> str | None:
+    """An ISO 8601 instant shown in Vietnam time (UTC+07:00), seconds precision."""
+    if not iso:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone(timedelta(hours=7))).replace(microsecond=0).isoformat()
+
+
 def format_report(path: str, report: Any) -> str:
     """Human summary of one report, in Vietnamese."""
     lines = [f"Tệp: {path}",
@@ -107,8 +122,8 @@ def format_report(path: str, report: Any) -> str:
         lines.append(f"  {what} {i} — trường “{s.field}”:")
         lines.append(f"    Người ký: {s.signer or 'không rõ'}"
                      + (f" (cấp bởi {s.issuer})" if s.issuer else ""))
-        lines.append(f"    Thời điểm ký: {s.signing_time or 'không rõ'}"
-                     + (f"; dấu thời gian: {s.timestamp}" if s.timestamp
+        lines.append(f"    Thời điểm ký: {_vn_time(s.signing_time) or 'không rõ'}"
+                     + (f"; dấu thời gian: {_vn_time(s.timestamp)}" if s.timestamp
                         and s.kind != "document_timestamp" else ""))
         if s.kind != "document_timestamp":
             lines.append(f"    Mức chữ ký: {s.level or _LEVEL_TEXT[None]}")

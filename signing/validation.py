@@ -275,11 +275,15 @@ def validate_pdf(
         return _unreadable("Không đọc được tệp.")
     if len(data) > max_bytes:
         return _unreadable(f"Tệp lớn hơn giới hạn cho phép ({max_bytes // (1024 * 1024)} MB).")
-    try:
-        roots = load_certificates(list(trust_roots))
-        others = load_certificates(list(other_certs))
-    except Exception:  # noqa: BLE001
-        roots, others = [], []
+    roots: list[bytes] = []
+    others: list[bytes] = []
+    for target, given in ((roots, trust_roots), (others, other_certs)):
+        items = [given] if isinstance(given, (str, Path, bytes, bytearray)) else list(given or ())
+        for item in items:
+            try:
+                target.extend(load_certificates(item))
+            except Exception:  # noqa: BLE001 - a bad root is skipped (never trusted), not fatal
+                logger.warning("ignoring an unreadable trust root / certificate")
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     job = _Job(data=data, roots=roots, others=others, allow_fetching=allow_fetching, now=now,
@@ -314,6 +318,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# imported once in the fork server, so that each analysis process starts warm
+_PRELOAD = [
+    "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
+    "asn1crypto.tsp", "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.ec", "pyhanko_certvalidator",
+    "pyhanko.pdf_utils.reader", "pyhanko.sign.fields", "pyhanko.sign.validation",
+    "pyhanko.sign.validation.pdf_embedded", "pyhanko.sign.validation.dss",
+    "pyhanko.sign.diff_analysis", "pyhanko.sign.validation.settings",
+]
+
 _mp_lock = threading.Lock()
 _mp_context: Any = None
 
@@ -324,7 +338,7 @@ def _get_context() -> Any:
         if _mp_context is None:
             ctx = multiprocessing.get_context("forkserver")
             try:
-                ctx.set_forkserver_preload(["__main__", "signing.validation"])
+                ctx.set_forkserver_preload(["__main__", *_PRELOAD])
             except Exception:  # noqa: BLE001
                 pass
             _mp_context = ctx
@@ -393,12 +407,32 @@ def _run_in_thread(job: _Job, timeout: float) -> ValidationReport:
     def target() -> None:
         box.append(_analyse_safely(job))
 
-    t = threading.Thread(target=target, daemon=True, name="pdf-validation")
+    t = threading.Thread(target=target, daemon=True, name=_THREAD_NAME)
     t.start()
     t.join(max(float(timeout), 0.1))
     if box:
         return box[0]
     return _timeout_report(job.data)
+
+
+class _QuietAnalysisThread(logging.Filter):
+    """Drops library log records (with their tracebacks) emitted by the analysis thread: every
+    finding ends up in the report; an untrusted certificate is not an operational error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != _THREAD_NAME
+
+
+_THREAD_NAME = "pdf-validation"
+_quiet = _QuietAnalysisThread()
+
+
+def _quiet_library_loggers() -> None:
+    """Attach the filter to every pyHanko logger (filters do not apply to child loggers)."""
+    for name, lg in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("pyhanko") and isinstance(lg, logging.Logger) \
+                and _quiet not in lg.filters:
+            lg.addFilter(_quiet)
 
 
 def _analyse_safely(job: _Job) -> ValidationReport:
@@ -715,7 +749,9 @@ class _Analysis:
             rep.problems.append("Tệp không phải là tài liệu PDF.")
             return rep
         from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation import pdf_embedded  # noqa: F401 - loggers exist now
 
+        _quiet_library_loggers()
         try:
             reader = PdfFileReader(io.BytesIO(self.data), strict=False)
             if reader.encrypted:
