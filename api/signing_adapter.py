@@ -178,12 +178,13 @@ class PyHankoSigning:
     def prepare(self, pdf: bytes, spec: SignSpec, *, certificate_pem: str, chain_pem: list[str]) -> PreparedExternal:
         from signing.external import prepare_external_signature
 
+        _check_certificate_holder(certificate_pem, spec.full_name)
         appearance = self._appearance(io.BytesIO(pdf), spec)
         tsa = self.c.settings.tsa_url
         session = prepare_external_signature(
             pdf, signer_cert=certificate_pem.encode(), chain=[c.encode() for c in chain_pem], appearance=appearance,
             timestamp_url=tsa if spec.level != "B-B" else None, ttl=timedelta(minutes=15),
-            reason=spec.reason, location=spec.location,
+            reason=spec.reason, location=spec.location, validation_context=self._validation_context(),
         )
         return PreparedExternal(prepared_pdf=session.prepared_pdf, state=session.state,
                                 data_to_sign=session.data_to_sign, digest_algorithm=session.digest_algorithm,
@@ -196,6 +197,28 @@ class PyHankoSigning:
         if spec.level != "B-B" and not self.c.settings.tsa_url:
             timestamper = self._timestamper()
         return complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+
+
+def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
+    """The token's certificate must name the signing official (its CN is their full name)."""
+    import unicodedata
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from ioffice.errors import PermissionDenied
+
+    try:
+        cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+    except ValueError as exc:
+        raise InvalidInput("certificate_pem không phải chứng thư số PEM hợp lệ.") from exc
+    names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+    def norm(s: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", s).casefold().split())
+
+    if norm(full_name) not in {norm(str(n)) for n in names}:
+        raise PermissionDenied("Chứng thư số trên USB token không mang tên của người đang đăng nhập.")
 
 
 def _first_page_size(source: BinaryIO) -> tuple[float, float]:

@@ -35,6 +35,8 @@ class SignIn(BaseModel):
 
 
 class SignedOut(BaseModel):
+    id: str = Field(description="the new version's id")
+    sha256: str = Field(description="SHA-256 of the signed PDF")
     document_id: str
     status: str
     version: VersionOut
@@ -81,8 +83,8 @@ def sign_document(document_id: str, body: SignIn, response: Response, db: Sessio
     if replayed:
         response.status_code = 200
     doc = version.document
-    return SignedOut(document_id=doc.id, status=doc.status, version=VersionOut.model_validate(version),
-                     replayed=replayed)
+    return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
+                     version=VersionOut.model_validate(version), replayed=replayed)
 
 
 @router.post("/signing-sessions/{session_id}/complete", response_model=SignedOut,
@@ -97,7 +99,8 @@ def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: S
     version = signatures.complete_external(db, store, adapter(container), actor=actor, user=user,
                                            session_id=session_id, signature=signature)
     doc = version.document
-    return SignedOut(document_id=doc.id, status=doc.status, version=VersionOut.model_validate(version))
+    return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
+                     version=VersionOut.model_validate(version))
 
 
 def make_issue_seal(container):
