@@ -175,15 +175,34 @@ def report_status(session: Session, *, actor: Actor, document: Document, status:
     return receipt
 
 
-def list_deliveries(session: Session, *, org_id: str, document_id: str) -> list[tuple[DeliveryReceipt, Organisation]]:
-    """The receipts of the sender's document ``document_id`` (org-scoped), with the recipient organisation."""
+# How far the receiving side got, read from its document's status (QCVN 102 codes).
+_STATUS_OF_DOCUMENT = {"received": RECEIVED, "registered": ACCEPTED, "assigned": ASSIGNED,
+                       "in_progress": PROCESSING, "completed": COMPLETED, "returned_to_sender": REJECTED}
+
+
+def effective_status(receipt: DeliveryReceipt, recipient_status: str | None) -> int:
+    """The receipt's status, moved forward to what the recipient's document shows (assigned,
+    processing, completed) so the sender sees progress without the workflow writing receipts."""
+    if receipt.status == REJECTED:
+        return REJECTED
+    seen = _STATUS_OF_DOCUMENT.get(recipient_status or "", RECEIVED)
+    if seen == REJECTED:
+        return REJECTED
+    return max(receipt.status, seen)
+
+
+def list_deliveries(session: Session, *, org_id: str, document_id: str
+                    ) -> list[tuple[DeliveryReceipt, Organisation, int]]:
+    """The receipts of the sender's document ``document_id`` (org-scoped): (receipt, recipient
+    organisation, effective QCVN 102 status). Raises NotFound for another agency's document."""
     doc = session.get(Document, document_id)
     if doc is None or doc.org_id != org_id:
         raise NotFound("Không tìm thấy văn bản.")
     rows = session.execute(
-        select(DeliveryReceipt, Organisation)
+        select(DeliveryReceipt, Organisation, Document.status)
         .join(Organisation, Organisation.id == DeliveryReceipt.recipient_org_id)
+        .join(Document, Document.id == DeliveryReceipt.recipient_document_id)
         .where(DeliveryReceipt.org_id == org_id, DeliveryReceipt.document_id == document_id)
         .order_by(DeliveryReceipt.sent_at, Organisation.name)
     ).all()
-    return [(r, o) for r, o in rows]
+    return [(r, o, effective_status(r, st)) for r, o, st in rows]

@@ -501,81 +501,92 @@ def copies_register(session: Session, *, org_id: str, year: int, q: str | None =
 
 
 # --------------------------------------------------------------------------------------------
-# follow-up (sổ theo dõi giải quyết) — reads what the workflow stores on the document
+# follow-up (sổ theo dõi giải quyết) — reads the assignments that ioffice.workflow stores
+
+
+STATE_LABELS = {"on_time": "Đúng hạn", "late": "Trễ hạn", "overdue": "Quá hạn", "pending": "Đang xử lý"}
+UNASSIGNED = "Chưa giao xử lý"
 
 
 @dataclass
 class FollowUpItem:
+    """One registered incoming document with its lead handling (if assigned)."""
+
     document: Document
     entry: IncomingEntry
-    handler: str
-    unit: str
+    handler: str  # lead handler (person, else unit), co-handlers after "phối hợp:"
     deadline: date | None
-    completed_on: date | None
-    reply_number: str
     progress: str
+    reply_number: str
+    state: str  # on_time | late | overdue | pending
 
 
-def _assignee_label(session: Session, doc: Document) -> str:
-    return _follow_up_fields(session, doc)[0]
+def _handled_rows(session: Session, *, org_id: str, start: date | None = None, end: date | None = None,
+                  today: date | None = None) -> list[Any]:
+    from . import workflow  # late import: the workflow module builds on documents, not on registers
+
+    return workflow.followup_rows(session, org_id=org_id, start=start, end=end, today=today)
 
 
-def _user_label(session: Session, user_id: str | None) -> tuple[str, str]:
-    if not user_id:
-        return "", ""
-    user = session.get(User, user_id)
-    if user is None:
-        return "", ""
-    unit = session.get(Unit, user.unit_id) if user.unit_id else None
-    return user.full_name, unit.name if unit else ""
-
-
-def _follow_up_fields(session: Session, doc: Document) -> tuple[str, str, date | None, date | None, str, str]:
-    """(handler, unit, deadline, completed_on, reply number, progress) of an incoming document."""
-    extra = doc.extra or {}
-    handler, unit = _user_label(session, extra.get("handler_id"))
-    deadline = doc.due_date
-    completed_on = None
+def _state_without_assignment(doc: Document, today: date) -> str:
     if doc.status == "completed":
-        done = extra.get("completed_at")
-        completed_on = (to_vn_date(datetime.fromisoformat(done)) if isinstance(done, str)
-                        else to_vn_date(doc.updated_at))
-    reply = extra.get("reply_number_symbol") or ""
-    progress = states.STATUS_LABELS.get(doc.status, doc.status)
-    return handler, unit, deadline, completed_on, reply, progress
-
-
-def follow_up_items(session: Session, *, org_id: str, date_from: date | None = None, date_to: date | None = None,
-                    year: int | None = None) -> list[FollowUpItem]:
-    q = (select(Document, IncomingEntry).join(IncomingEntry, IncomingEntry.document_id == Document.id)
-         .where(IncomingEntry.org_id == org_id))
-    if year is not None:
-        q = q.where(IncomingEntry.year == year)
-    if date_from is not None:
-        q = q.where(IncomingEntry.arrival_date >= date_from)
-    if date_to is not None:
-        q = q.where(IncomingEntry.arrival_date <= date_to)
-    items = []
-    for doc, entry in session.execute(q.order_by(IncomingEntry.series, IncomingEntry.year,
-                                                 IncomingEntry.arrival_number)).all():
-        handler, unit, deadline, completed_on, reply, progress = _follow_up_fields(session, doc)
-        items.append(FollowUpItem(doc, entry, handler, unit, deadline, completed_on, reply, progress))
-    return items
-
-
-def follow_up_state(item: FollowUpItem, today: date) -> str:
-    """on_time | late | overdue | pending."""
-    if item.completed_on is not None:
-        if item.deadline is None or item.completed_on <= item.deadline:
-            return "on_time"
-        return "late"
-    if item.deadline is not None and item.deadline < today:
+        return "on_time"
+    if doc.due_date is not None and doc.due_date < today:
         return "overdue"
     return "pending"
 
 
-STATE_LABELS = {"on_time": "Đúng hạn", "late": "Quá hạn khi hoàn thành", "overdue": "Quá hạn chưa xong",
-                "pending": "Đang trong hạn"}
+def _who(row: Any) -> str:
+    if row.handler_name and row.unit_name:
+        return f"{row.handler_name} ({row.unit_name})"
+    return row.handler_name or row.unit_name or ""
+
+
+def follow_up_items(session: Session, *, org_id: str, year: int, today: date | None = None) -> list[FollowUpItem]:
+    """Registered incoming documents of ``year`` in arrival order, with lead handler, deadline,
+    progress, reply number and state (from the workflow's assignments when there are any)."""
+    today = today or vn_today()
+    by_doc: dict[str, list[Any]] = {}
+    for r in _handled_rows(session, org_id=org_id, today=today):
+        by_doc.setdefault(r.document_id, []).append(r)
+    items = []
+    for doc, entry in session.execute(
+        select(Document, IncomingEntry).join(IncomingEntry, IncomingEntry.document_id == Document.id)
+        .where(IncomingEntry.org_id == org_id, IncomingEntry.year == year)
+        .order_by(IncomingEntry.series, IncomingEntry.arrival_number)
+    ).all():
+        rows = by_doc.get(doc.id, [])
+        leads = [r for r in rows if r.role == "lead"]
+        co = [r for r in rows if r.role == "co"]
+        if leads:
+            lead = leads[-1]
+            handler = ", ".join(filter(None, [_who(r) for r in leads]))
+            if co:
+                handler += "; phối hợp: " + ", ".join(filter(None, [_who(r) for r in co]))
+            items.append(FollowUpItem(doc, entry, handler, lead.deadline or doc.due_date,
+                                      lead.progress or states.STATUS_LABELS.get(doc.status, doc.status),
+                                      lead.reply_number_symbol or "", lead.outcome))
+        else:
+            items.append(FollowUpItem(doc, entry, "", doc.due_date, states.STATUS_LABELS.get(doc.status, doc.status),
+                                      "", _state_without_assignment(doc, today)))
+    return items
+
+
+def _assignee_label(session: Session, doc: Document) -> str:
+    """Who handles ``doc`` (lead unit or person), for the incoming register's receiver column."""
+    from . import workflow
+
+    parts = []
+    for a in workflow.assignments_of(session, org_id=doc.org_id, document_id=doc.id):
+        if a.role != "lead" or a.parent_id is not None or a.status == "cancelled":
+            continue
+        if a.assignee_unit_id:
+            unit = session.get(Unit, a.assignee_unit_id)
+            parts.append(unit.name if unit else "")
+        elif a.assignee_user_id:
+            user = session.get(User, a.assignee_user_id)
+            parts.append(user.full_name if user else "")
+    return ", ".join(p for p in parts if p)
 
 
 def follow_up_register(session: Session, *, org_id: str, year: int, q: str | None = None,
@@ -583,22 +594,19 @@ def follow_up_register(session: Session, *, org_id: str, year: int, q: str | Non
     """The follow-up register of ``year``: arrival number, document, handler, deadline, progress, reply."""
     _check_year(year)
     org = _org(session, org_id)
-    today = today or vn_today()
     rows = []
-    for it in follow_up_items(session, org_id=org_id, year=year):
+    for it in follow_up_items(session, org_id=org_id, year=year, today=today):
         doc = it.document
-        document = " — ".join(filter(None, [doc.number_symbol, _type_summary(doc)]))
-        handler = ", ".join(filter(None, [it.handler, it.unit]))
         rows.append({
             "document_id": doc.id,
             "arrival_number": numbering.format_number(it.entry.arrival_number),
             "arrival_date": date_vn(it.entry.arrival_date),
-            "document": document,
-            "handler": handler,
+            "document": " — ".join(filter(None, [doc.number_symbol, _type_summary(doc)])),
+            "handler": it.handler or UNASSIGNED,
             "deadline": date_vn(it.deadline),
             "progress": it.progress,
             "reply_number": it.reply_number,
-            "notes": STATE_LABELS[follow_up_state(it, today)],
+            "notes": STATE_LABELS[it.state],
         })
     return Register("follow-up", year, f"SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN — Năm {year}", org.name,
                     FOLLOW_UP_COLUMNS, _filter(rows, q))
@@ -620,19 +628,33 @@ class FollowUpCount:
 
 def follow_up_report(session: Session, *, org_id: str, date_from: date, date_to: date,
                      today: date | None = None) -> tuple[list[FollowUpCount], list[FollowUpCount]]:
-    """Counts of incoming documents that arrived in [date_from, date_to] by state, per unit and per
-    handler: (per unit, per handler). Unassigned documents count under an empty unit/handler.
+    """On time / late / overdue / pending counts (per unit, per unit and handler) of the handling
+    assigned in [date_from, date_to] (lead and co-handlers, as the workflow records them), plus the
+    documents registered in that period and not yet assigned, under «Chưa giao xử lý».
     """
     if date_to < date_from:
         raise InvalidInput("Khoảng thời gian không hợp lệ (từ ngày sau đến ngày).")
     today = today or vn_today()
     units: dict[str, FollowUpCount] = {}
     handlers: dict[tuple[str, str], FollowUpCount] = {}
-    for it in follow_up_items(session, org_id=org_id, date_from=date_from, date_to=date_to):
-        state = follow_up_state(it, today)
-        u = units.setdefault(it.unit, FollowUpCount(unit=it.unit, handler=""))
-        h = handlers.setdefault((it.unit, it.handler), FollowUpCount(unit=it.unit, handler=it.handler))
+
+    def count(unit: str, handler: str, state: str) -> None:
+        u = units.setdefault(unit, FollowUpCount(unit=unit, handler=""))
+        h = handlers.setdefault((unit, handler), FollowUpCount(unit=unit, handler=handler))
         for c in (u, h):
             setattr(c, state, getattr(c, state) + 1)
+
+    for r in _handled_rows(session, org_id=org_id, start=date_from, end=date_to, today=today):
+        count(r.unit_name or "", r.handler_name or "", r.outcome)
+    from . import workflow
+
+    assigned = select(workflow.Assignment.document_id).where(workflow.Assignment.org_id == org_id)
+    for doc, _entry in session.execute(
+        select(Document, IncomingEntry).join(IncomingEntry, IncomingEntry.document_id == Document.id)
+        .where(IncomingEntry.org_id == org_id, IncomingEntry.arrival_date >= date_from,
+               IncomingEntry.arrival_date <= date_to, Document.status == "registered",
+               Document.id.not_in(assigned))
+    ).all():
+        count(UNASSIGNED, "", _state_without_assignment(doc, today))
     return (sorted(units.values(), key=lambda c: c.unit),
             sorted(handlers.values(), key=lambda c: (c.unit, c.handler)))

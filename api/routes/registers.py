@@ -126,10 +126,10 @@ class FollowUpReportOut(BaseModel):
 # ------------------------------------------------------------------ helpers
 
 
-def _delivery_out(receipt: delivery.DeliveryReceipt, org: Organisation) -> DeliveryOut:
+def _delivery_out(receipt: delivery.DeliveryReceipt, org: Organisation, status: int) -> DeliveryOut:
     return DeliveryOut(id=receipt.id, recipient_org_id=org.id, recipient_name=org.name,
-                       recipient_organ_code=org.organ_code, status=receipt.status,
-                       status_label=delivery.STATUS_LABELS[receipt.status], sent_at=receipt.sent_at,
+                       recipient_organ_code=org.organ_code, status=status,
+                       status_label=delivery.STATUS_LABELS[status], sent_at=receipt.sent_at,
                        received_at=receipt.received_at, acknowledged_at=receipt.acknowledged_at, note=receipt.note)
 
 
@@ -205,15 +205,15 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: Act
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
-                    version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(r, o) for r, o in rows])
+                    version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
 
 
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],
             responses=problem_responses(401, 403, 404), dependencies=[require_roles(*DOC_READERS)])
 def list_deliveries(document_id: str, db: SessionDep, actor: ActorDep) -> list[DeliveryOut]:
     """Where an issued document went on this installation and how far each recipient got with it."""
-    return [_delivery_out(r, o) for r, o in delivery.list_deliveries(db, org_id=actor.org_id,
-                                                                       document_id=document_id)]
+    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=actor.org_id,
+                                                                     document_id=document_id)]
 
 
 # ------------------------------------------------------------------ registers and reports

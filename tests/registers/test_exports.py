@@ -105,7 +105,8 @@ def test_follow_up_register_and_report(client, as_user, upload, tmp_path):
         assert client.post(f"/api/v1/documents/{d['id']}/register", headers=as_user("vanthu")).status_code == 200
     book = client.get(f"/api/v1/registers/follow-up/{year}", headers=as_user("chutich")).json()
     assert [r["arrival_number"] for r in book["rows"]] == ["01", "02"]
-    assert [r["notes"] for r in book["rows"]] == ["Quá hạn chưa xong", "Đang trong hạn"]
+    assert [r["notes"] for r in book["rows"]] == ["Quá hạn", "Đang xử lý"]
+    assert [r["handler"] for r in book["rows"]] == ["Chưa giao xử lý"] * 2
     assert book["rows"][0]["deadline"] == (today - timedelta(days=3)).strftime("%d/%m/%Y")
     text = pdf_text(client.get(f"/api/v1/registers/follow-up/{year}?format=pdf", headers=as_user("vanthu")).content,
                     tmp_path)
