@@ -756,7 +756,9 @@ class _Analysis:
             reader = PdfFileReader(io.BytesIO(self.data), strict=False)
             if reader.encrypted:
                 try:
-                    reader.decrypt(b"")
+                    result = reader.decrypt(b"")
+                    if getattr(getattr(result, "status", None), "name", "FAILED") == "FAILED":
+                        raise PermissionError("password required")
                 except Exception:  # noqa: BLE001
                     rep.problems.append("Tài liệu được mã hóa bằng mật khẩu, không kiểm tra được.")
                     return rep
@@ -1436,7 +1438,8 @@ class _Analysis:
 
     @staticmethod
     def _page_digest(g: _Graph, page: Any, inh: dict[str, Any]) -> str:
-        base = g.digest(page, exclude=frozenset({"/Annots", *_INHERITABLE}))
+        # /Tabs (annotation tab order) is set by some signing tools when they add a widget
+        base = g.digest(page, exclude=frozenset({"/Annots", "/Tabs", *_INHERITABLE}))
         parts = [base]
         for k in _INHERITABLE:
             v = page.raw_get(k) if k in page else inh.get(k)

@@ -120,6 +120,18 @@ def test_lta_document_timestamp_and_dss(signed_ts, pki):
     assert ts.signer == "TSA thử nghiệm" and ts.level is None and ts.timestamp
 
 
+def test_password_protected_pdf_is_unreadable(plain, pki):
+    from pypdf import PdfReader, PdfWriter
+
+    w = PdfWriter(clone_from=PdfReader(io.BytesIO(plain)))
+    w.encrypt(user_password="mat-khau", owner_password="chu-so-huu", algorithm="AES-256")
+    buf = io.BytesIO()
+    w.write(buf)
+    rep = check(buf.getvalue(), pki)
+    assert rep.verdict == "unreadable"
+    assert any("mật khẩu" in p for p in rep.problems)
+
+
 def test_no_signature(plain, pki):
     rep = check(plain, pki)
     assert rep.verdict == "no_signature"
@@ -348,7 +360,8 @@ def test_link_with_javascript_action(signed, pki):
 
 def test_existing_widget_appearance_changed(form_pdf, pki):
     """Shadow attack 'replace' through an appearance: the existing form widget gets a new /AP
-    drawing text, without its value changing."""
+    drawing text, without its value changing. (pyHanko 0.38's own diff policy rates this
+    FORM_FILLING and DocMDP-compliant; the verdict must not follow it.)"""
     certified = sign(form_pdf, pki, certify=True, docmdp=MDPPerm.FILL_FORMS)
 
     def edit(w):
@@ -387,7 +400,8 @@ def test_catalog_changed(signed, pki, key):
 
 
 def test_need_appearances_set(form_pdf, pki):
-    """Setting /NeedAppearances makes viewers redraw fields: not a harmless change."""
+    """Setting /NeedAppearances makes viewers redraw fields: not a harmless change. (pyHanko
+    0.38 rates this revision LTA_UPDATES.)"""
     certified = sign(form_pdf, pki, certify=True, docmdp=MDPPerm.FILL_FORMS)
 
     def edit(w):
