@@ -10,9 +10,9 @@ ROUTE = [
 ]
 
 
-@pytest.fixture
-def approved_draft(client, as_user):
-    """An outgoing draft of the specialist, reviewed by the unit head and approved by the leader."""
+def approved_draft_factory(client, as_user):
+    """make(pdf=None, **metadata) → an outgoing draft of the specialist, reviewed by the unit head
+    and approved by the leader (the document JSON)."""
 
     def make(pdf: bytes | None = None, **meta) -> dict:
         metadata = {"direction": "outgoing", "doc_type": "Quyết định",
@@ -35,3 +35,8 @@ def approved_draft(client, as_user):
         return got
 
     return make
+
+
+@pytest.fixture
+def approved_draft(client, as_user):
+    return approved_draft_factory(client, as_user)

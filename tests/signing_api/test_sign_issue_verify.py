@@ -99,3 +99,26 @@ def test_failed_signing_leaves_the_previous_version(client, as_user, approved_dr
     assert r.headers["content-type"].startswith("application/problem+json")
     after = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
     assert after["status"] == "approved" and len(after["versions"]) == 1
+
+
+def test_tsa_down_gives_503_and_no_new_version(env):
+    """The configured TSA refuses connections: retries, then a clear 503; the document is unchanged."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.storage.s3server import closed_port
+
+    app = create_app(env.settings(tsa_url=f"http://127.0.0.1:{closed_port()}/tsa"))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        def as_user(name):
+            tok = c.post("/api/v1/auth/token", data={"username": name, "password": "demo-password-123"})
+            return {"Authorization": f"Bearer {tok.json()['access_token']}"}
+
+        from tests.signing_api.conftest import approved_draft_factory
+
+        doc = approved_draft_factory(c, as_user)()
+        r = c.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={"level": "B-T"})
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        after = c.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
+        assert after["status"] == "approved" and len(after["versions"]) == 1
