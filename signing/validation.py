@@ -69,6 +69,8 @@ _CHILD_MEMORY_LIMIT = 2 * 1024 * 1024 * 1024  # address space of the analysis pr
 _MAX_GRAPH_NODES = 3_000_000  # object-graph nodes we agree to compare per revision pair
 _MAX_DEPTH = 400  # nesting depth of PDF objects we agree to follow
 _MAX_PAGES = 20_000
+_MAX_REVISIONS = 1_000
+_MAX_SIGNATURES = 200
 
 SUMMARIES = {
     "valid": "Tài liệu có chữ ký số hợp lệ, không bị thay đổi sau khi ký.",
@@ -771,11 +773,18 @@ class _Analysis:
         self.reader = reader
         self.total = total
         rep.revisions = total
+        if total > _MAX_REVISIONS:
+            rep.problems.append(f"Tệp có quá nhiều phiên bản ({total}), không phân tích được.")
+            return rep
 
         try:
             sig_fields = self._signature_fields()
         except Exception:  # noqa: BLE001
             rep.problems.append("Không đọc được danh sách chữ ký trong tài liệu.")
+            return rep
+        if len(sig_fields) > _MAX_SIGNATURES:
+            rep.problems.append(f"Tệp có quá nhiều chữ ký ({len(sig_fields)}), không phân tích "
+                                "được.")
             return rep
         earlier_names = self._signature_names_in_history()
         current_names = {name for name, _v, _f in sig_fields}
