@@ -241,6 +241,24 @@ class PreparedSigner:
         return cls(load_signer(str(path), passphrase=passphrase), extra_certs=extra_certs)
 
     @classmethod
+    def from_key_and_cert(cls, key: Any, cert: Any, chain: Sequence[Any] = ()) -> "PreparedSigner":
+        """From ``cryptography`` key and certificate objects (chain: CA certificates)."""
+        from pyhanko.keys import load_private_key_from_pemder_data  # noqa: F401 (API check)
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        def a(c: Any) -> asn1_x509.Certificate:
+            return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
+
+        from asn1crypto import keys as asn1_keys
+
+        kinfo = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        base = SimpleSigner(signing_cert=a(cert), signing_key=kinfo,
+                            cert_registry=SimpleCertificateStore.from_certs([a(c) for c in chain]))
+        return cls(base)
+
+    @classmethod
     def from_spec(cls, spec: str, *, passphrase: bytes | None = None, **kw: Any) -> "PreparedSigner":
         """PKCS#12 path or ``pkcs11:`` URI (see :func:`certs.keys.load_signer`)."""
         from certs.keys import load_signer
@@ -468,6 +486,22 @@ def _is_revocation_failure(exc: BaseException) -> bool:
     return False
 
 
+def _is_network_error(exc: BaseException) -> bool:
+    """A fetch (OCSP/CRL/certificate) that timed out or could not connect."""
+    try:
+        import aiohttp
+
+        net: tuple[type[BaseException], ...] = (TimeoutError, ConnectionError, aiohttp.ClientError)
+    except ImportError:  # pragma: no cover
+        net = (TimeoutError, ConnectionError)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, net):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _revoked(exc: BaseException) -> bool:
     from pyhanko_certvalidator.errors import RevokedError
 
@@ -624,7 +658,8 @@ def sign_pdf(
                 )
                 break
             except Exception as exc:
-                if attempt + 1 < attempts and _is_revocation_failure(exc) and not _revoked(exc):
+                fetch_failed = _is_revocation_failure(exc) or (embed and _is_network_error(exc))
+                if attempt + 1 < attempts and fetch_failed and not _revoked(exc):
                     log.warning("revocation data unavailable (attempt %d/%d)", attempt + 1, attempts)
                     time.sleep(_RETRY_BASE_DELAY * (2 ** attempt))
                     stream.seek(start)
@@ -645,7 +680,7 @@ def sign_pdf(
             raise SignerCertificateRejected(
                 "Chứng thư số của người ký đã bị thu hồi; không thể ký.", reason="revoked"
             ) from None
-        if _is_revocation_failure(exc):
+        if _is_revocation_failure(exc) or (embed and _is_network_error(exc)):
             raise ServiceUnavailable(
                 "Không lấy được thông tin thu hồi chứng thư số (OCSP/CRL); "
                 "tài liệu chưa được ký và giữ nguyên phiên bản trước."

@@ -205,3 +205,21 @@ def test_prepared_signer_is_thread_safe(signer, dev_env):
     for out in outs:
         _, (st,) = _validate_all(out, vc)
         assert st.intact and st.valid
+
+
+@pytest.mark.slow
+def test_revocation_service_down_gives_service_unavailable(dev_env, tmp_path):
+    import dataclasses
+
+    from certs.devpki import issue_signer_certificate
+
+    dead = dataclasses.replace(dev_env.pki, base_url="http://127.0.0.1:9/dev-pki")
+    key, cert = issue_signer_certificate(dead, common_name="Vũ Thị Mai", organization="UBND")
+    signer = PreparedSigner.from_key_and_cert(key, cert, dev_env.pki.chain)
+    pdf = make_pdf(1)
+    before = bytes(pdf)
+    with pytest.raises(ServiceUnavailable) as ei:
+        sign_pdf(pdf, signer=signer, level="B-LT", timestamper=dev_env.timestamper(),
+                 validation_context=dev_env.vc_factory(timeout=1))
+    assert "OCSP/CRL" in ei.value.detail
+    assert pdf == before
