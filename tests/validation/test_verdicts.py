@@ -580,3 +580,106 @@ def test_xref_stream_document_with_overlay(objstm_pdf, pki):
     signed = sign(objstm_pdf, pki)
     pdf = _add_annotation(signed, "/Square", [60, 730, 400, 780], b"1 1 1 rg 0 0 340 50 re f")
     assert check(pdf, pki).verdict == "modified"
+
+
+# ------------------------------------------------------------------------------------------
+# More ways to change what a signed page shows
+# ------------------------------------------------------------------------------------------
+
+
+def test_signature_appearance_swapped_after_signing(plain, pki):
+    """The visible signature stamp of a signed field gets a new appearance later (e.g. another
+    seal image or a different name under the signature)."""
+    signed = sign(plain, pki, visible=True)
+
+    def edit(w):
+        field = list.__getitem__(w.root["/AcroForm"]["/Fields"], 0)
+        widget = field.get_object()
+        ap = stream(w, b"0 0 1 rg 0 0 200 60 re f", {
+            pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject(map(generic.NumberObject, [0, 0, 200, 60]))})
+        widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): ap})
+        w.mark_update(field)
+
+    assert check(incremental(signed, edit), pki).verdict == "modified"
+
+
+def test_optional_content_toggled(signed, pki):
+    """Optional content (layers) configuration added or changed: can hide or reveal content."""
+
+    def edit(w):
+        ocg = w.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/OCG"), pdf_name("/Name"): pdf_string("An")}))
+        w.root[pdf_name("/OCProperties")] = generic.DictionaryObject({
+            pdf_name("/OCGs"): generic.ArrayObject([ocg]),
+            pdf_name("/D"): generic.DictionaryObject({
+                pdf_name("/OFF"): generic.ArrayObject([ocg])})})
+        w.update_root()
+
+    assert check(incremental(signed, edit), pki).verdict == "modified"
+
+
+def test_pages_reordered(pki):
+    """Two signed pages swapped in a later revision (same objects, new order)."""
+    signed = sign(make_pdf(pages=2), pki)
+
+    def edit(w):
+        pages_ref = w.root.raw_get("/Pages")
+        pages = pages_ref.get_object()
+        kids = pages["/Kids"]
+        pages[pdf_name("/Kids")] = generic.ArrayObject(
+            [list.__getitem__(kids, 1), list.__getitem__(kids, 0)])
+        w.mark_update(pages_ref)
+
+    assert check(incremental(signed, edit), pki).verdict == "modified"
+
+
+def test_new_text_field_after_approval_signature(signed, pki):
+    """A new (non-signature) form field with a value is added over the page after signing."""
+
+    def edit(w):
+        page_ref = list.__getitem__(w.root["/Pages"]["/Kids"], 0)
+        ap = stream(w, b"BT /Helv 12 Tf 2 6 Td (9.000.000 dong) Tj ET", {
+            pdf_name("/Type"): pdf_name("/XObject"), pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject(map(generic.NumberObject, [0, 0, 200, 20]))})
+        fld = w.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/FT"): pdf_name("/Tx"), pdf_name("/T"): pdf_string("so_tien"),
+            pdf_name("/V"): pdf_string("9.000.000 dong"),
+            pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, [150, 735, 350, 755])),
+            pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): ap}),
+            pdf_name("/P"): page_ref}))
+        w.register_annotation(page_ref, fld)
+        w.root["/AcroForm"]["/Fields"].append(fld)
+        acro = w.root.raw_get("/AcroForm")
+        if isinstance(acro, generic.IndirectObject):
+            w.mark_update(acro)
+        w.update_root()
+
+    rep = check(incremental(signed, edit), pki)
+    assert rep.verdict == "modified"
+    assert any("so_tien" in c for c in rep.changes)
+
+
+def test_widget_without_field_added(signed, pki):
+    """A bare widget annotation (no form field) with an appearance is added to the page."""
+    pdf = _add_annotation(signed, "/Widget", [60, 730, 400, 780], b"1 1 1 rg 0 0 340 50 re f")
+    assert check(pdf, pki).verdict == "modified"
+
+
+def test_page_content_freed_in_xref(signed, pki):
+    """ISA variant: the later xref marks the page's content object as free, so the page shows
+    nothing (or what a repairing viewer finds)."""
+    import re
+
+    r = PdfFileReader(io.BytesIO(signed), strict=False)
+    contents = r.root["/Pages"]["/Kids"][0].raw_get("/Contents")
+    n = contents.reference.idnum
+    # a revision with an xref entry that frees the content object
+    prev = int(re.findall(rb"startxref\s+(\d+)", signed)[-1])
+    size = int(r.trailer["/Size"])
+    xref = len(signed)
+    tail = (b"xref\n%d 1\n0000000000 00001 f \ntrailer\n<< /Size %d /Root %d 0 R /Prev %d >>\n"
+            b"startxref\n%d\n%%%%EOF\n" % (n, size, r.root_ref.idnum, prev, xref))
+    rep = check(signed + tail, pki)
+    assert rep.verdict == "modified"
