@@ -40,7 +40,6 @@ import asyncio
 import io
 import logging
 import multiprocessing
-import os
 import re
 import sys
 import threading
@@ -920,7 +919,7 @@ class _Analysis:
                 emb = EmbeddedPdfSignature(self.reader, fdict, name)
                 item["emb"] = emb
                 status = await lib_validate(True)
-        except Exception as exc:  # noqa: BLE001
+        except Exception:  # noqa: BLE001
             logger.debug("pyHanko validation failed", exc_info=True)
             rep.problems.append("Không xác minh được chữ ký: dữ liệu chữ ký không hợp lệ.")
             item["fatal"] = True
@@ -928,7 +927,6 @@ class _Analysis:
                 self._fill_signer(rep, emb.signer_cert)
             except Exception:  # noqa: BLE001
                 pass
-            del exc
             return item
         item["status"] = status
         trust_status, trust_vc = status, vc
@@ -1357,8 +1355,6 @@ class _Analysis:
 
     def _diff(self, old_rev: int, new_rev: int, docmdp: int | None, emb: Any) -> list[_Change]:
         """Classify every difference between the signed revision and the final one."""
-        from pyhanko.pdf_utils import generic
-
         changes: list[_Change] = []
         if new_rev <= old_rev:
             return changes
@@ -1434,7 +1430,6 @@ class _Analysis:
                 dis(f"Nội dung hoặc tài nguyên của trang {idx} bị thay đổi.")
             self._diff_annots(og, ng, op, np_, idx, ninh, docmdp, changes, widget_changes_ok,
                               new_widget_kinds)
-        del generic
         return changes
 
     @staticmethod
