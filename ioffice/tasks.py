@@ -3,7 +3,8 @@
 Kinds: ``review`` (a pending review step of theirs or of a leader who delegated to them),
 ``handle`` (an incoming assignment to them), ``pass_on`` (an assignment to their unit, for the unit
 head), ``assign`` (registered incoming documents, for leaders), ``issue`` (approved or signed
-outgoing documents, for clerks), ``revise`` (their returned drafts).
+outgoing documents, for clerks), ``revise`` (their returned drafts), ``read`` (incoming documents
+sent to them for information, not yet marked read).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ KIND_LABELS = {
     "assign": "Cho ý kiến chỉ đạo, giao xử lý",
     "issue": "Phát hành văn bản",
     "revise": "Sửa dự thảo bị trả lại",
+    "read": "Văn bản gửi để biết",
 }
 
 
@@ -100,6 +102,12 @@ def my_tasks(session: Session, *, user: User, today: date | None = None) -> list
         kind = "handle" if a.assignee_user_id == user.id else "pass_on"
         out.append(_task(kind, doc, due=a.deadline, since=a.created_at, today=today, assignment_id=a.id,
                          details={"role": a.role, "role_label": ROLE_LABELS[a.role], "directions": a.directions}))
+
+    for a in session.scalars(select(Assignment).where(Assignment.org_id == org, Assignment.assignee_user_id == user.id,
+                                                      Assignment.status == "informed")):
+        out.append(_task("read", doc_of(a.document_id), due=None, since=a.created_at, today=today,
+                         assignment_id=a.id, details={"role": a.role, "role_label": ROLE_LABELS[a.role],
+                                                      "directions": a.directions}))
 
     if user.has_role("leader"):
         for doc in session.scalars(select(Document).where(Document.org_id == org, Document.direction == "incoming",

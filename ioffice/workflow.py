@@ -422,6 +422,23 @@ def complete(session: Session, *, actor: Actor, user: User, assignment_id: str, 
     return a
 
 
+def acknowledge(session: Session, *, actor: Actor, user: User, assignment_id: str) -> Assignment:
+    """A person who received the document for information marks it read. Raises PermissionDenied,
+    NotFound, Conflict (already read or not an information copy)."""
+    a = get_assignment(session, org_id=user.org_id, assignment_id=assignment_id)
+    if a.assignee_user_id != user.id:
+        raise PermissionDenied("Văn bản này không gửi để bạn biết.")
+    if a.role != "info":
+        raise Conflict("Chỉ văn bản nhận để biết mới đánh dấu đã xem; văn bản được giao cần được xử lý.")
+    doc = documents.get_document(session, org_id=user.org_id, document_id=a.document_id)
+    step_transition(a, "read")
+    a.completed_at, a.completed_by = utcnow(), user.id
+    session.flush()
+    audit.record(session, actor=actor, action="workflow.acknowledge", object_type="document", object_id=doc.id,
+                 details={**version_ref(session, doc), "assignment": a.id})
+    return a
+
+
 def notes_of(session: Session, *, document_id: str) -> list[AssignmentNote]:
     return list(session.scalars(select(AssignmentNote).where(AssignmentNote.document_id == document_id)
                                 .order_by(AssignmentNote.created_at)))
@@ -482,39 +499,47 @@ class FollowupRow:
 def followup_rows(session: Session, *, org_id: str, year: int | None = None, start: date | None = None,
                   end: date | None = None, today: date | None = None) -> list[FollowupRow]:
     """Handled assignments (lead and co-handling, not passed on, not cancelled) of ``org_id`` whose
-    assignment date (Vietnam) is in ``year`` and/or [start, end], oldest first."""
-    from .workcalendar import to_vn_date, vn_today
+    assignment date (Vietnam) is in ``year`` and/or [start, end], oldest first. ``today`` (default:
+    today in Vietnam) decides what is overdue."""
+    from datetime import time as dtime, timedelta
+
+    from .workcalendar import VN_TZ, vn_today
 
     today = today or vn_today()
+    if year is not None:
+        start = max(start, date(year, 1, 1)) if start else date(year, 1, 1)
+        end = min(end, date(year, 12, 31)) if end else date(year, 12, 31)
     q = select(Assignment).where(Assignment.org_id == org_id, Assignment.role.in_(("lead", "co")),
                                  Assignment.status.in_(("assigned", "in_progress", "completed")))
-    rows = []
+    if start is not None:
+        q = q.where(Assignment.created_at >= datetime.combine(start, dtime.min, tzinfo=VN_TZ))
+    if end is not None:
+        q = q.where(Assignment.created_at < datetime.combine(end + timedelta(days=1), dtime.min, tzinfo=VN_TZ))
+    assignments = list(session.scalars(q.order_by(Assignment.created_at, Assignment.id)))
+    if not assignments:
+        return []
+    doc_ids = {a.document_id for a in assignments} | {a.reply_document_id for a in assignments if a.reply_document_id}
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(doc_ids)))}
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.org_id == org_id))}
-    users: dict[str, User] = {}
-    for a in session.scalars(q.order_by(Assignment.created_at, Assignment.id)):
-        day = to_vn_date(a.created_at)
-        if year is not None and day.year != year:
-            continue
-        if start is not None and day < start:
-            continue
-        if end is not None and day > end:
-            continue
-        doc = session.get(Document, a.document_id)
-        handler = None
-        if a.assignee_user_id:
-            handler = users.get(a.assignee_user_id) or session.get(User, a.assignee_user_id)
-            users[a.assignee_user_id] = handler
+    user_ids = {a.assignee_user_id for a in assignments if a.assignee_user_id}
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    latest: dict[str, str] = {}
+    for n in session.scalars(select(AssignmentNote).where(AssignmentNote.assignment_id.in_([a.id for a in assignments]))
+                             .order_by(AssignmentNote.created_at, AssignmentNote.id)):
+        latest[n.assignment_id] = n.note
+    rows = []
+    for a in assignments:
+        doc = docs[a.document_id]
+        handler = users.get(a.assignee_user_id) if a.assignee_user_id else None
         unit_id = a.assignee_unit_id or (handler.unit_id if handler else None)
-        last = session.scalars(select(AssignmentNote).where(AssignmentNote.assignment_id == a.id)
-                               .order_by(AssignmentNote.created_at.desc())).first()
-        reply = session.get(Document, a.reply_document_id) if a.reply_document_id else None
+        reply = docs.get(a.reply_document_id) if a.reply_document_id else None
         oc = outcome(a, today)
         rows.append(FollowupRow(
             assignment_id=a.id, document_id=a.document_id, number_symbol=doc.number_symbol,
             issuing_body=doc.issuing_body, summary=doc.summary, role=a.role, unit_id=unit_id,
             unit_name=units[unit_id].name if unit_id in units else None, handler_id=handler.id if handler else None,
             handler_name=handler.full_name if handler else None, assigned_at=a.created_at, deadline=a.deadline,
-            directions=a.directions, progress=(last.note if last else ""), status=a.status,
+            directions=a.directions, progress=latest.get(a.id, ""), status=a.status,
             completed_at=a.completed_at, reply_document_id=a.reply_document_id,
             reply_number_symbol=reply.number_symbol if reply else None, outcome=oc, outcome_label=OUTCOME_LABELS[oc],
         ))

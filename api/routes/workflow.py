@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import routing, workflow
+from ioffice import routing, workcalendar, workflow
 from ioffice.models import User
 
 from .. import mailer
@@ -25,6 +25,8 @@ from ..schemas import VersionOut
 async def _lifespan(app):
     container = app.state.container
     mailer.install(container)
+    # the agency's extra public holidays (IOFFICE_HOLIDAYS) on top of the built-in list
+    workcalendar.configure(workcalendar.parse_dates(container.settings.holidays))
     yield
     mailer.uninstall(container)
 
@@ -379,6 +381,13 @@ def complete(assignment_id: str, body: CompleteIn, db: SessionDep, actor: ActorD
     a = workflow.complete(db, actor=actor, user=user, assignment_id=assignment_id, note=body.note,
                           reply_document_id=body.reply_document_id, expected_lock_version=body.expected_lock_version)
     return _assignment_out(a)
+
+
+@router.post("/assignments/{assignment_id}/read", response_model=AssignmentOut,
+             responses=problem_responses(401, 403, 404, 409))
+def acknowledge(assignment_id: str, db: SessionDep, actor: ActorDep, user: CurrentUser) -> AssignmentOut:
+    """Someone who received the document for information (nhận để biết) marks it read."""
+    return _assignment_out(workflow.acknowledge(db, actor=actor, user=user, assignment_id=assignment_id))
 
 
 @router.get("/reports/followup", response_model=FollowupOut, responses=problem_responses(401, 403, 422),

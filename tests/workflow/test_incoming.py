@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import time_machine
 
-from ..conftest import login
+from ..conftest import login, make_pdf
 from ._support import Demo, problem
 
 
@@ -82,6 +82,12 @@ def test_full_incoming_flow(client, as_user, upload):
     notes = d.get("chuyenvien", "/api/v1/notifications").json()
     assert any(n["title"] == "Bạn được giao xử lý văn bản đến" for n in notes["items"])
     assert any(n["kind"] == "assignment.info" for n in d.get("vanthu", "/api/v1/notifications").json()["items"])
+    info = [t for t in d.tasks("vanthu") if t["kind"] == "read"]
+    assert [t["assignment_id"] for t in info] == [rows["info"]["id"]]
+    problem(d.post("chuyenvien", f"/api/v1/assignments/{rows['info']['id']}/read"), 403)
+    assert d.post("vanthu", f"/api/v1/assignments/{rows['info']['id']}/read").json()["status"] == "read"
+    problem(d.post("vanthu", f"/api/v1/assignments/{rows['info']['id']}/read"), 409)
+    assert not [t for t in d.tasks("vanthu") if t["kind"] == "read"]
 
 
 def test_assign_needs_registration_and_a_leader(client, as_user, upload):
@@ -131,3 +137,28 @@ def test_late_completion_is_counted_late(client, as_user, upload):
         rep = client.get("/api/v1/reports/followup", params={"start": "2027-03-01", "end": "2027-03-31"},
                          headers=login(client, "chutich")).json()
         assert [(c["name"], c["late"]) for c in rep["by_handler"]] == [("Trần Văn Bình", 1)]
+
+
+def test_agency_holidays_from_settings_extend_the_calendar(env):
+    """IOFFICE_HOLIDAYS adds days off (e.g. a provincial holiday) to the built-in list."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from ioffice import workcalendar
+
+    app = create_app(env.settings(holidays="2027-02-11,2027-02-12"))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=timezone.utc), tick=False):
+                d = Demo(client, lambda u: login(client, u))
+                doc = client.post("/api/v1/documents", headers=login(client, "vanthu"),
+                                  files={"file": ("den.pdf", make_pdf(), "application/pdf")},
+                                  data={"metadata": '{"direction": "incoming", "doc_type": "Công văn", '
+                                                    '"summary": "Về việc thử lịch nghỉ"}'}).json()
+                d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+                r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
+                           {"lead": {"user_id": d.user["chuyenvien"]}, "deadline_working_days": 3})
+                assert r.status_code == 201, r.text
+                assert r.json()[0]["deadline"] == "2027-02-17"  # 11, 12 off too: Mon 15, Tue 16, Wed 17
+    finally:
+        workcalendar.configure(())
