@@ -23,6 +23,14 @@ How a verdict is reached (conservative: whatever cannot be shown harmless is not
    analysis is also consulted: a change it cannot explain is ``disallowed`` unless our analysis
    attributes it to a permitted comment annotation (which pyHanko does not model).
 
+Trust (``trusted``, ``revocation``): the signer's chain must reach one of ``trust_roots``
+(never the operating system's list) with a key usage allowing signatures, judged at ``now``; when
+a trusted signature timestamp proves an earlier signing time, a certificate revoked or expired
+since then is judged at that time instead ("not revoked at signing time"). Revocation data comes
+from the DSS, from Adobe-style revocation attributes in the CMS and, only with
+``allow_fetching``, from the network. ``revocation`` is ``good`` only when such data covers the
+signer's certificate.
+
 PAdES level (``level``) is only given for ``ETSI.CAdES.detached`` signatures (PAdES baseline,
 ETSI EN 319 142-1): ``B-B``; ``B-T`` with a valid signature timestamp (or a later document
 timestamp); ``B-LT`` when the DSS also holds revocation data for the signer's chain; ``B-LTA``
