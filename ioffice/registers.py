@@ -269,6 +269,7 @@ class IssueResult:
 def issue_outgoing(
     session: Session, store: BlobStore, *, actor: Actor, document_id: str, issued_date: date | None = None,
     seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (), notes: str | None = None,
+    copies: int | None = None,
 ) -> IssueResult:
     """Number, date and register an approved (or signed) outgoing document, then deliver it.
 
@@ -287,10 +288,15 @@ def issue_outgoing(
     approved_sha = (doc.extra or {}).get("approved_sha256")
     if approved_sha and approved_sha != version.sha256 and doc.status == "approved":
         raise Conflict("Phiên bản hiện tại không phải phiên bản đã được phê duyệt.")
+    today = vn_today()
+    day = issued_date or today
+    if day > today:
+        raise InvalidInput("Ngày ban hành không được sau ngày hôm nay.")
+    if copies is not None and not 0 < copies <= 10000:
+        raise InvalidInput("Số lượng bản không hợp lệ.")
     states.transition(doc, "issue")
     org = session.get(Organisation, doc.org_id)
     assert org is not None
-    day = issued_date or vn_today()
     series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
     number = numbering.allocate_number(session, org_id=org.id, register="outgoing", year=day.year, series=series)
     unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
@@ -320,7 +326,7 @@ def issue_outgoing(
         final = version
     entry = OutgoingEntry(
         org_id=org.id, document_id=doc.id, series=series, year=day.year, number=number, symbol=symbol,
-        issued_date=day, file_copy=unit.name if unit else org.name, copies=(doc.extra or {}).get("copies"),
+        issued_date=day, file_copy=unit.name if unit else org.name, copies=copies,
         notes=notes, issued_by=actor.user_id, sha256=final.sha256,
     )
     session.add(entry)

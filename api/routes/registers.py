@@ -63,6 +63,7 @@ class IssueIn(BaseModel):
                                          description="organisations of this installation to deliver to, "
                                                      "besides those matched in the document's recipients")
     notes: str | None = Field(default=None, max_length=2000)
+    copies: int | None = Field(default=None, ge=1, le=10000, description="Số lượng bản (paper copies)")
 
 
 class DeliveryOut(BaseModel):
@@ -200,7 +201,8 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: Act
     body = body or IssueIn()
     seal = container.extras.get("issue_seal")  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
     res = registers.issue_outgoing(db, store, actor=actor, document_id=document_id, issued_date=body.issued_date,
-                                   seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes)
+                                   seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
+                                   copies=body.copies)
     rows = delivery.list_deliveries(db, org_id=actor.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,

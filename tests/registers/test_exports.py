@@ -72,13 +72,16 @@ def test_outgoing_register_and_empty_copies_register(env, client, as_user, uploa
                  signer_competence="KT.", signer_position="Phó Chủ tịch", signer_name="Phạm Thị Hương",
                  recipients=["Như Điều 3", "Lưu: VT"])
     approve(env, doc["id"])
-    assert client.post(f"/api/v1/documents/{doc['id']}/issue", headers=as_user("vanthu")).status_code == 200
+    assert client.post(f"/api/v1/documents/{doc['id']}/issue", headers=as_user("vanthu"),
+                       json={"copies": 5}).status_code == 200
     book = client.get(f"/api/v1/registers/outgoing/{year}", headers=as_user("vanthu")).json()
     assert book["title"] == f"SỔ ĐĂNG KÝ VĂN BẢN ĐI — Năm {year}"
     [row] = book["rows"]
     assert row["number_symbol"] == "01/QĐ-UBND"
     assert row["signer"] == "KT. Phó Chủ tịch Phạm Thị Hương"
     assert row["recipients"] == "Như Điều 3; Lưu: VT"
+    assert row["copies"] == "5"
+    assert row["file_copy"] == "UBND huyện Yên Khánh"
     assert "Số, ký hiệu văn bản" in [c["label"] for c in book["columns"]]
     rows = csv_rows(client.get(f"/api/v1/registers/outgoing/{year}?format=csv", headers=as_user("vanthu")).content)
     assert rows[1] == [row[c["key"]] for c in book["columns"]]

@@ -70,6 +70,11 @@ def test_issue_needs_an_approved_document_and_the_clerk(env, client, as_user, up
     assert r.status_code == 409
     assert r.headers["content-type"].startswith("application/problem+json")
     approved = outgoing(upload, env)
+    from datetime import timedelta
+
+    tomorrow = (vn_today() + timedelta(days=1)).isoformat()
+    r = client.post(f"/api/v1/documents/{approved}/issue", headers=as_user("vanthu"), json={"issued_date": tomorrow})
+    assert r.status_code == 422
     for user in ("chuyenvien", "chutich", "truongphong"):
         assert client.post(f"/api/v1/documents/{approved}/issue", headers=as_user(user)).status_code == 403
     assert issue(client, as_user, approved)["number"] == 1
