@@ -180,7 +180,7 @@ def nss_db(tmp_path_factory, dev_env) -> Path:
     return _nss_for(dev_env.pki.root_pem_path, tmp_path_factory.mktemp("nss"))
 
 
-def make_pdf(pages: int = 1, text: str = "Quyết định số 05/QĐ-UBND") -> bytes:
+def make_pdf(pages: int = 1, text: str = "Quyet dinh so 05/QD-UBND (test document)") -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
     for i in range(pages):

@@ -37,3 +37,15 @@ def test_level_with_certomancer_services(level, test_pki, tmp_path):
     path = tmp_path / "out.pdf"
     path.write_bytes(out)
     assert qpdf_check(path).returncode == 0
+
+
+@pytest.mark.slow
+def test_b_lt_with_revoked_signer_is_refused(test_pki):
+    from signing.errors import SignerCertificateRejected
+
+    signer = PreparedSigner.from_pkcs12(test_pki.p12("signer-revoked"), PASSPHRASE)
+    pdf = make_pdf(1)
+    with pytest.raises(SignerCertificateRejected) as ei:
+        sign_pdf(pdf, signer=signer, level="B-LT", timestamper=http_timestamper(test_pki.tsa_url),
+                 validation_context=make_validation_context([test_pki.cert("root")]))
+    assert "thu hồi" in ei.value.detail
