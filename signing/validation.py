@@ -1520,6 +1520,9 @@ class _Analysis:
                     if docmdp == 1:
                         dis(f"Thêm chữ ký “{name}” trong khi người chứng nhận không cho phép "
                             "bất kỳ thay đổi nào.")
+                    elif self._certification_p is not None:
+                        dis(f"Thêm trường chữ ký mới “{name}” sau chữ ký chứng nhận (tài liệu "
+                            "đã chứng nhận chỉ cho phép ký vào các trường chữ ký có sẵn).")
                     else:
                         changes.append(_Change("signature", f"Thêm chữ ký “{name}”.", name))
                 elif kind == "timestamp":

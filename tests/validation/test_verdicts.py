@@ -272,6 +272,15 @@ def test_sticky_note_added_after_approval_signature(signed, pki):
     assert any("Text" in c for c in rep.changes)
 
 
+def test_new_signature_field_after_certification(plain, pki):
+    """After a certification signature only pre-existing signature fields may be signed (as
+    Adobe and pyHanko judge it); a signer adding a new visible field changes the page."""
+    certified = sign(plain, pki, certify=True, docmdp=MDPPerm.FILL_FORMS)
+    rep = check(sign(certified, pki, who=pki.signer2, field="Moi", visible=True), pki)
+    assert rep.verdict == "modified"
+    assert any("chữ ký chứng nhận" in c for c in rep.changes)
+
+
 def test_sticky_note_added_after_certification_p3(plain, pki):
     certified = sign(plain, pki, certify=True, docmdp=MDPPerm.ANNOTATE)
     rep = check(_add_annotation(certified, "/Text", [500, 700, 520, 720]), pki)
