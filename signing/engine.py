@@ -549,6 +549,17 @@ def sign_pdf(
     SignerCertificateRejected (signer revoked, found while collecting revocation data),
     ServiceUnavailable (TSA or OCSP/CRL failing after retries), SigningFailed (anything else).
     """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # called from async code: pyHanko's sync API needs its own loop (prefer async_sign_pdf)
+        return _run_sync(lambda: asyncio.to_thread(
+            sign_pdf, data, signer=signer, level=level, appearance=appearance,
+            field_name=field_name, timestamper=timestamper, validation_context=validation_context,
+            certify=certify, output=output, reason=reason, location=location,
+            reserve_fields=reserve_fields,
+        ))
     if level not in LEVELS:
         raise InvalidInput(f"Mức chữ ký không hợp lệ: {level}")
     if level != "B-B" and timestamper is None:
@@ -697,6 +708,11 @@ def sign_pdf(
     if own_output:
         return out.getvalue()  # type: ignore[union-attr]
     return None
+
+
+async def async_sign_pdf(data: bytes | BinaryIO, **kwargs: Any) -> bytes | None:
+    """:func:`sign_pdf` in a worker thread, for async callers (FastAPI routes)."""
+    return await asyncio.to_thread(sign_pdf, data, **kwargs)
 
 
 def issue_stamp(

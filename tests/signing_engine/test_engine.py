@@ -223,3 +223,20 @@ def test_revocation_service_down_gives_service_unavailable(dev_env, tmp_path):
                  validation_context=dev_env.vc_factory(timeout=1))
     assert "OCSP/CRL" in ei.value.detail
     assert pdf == before
+
+
+def test_usable_from_async_code(signer, dev_env):
+    import asyncio
+
+    from signing.engine import async_sign_pdf
+
+    pdf = make_pdf(1)
+
+    async def main():
+        a = await async_sign_pdf(pdf, signer=signer)
+        b = sign_pdf(pdf, signer=signer)  # sync call inside a running loop still works
+        return a, b
+
+    for out in asyncio.run(main()):
+        _, (st,) = _validate_all(out, dev_env.validation_context())
+        assert st.intact and st.valid
