@@ -50,3 +50,49 @@ def test_concurrent_allocations_are_unique_and_consecutive(env):
         # Other years and series are untouched and start at 1.
         assert numbering.allocate_number(s, org_id=org_id, register="outgoing", year=2027) == 1
         assert numbering.allocate_number(s, org_id=org_id, register="outgoing", year=2026, series="mat") == 1
+
+
+def test_two_clerks_issuing_the_same_document_at_once(env, upload):
+    """One issue wins; the other fails with a conflict and its number is given back (no gap)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ioffice import registers
+    from ioffice.audit import Actor
+    from ioffice.errors import Conflict
+    from ioffice.models import User
+    from storage import open_blob_store
+
+    from ._support import approve
+
+    doc_id = upload("chuyenvien", direction="outgoing", doc_type="Quyết định", summary="Về việc khen thưởng")["id"]
+    approve(env, doc_id)
+    with db_session(env) as s:
+        clerk = s.query(User).filter_by(username="vanthu").one()
+        actor = Actor(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
+        org_id = clerk.org_id
+    store = open_blob_store(env.settings().blob_url)
+    engine = make_engine(env.database_url)
+    sessions = make_session_factory(engine)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with sessions() as session:
+            try:
+                start.wait(timeout=30)
+                with session.begin():
+                    registers.issue_outgoing(session, store, actor=actor, document_id=doc_id)
+                outcomes.append("issued")
+            except (Conflict, StaleDataError):
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert sorted(outcomes) == ["conflict", "issued"]
+    with db_session(env) as s:
+        assert numbering.last_number(s, org_id=org_id, register="outgoing", year=registers.vn_today().year) == 1
+        assert len(registers.outgoing_register(s, org_id=org_id, year=registers.vn_today().year).rows) == 1

@@ -27,6 +27,10 @@ def test_arrival_numbers_are_sequential_and_zero_padded(client, as_user, upload)
     assert all(r["status"] == "registered" for r in results)
     doc = client.get(f"/api/v1/documents/{ids[0]}", headers=as_user("vanthu")).json()
     assert doc["status"] == "registered"
+    # Secret documents are entered in their own series.
+    secret = upload(summary="Tài liệu mật", number_symbol="4/STP-VP", secrecy="mat", **INCOMING)["id"]
+    r = client.post(f"/api/v1/documents/{secret}/register", headers=as_user("vanthu")).json()
+    assert (r["arrival_number"], r["series"]) == (1, "mat")
     # Registering twice is an invalid transition.
     again = client.post(f"/api/v1/documents/{ids[0]}/register", headers=as_user("vanthu"))
     assert again.status_code == 409
