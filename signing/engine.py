@@ -30,12 +30,9 @@ import io
 import logging
 import os
 import random
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Literal, Sequence
 
@@ -243,7 +240,6 @@ class PreparedSigner:
     @classmethod
     def from_key_and_cert(cls, key: Any, cert: Any, chain: Sequence[Any] = ()) -> "PreparedSigner":
         """From ``cryptography`` key and certificate objects (chain: CA certificates)."""
-        from pyhanko.keys import load_private_key_from_pemder_data  # noqa: F401 (API check)
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         def a(c: Any) -> asn1_x509.Certificate:
@@ -696,6 +692,10 @@ def sign_pdf(
                 "Không lấy được thông tin thu hồi chứng thư số (OCSP/CRL); "
                 "tài liệu chưa được ký và giữ nguyên phiên bản trước."
             ) from None
+        from pyhanko.pdf_utils.misc import PdfReadError
+
+        if isinstance(exc, PdfReadError):
+            raise InvalidDocument("Tệp PDF bị hỏng, không ký được") from None
         if isinstance(exc, (SigningError, PdfError)):
             log.exception("signing failed")
             raise SigningFailed() from None
