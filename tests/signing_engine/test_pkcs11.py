@@ -31,6 +31,9 @@ def token(tmp_path_factory, dev_env):
     conf = d / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n"
                     "log.level = ERROR\n")
+    # The module is loaded in this process (python-pkcs11 initialises it once, reading
+    # SOFTHSM2_CONF then); the variable is restored afterwards.
+    previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     env = dict(os.environ)
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", LABEL, "--so-pin", "654321",
@@ -50,7 +53,11 @@ def token(tmp_path_factory, dev_env):
         subprocess.run(["pkcs11-tool", "--module", MODULE, "--token-label", LABEL, "--login",
                         "--pin", PIN, "--write-object", str(d / fname), "--type", typ,
                         "--label", label, "--id", oid], check=True, capture_output=True, env=env)
-    return d
+    yield d
+    if previous is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous
 
 
 def test_parse_rfc7512_uri():
