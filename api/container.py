@@ -27,8 +27,10 @@ class Container:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Container":
+        from ioffice import workcalendar
         from storage import open_blob_store
 
+        workcalendar.configure(workcalendar.parse_dates(settings.holidays))
         engine = make_engine(settings.db_url)
         store = open_blob_store(
             settings.blob_url,

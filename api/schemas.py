@@ -112,6 +112,8 @@ class DocumentOut(BaseModel):
     due_date: date | None
     page_count: int | None
     current_version_id: str | None
+    arrival_number: int | None = Field(default=None, description="số đến (incoming, once registered)")
+    arrival_date: date | None = None
     sha256: str | None = None
     size: int | None = None
     filename: str | None = None
