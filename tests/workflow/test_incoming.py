@@ -63,6 +63,9 @@ def test_full_incoming_flow(client, as_user, upload):
     assert r.json()["status"] == "completed" and r.json()["outcome"] == "on_time"
     assert r.json()["reply_document_id"] == reply["id"]
 
+    # a completed assignment admits no more progress (transition table → 409 problem+json)
+    p = problem(d.post("chuyenvien", f"/api/v1/assignments/{child['id']}/progress", {"note": "Thêm"}), 409)
+    assert p["current_status"] == "completed" and p["allowed_actions"] == []
     wf = d.workflow(doc["id"])
     assert wf["status"] == "completed"
     assert [n["note"] for n in wf["notes"]] == ["Đã rà soát 40/52 hồ sơ.", "Đã hoàn thành rà soát."]

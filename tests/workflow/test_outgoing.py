@@ -232,3 +232,31 @@ def test_delegation_lets_a_deputy_approve_with_kt(client, as_user):
     assert d.tasks("phochutich") == []
     problem(_review(d, "phochutich", other), 403)
     assert len(d.get("phochutich", "/api/v1/delegations", params={"mine": True}).json()) == 2
+
+
+def test_other_agencies_see_and_touch_nothing(client, as_user, env):
+    from ..registers._support import second_agency
+
+    d = Demo(client, as_user)
+    other_org, other_clerk = second_agency(env, client)
+    doc_id = d.draft()["id"]
+    foreign = next(u for u in client.get("/api/v1/users", headers=other_clerk).json())
+    stages = [{"name": "Người ngoài", "reviewer_ids": [foreign["id"]]}]
+    problem(d.post("chuyenvien", f"/api/v1/documents/{doc_id}/submit", {"stages": stages}), 404)
+    r = d.post("chuyenvien", f"/api/v1/documents/{doc_id}/submit", {"stages": d.two_stage()})
+    assert r.status_code == 201
+    problem(client.get(f"/api/v1/documents/{doc_id}/workflow", headers=other_clerk), 404)
+    problem(client.post(f"/api/v1/documents/{doc_id}/review", headers=other_clerk, json={"decision": "approve"}), 404)
+    assert client.get("/api/v1/tasks", headers=other_clerk).json()["items"] == []
+    assert client.get("/api/v1/route-templates", headers=other_clerk).json() == []
+
+
+def test_stage_due_in_working_days(client, as_user):
+    from ioffice.workcalendar import add_working_days, vn_today
+
+    d = Demo(client, as_user)
+    doc_id = d.draft()["id"]
+    stages = [{"name": "Trưởng phòng xem xét", "roles": ["unit_head"], "same_unit": True, "due_working_days": 2}]
+    r = d.post("chuyenvien", f"/api/v1/documents/{doc_id}/submit", {"stages": stages})
+    assert r.json()["steps"][0]["due_date"] == add_working_days(vn_today(), 2).isoformat()
+    assert d.tasks("truongphong")[0]["due_date"] == add_working_days(vn_today(), 2).isoformat()
