@@ -78,6 +78,12 @@ class StepOut(BaseModel):
     comment: str
 
 
+class RoundStageOut(BaseModel):
+    name: str
+    mode: Literal["all", "any"]
+    reviewers: list[str] = Field(description="user ids resolved at submission")
+
+
 class RoundOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -87,7 +93,7 @@ class RoundOut(BaseModel):
     sha256: str
     status: str
     current_stage: int
-    stages: list[dict]
+    stages: list[RoundStageOut]
     submitted_by: str | None
     submitted_at: datetime
     ended_at: datetime | None
@@ -220,9 +226,9 @@ class RouteTemplateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
-    doc_type: str | None
-    stages: list[dict]
-    conditions: list[dict]
+    doc_type: str | None = Field(description="abbreviation; \"\" for công văn; null = any type")
+    stages: list[routing.StageSpec]
+    conditions: list[routing.ConditionSpec]
     is_active: bool
     lock_version: int
     created_at: datetime

@@ -165,3 +165,24 @@ def test_agency_holidays_from_settings_extend_the_calendar(env):
                 assert r.json()[0]["deadline"] == "2027-02-17"  # 11, 12 off too: Mon 15, Tue 16, Wed 17
     finally:
         workcalendar.configure(())
+
+
+def test_leader_reassigns_and_the_old_handling_is_cancelled(client, as_user, upload):
+    d = Demo(client, as_user)
+    doc = _incoming(upload)
+    d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
+    first = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign", {"lead": {"unit_id": d.unit["TP"]}}).json()[0]
+    child = d.post("truongphong", f"/api/v1/assignments/{first['id']}/pass-on",
+                   {"user_id": d.user["chuyenvien"]}).json()
+    lock = d.workflow(doc["id"])["lock_version"]
+    r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
+               {"lead": {"unit_id": d.unit["TNMT"]}, "directions": "Chuyển Phòng TNMT chủ trì.",
+                "expected_lock_version": lock})
+    assert r.status_code == 201, r.text
+    statuses = {a["id"]: a["status"] for a in d.workflow(doc["id"])["assignments"]}
+    assert statuses[first["id"]] == "cancelled" and statuses[child["id"]] == "cancelled"
+    assert not [t for t in d.tasks("chuyenvien") if t["kind"] == "handle"]
+    problem(d.post("chuyenvien", f"/api/v1/assignments/{child['id']}/complete", {}), 409)
+    # a stale view of the document is refused
+    problem(d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
+                   {"lead": {"unit_id": d.unit["TP"]}, "expected_lock_version": lock}), 409)
