@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import routing, workcalendar, workflow
+from ioffice import routing, workflow
 from ioffice.models import User
 
 from .. import mailer
@@ -25,8 +25,6 @@ from ..schemas import VersionOut
 async def _lifespan(app):
     container = app.state.container
     mailer.install(container)
-    # the agency's extra public holidays (IOFFICE_HOLIDAYS) on top of the built-in list
-    workcalendar.configure(workcalendar.parse_dates(container.settings.holidays))
     yield
     mailer.uninstall(container)
 
