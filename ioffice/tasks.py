@@ -113,7 +113,9 @@ def my_tasks(session: Session, *, user: User, today: date | None = None) -> list
         for doc in session.scalars(select(Document).where(Document.org_id == org, Document.direction == "incoming",
                                                           Document.status == "registered")):
             # Decree 30: presented to the leader the same or the next working day
-            due = doc.due_date or _next_working_day(to_vn_date(doc.updated_at))
+            arrived = (doc.extra or {}).get("arrival_date")
+            arrival = date.fromisoformat(arrived) if isinstance(arrived, str) else to_vn_date(doc.updated_at)
+            due = doc.due_date or _next_working_day(arrival)
             out.append(_task("assign", doc, due=due, since=doc.updated_at, today=today))
 
     if user.has_role("clerk"):

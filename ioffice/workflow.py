@@ -494,6 +494,7 @@ class FollowupRow:
     reply_number_symbol: str | None
     outcome: str  # on_time | late | overdue | pending
     outcome_label: str
+    arrival_number: int | None = None  # số đến, once registered
 
 
 def followup_rows(session: Session, *, org_id: str, year: int | None = None, start: date | None = None,
@@ -542,6 +543,7 @@ def followup_rows(session: Session, *, org_id: str, year: int | None = None, sta
             directions=a.directions, progress=latest.get(a.id, ""), status=a.status,
             completed_at=a.completed_at, reply_document_id=a.reply_document_id,
             reply_number_symbol=reply.number_symbol if reply else None, outcome=oc, outcome_label=OUTCOME_LABELS[oc],
+            arrival_number=(doc.extra or {}).get("arrival_number"),
         ))
     return rows
 

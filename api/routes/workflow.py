@@ -202,6 +202,7 @@ class FollowupRowOut(BaseModel):
     reply_number_symbol: str | None
     outcome: Literal["on_time", "late", "overdue", "pending"]
     outcome_label: str
+    arrival_number: int | None = None
 
 
 class FollowupCount(BaseModel):

@@ -23,8 +23,12 @@ def test_full_incoming_flow(client, as_user, upload):
     r = d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
     assert r.status_code in (200, 201), r.text
 
-    # the leader sees it waiting for assignment
-    assert any(t["kind"] == "assign" and t["document_id"] == doc["id"] for t in d.tasks("chutich"))
+    # the leader sees it waiting for assignment, due the next working day after arrival
+    from ioffice.workcalendar import add_working_days
+
+    waiting = [t for t in d.tasks("chutich") if t["kind"] == "assign"]
+    assert [t["document_id"] for t in waiting] == [doc["id"]]
+    assert waiting[0]["due_date"] == add_working_days(date.fromisoformat(r.json()["arrival_date"]), 1).isoformat()
 
     r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign", {
         "lead": {"unit_id": d.unit["TP"]}, "co_handlers": [{"unit_id": d.unit["TNMT"]}],
@@ -80,6 +84,7 @@ def test_full_incoming_flow(client, as_user, upload):
     assert by_unit["Phòng Tài nguyên và Môi trường"]["pending"] == 1
     row = next(r for r in rep["rows"] if r["handler_name"] == "Trần Văn Bình")
     assert row["progress"] == "Đã hoàn thành rà soát." and row["outcome_label"] == "Đúng hạn"
+    assert row["arrival_number"] == d.get("vanthu", f"/api/v1/documents/{doc['id']}").json()["arrival_number"] == 1
 
     # everyone involved was told in-app
     notes = d.get("chuyenvien", "/api/v1/notifications").json()
