@@ -240,3 +240,23 @@ def test_usable_from_async_code(signer, dev_env):
     for out in asyncio.run(main()):
         _, (st,) = _validate_all(out, dev_env.validation_context())
         assert st.intact and st.valid
+
+
+def test_ecdsa_p256_signer(dev_env, nss_db, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from certs import devpki as dp
+
+    ikey, icert = dev_env.pki.load_key(dev_env.pki.intermediate_key_path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = dp._build(subject=dp._name("Đỗ Thị Ngọc Ánh", "UBND huyện Yên Khánh"), key=key,
+                     issuer=dp._Issuer(ikey, icert), days=30, ca=False,
+                     key_usage={"digital_signature": True, "content_commitment": True},
+                     ocsp_url=dev_env.pki.ocsp_url, crl_url=dev_env.pki.crl_url)
+    signer = PreparedSigner.from_key_and_cert(key, cert, dev_env.pki.chain)
+    out = sign_pdf(make_pdf(1), signer=signer, appearance=visible())
+    _, (st,) = _validate_all(out, dev_env.validation_context())
+    assert st.intact and st.valid and st.trusted
+    path = tmp_path / "ec.pdf"
+    path.write_bytes(out)
+    assert_interop(path, nss_db, 1)
