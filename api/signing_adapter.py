@@ -42,10 +42,13 @@ class _DevTimeStamper:
 class PyHankoSigning:
     """PdfSigningPort + ExternalSigningPort for one app."""
 
+    CHECK_TTL_SECONDS = 300.0
+
     def __init__(self, container: Container) -> None:
         self.c = container
         self._lock = threading.Lock()
         self._signers: dict[str, Any] = {}
+        self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
 
     # -- keys -------------------------------------------------------------------------------
     @property
@@ -85,7 +88,29 @@ class PyHankoSigning:
                         else settings.pki_passphrase
                     signer = PreparedSigner.from_pkcs12(key_ref, passphrase)
                 self._signers[key_ref] = signer
-            return signer
+        self._check(key_ref, signer)
+        return signer
+
+    def _check(self, key_ref: str, signer) -> None:
+        """Before signing: the certificate is valid now, not revoked, allows signing and chains to a
+        trust root (refusal: 422 naming the reason). A passed check is remembered for 5 minutes."""
+        import time
+
+        from certs.checks import check_prepared_signer
+
+        last = self._checked.get(key_ref)
+        if last is not None and time.monotonic() - last < self.CHECK_TTL_SECONDS:
+            return
+        roots = trust_roots(self.c)
+        if self.c.settings.tsa_url is None and self.devpki is not None:
+            from certs.devservices import services_for
+
+            services = services_for(self.devpki)
+            check_prepared_signer(signer, trust_roots=roots, allow_fetching=False, revocation_mode="hard-fail",
+                                  crls=[services.crl(), services.root_crl()])
+        else:
+            check_prepared_signer(signer, trust_roots=roots, revocation_mode="hard-fail")
+        self._checked[key_ref] = time.monotonic()
 
     def _timestamper(self):
         from signing.engine import http_timestamper

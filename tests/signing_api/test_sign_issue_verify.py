@@ -122,3 +122,16 @@ def test_tsa_down_gives_503_and_no_new_version(env):
         assert r.headers["content-type"].startswith("application/problem+json")
         after = c.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
         assert after["status"] == "approved" and len(after["versions"]) == 1
+
+
+def test_revoked_signer_certificate_is_refused_before_signing(client, as_user, approved_draft, settings):
+    from certs.devpki import ensure_dev_pki
+
+    pki = ensure_dev_pki(settings.pki_dir, passphrase=settings.pki_passphrase, agency_name="x", signers=[])
+    pki.revoke(pki.personal_certs["chutich"])
+    doc = approved_draft()
+    r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={"level": "B-B"})
+    assert r.status_code == 422, r.text
+    assert "thu hồi" in r.json()["detail"]
+    after = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
+    assert after["status"] == "approved" and len(after["versions"]) == 1
