@@ -189,7 +189,7 @@ def test_route_templates_with_conditions(client, as_user):
     problem(d.post("admin", "/api/v1/route-templates", bad), 422)
 
 
-def test_delegation_lets_a_deputy_approve_with_kt(client, as_user):
+def test_delegation_lets_a_deputy_approve_with_kt(client, as_user, env):
     d = Demo(client, as_user)
     r = d.post("admin", "/api/v1/users", {"username": "phochutich", "full_name": "Vũ Minh Khang",
                                           "password": DEMO_PASSWORD, "roles": ["leader"], "position": "Phó Chủ tịch"})
@@ -222,6 +222,14 @@ def test_delegation_lets_a_deputy_approve_with_kt(client, as_user):
     full = d.get("vanthu", f"/api/v1/documents/{doc_id}").json()
     assert (full["signer_competence"], full["signer_position"], full["signer_name"]) == (
         "KT.", "Phó Chủ tịch", "Vũ Minh Khang")
+    from ioffice import routing
+    from ioffice.models import Document, User
+
+    with db_session(env) as s:
+        document, deputy_user = s.get(Document, doc_id), s.get(User, deputy)
+        assert document.extra["signer_authority"] == "KT. CHỦ TỊCH"
+        assert routing.signing_capacity(s, user=deputy_user, document=document) == ("KT.", "Phó Chủ tịch")
+        assert routing.approved_sha256(s, document) == full["sha256"]
     # revoked by the leader: the deputy no longer sees the leader's reviews
     problem(d.post("phochutich", f"/api/v1/delegations/{active['id']}/revoke"), 403)
     r = d.post("chutich", f"/api/v1/delegations/{active['id']}/revoke")
