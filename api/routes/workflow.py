@@ -395,11 +395,12 @@ def acknowledge(assignment_id: str, db: SessionDep, actor: ActorDep, user: Curre
     return _assignment_out(workflow.acknowledge(db, actor=actor, user=user, assignment_id=assignment_id))
 
 
-@router.get("/reports/followup", response_model=FollowupOut, responses=problem_responses(401, 403, 422),
+@router.get("/reports/follow-up/details", response_model=FollowupOut, responses=problem_responses(401, 403, 422),
             dependencies=[require_roles("clerk", "unit_head", "leader")])
 def followup(db: SessionDep, user: CurrentUser, year: int | None = Query(default=None, ge=2000, le=2100),
              start: date | None = None, end: date | None = None) -> FollowupOut:
-    """Incoming documents handled on time, late, overdue and pending, per unit and handler."""
+    """Every assignment with its outcome (on time, late, overdue, pending) and the counts per unit and
+    handler, by assignment date. The summary at /reports/follow-up also counts unassigned documents."""
     rows = workflow.followup_rows(db, org_id=user.org_id, year=year, start=start, end=end)
     return FollowupOut(rows=[FollowupRowOut(**r.__dict__) for r in rows],
                        by_unit=[FollowupCount(**c) for c in workflow.followup_summary(rows, by="unit")],

@@ -76,7 +76,7 @@ def test_full_incoming_flow(client, as_user, upload):
     assert not [t for t in d.tasks("chuyenvien") if t["kind"] == "handle"]
 
     # the follow-up report counts it on time for TP and Trần Văn Bình, the co-handling as pending
-    rep = d.get("vanthu", "/api/v1/reports/followup", params={"year": datetime.now(timezone.utc).year}).json()
+    rep = d.get("vanthu", "/api/v1/reports/follow-up/details", params={"year": datetime.now(timezone.utc).year}).json()
     by_handler = {c["name"]: c for c in rep["by_handler"]}
     assert by_handler["Trần Văn Bình"]["on_time"] == 1
     by_unit = {c["name"]: c for c in rep["by_unit"]}
@@ -126,7 +126,7 @@ def test_deadline_in_working_days_skips_weekend_and_tet(client, as_user, upload)
     with time_machine.travel(datetime(2027, 2, 16, 3, 0, tzinfo=timezone.utc), tick=False):
         tasks = d.tasks("truongphong")
         assert tasks[0]["assignment_id"] == r.json()[0]["id"] and tasks[0]["overdue"] is True
-        rep = client.get("/api/v1/reports/followup", params={"year": 2027}, headers=login(client, "vanthu"))
+        rep = client.get("/api/v1/reports/follow-up/details", params={"year": 2027}, headers=login(client, "vanthu"))
         assert rep.status_code == 200, rep.text
         rep = rep.json()
         assert rep["by_handler"][0]["overdue"] == 1
@@ -142,7 +142,7 @@ def test_late_completion_is_counted_late(client, as_user, upload):
     with time_machine.travel(datetime(2027, 3, 4, 2, 0, tzinfo=timezone.utc), tick=False):
         r = d.post("chuyenvien", f"/api/v1/assignments/{lead['id']}/complete", {"note": "Xong."})
         assert r.json()["outcome"] == "late"
-        rep = client.get("/api/v1/reports/followup", params={"start": "2027-03-01", "end": "2027-03-31"},
+        rep = client.get("/api/v1/reports/follow-up/details", params={"start": "2027-03-01", "end": "2027-03-31"},
                          headers=login(client, "chutich")).json()
         assert [(c["name"], c["late"]) for c in rep["by_handler"]] == [("Trần Văn Bình", 1)]
 
