@@ -15,3 +15,7 @@ register_blob_reference(User.signature_image_sha256)
 from . import registers  # noqa: F401,E402  (registers, numbering, delivery)
 from . import notify, delegation, workflow, routing  # noqa: F401,E402  (workflow, routing, notifications)
 from . import signatures  # noqa: F401,E402  (signing requests, external signing sessions)
+from . import attachments  # noqa: E402  (attachments sent as separate files)
+
+register_blob_reference(attachments.Attachment.sha256)
+register_blob_reference(attachments.Attachment.original_sha256)

@@ -203,11 +203,27 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: Act
     res = registers.issue_outgoing(db, store, actor=actor, document_id=document_id, issued_date=body.issued_date,
                                    seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
                                    copies=body.copies)
+    _sign_attachments(db, store, actor, container, res.document.id)
     rows = delivery.list_deliveries(db, org_id=actor.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
                     version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
+
+
+def _sign_attachments(db, store, actor, container, document_id: str) -> None:
+    """Attachments sent as separate files get the agency's attachment mark at issue time."""
+    from ioffice import attachments
+
+    if not attachments.list_attachments(db, org_id=actor.org_id, document_id=document_id):
+        return
+    from ioffice.models import User
+
+    from ..signing_adapter import adapter
+
+    a = adapter(container)
+    attachments.sign_attachments(db, store, a, actor=actor, user=db.get(User, actor.user_id),
+                                 document_id=document_id, level=a.default_level())
 
 
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],

@@ -7,14 +7,17 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import signatures
+from ioffice import attachments, audit, signatures
 from ioffice.errors import InvalidInput
 from ioffice.signatures import SignSpec
 
-from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses
+from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut
 from ..signing_adapter import adapter, b64
 
@@ -115,3 +118,67 @@ def make_issue_seal(container):
         return a.seal_issued(pdf, spec, number_text=f"Số: {info.symbol}", date_text=info.date_line)
 
     return seal
+
+
+# -------------------------------------------------------------------------------- attachments
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    seq: int
+    title: str
+    filename: str
+    sha256: str
+    size: int
+    page_count: int | None
+    signed_at: datetime | None
+    created_at: datetime
+
+
+@router.post("/documents/{document_id}/attachments", status_code=201, response_model=AttachmentOut,
+             responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
+             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
+def add_attachment(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, container: ContainerDep,
+                   file: Annotated[UploadFile, File(description="the attachment as a PDF")],
+                   title: Annotated[str | None, Form(max_length=255)] = None) -> AttachmentOut:
+    """Add an attachment sent as a separate file (phụ lục). It is signed by the clerk with the
+    agency key and the number/symbol mark when the document is issued."""
+    att = attachments.add_attachment(db, store, actor=actor, document_id=document_id, file=file.file,
+                                     filename=file.filename, title=title,
+                                     max_size=container.settings.max_upload_bytes)
+    return AttachmentOut.model_validate(att)
+
+
+@router.get("/documents/{document_id}/attachments", response_model=list[AttachmentOut],
+            responses=problem_responses(401, 403, 404),
+            dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
+def list_attachments(document_id: str, db: SessionDep, actor: ActorDep) -> list[AttachmentOut]:
+    return [AttachmentOut.model_validate(a) for a in
+            attachments.list_attachments(db, org_id=actor.org_id, document_id=document_id)]
+
+
+@router.get("/documents/{document_id}/attachments/{attachment_id}/content", response_class=StreamingResponse,
+            responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 503)},
+            dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
+def attachment_content(document_id: str, attachment_id: str, db: SessionDep, store: StoreDep,
+                       actor: ActorDep) -> StreamingResponse:
+    from .documents import stream_file
+
+    att = attachments.get_attachment(db, org_id=actor.org_id, document_id=document_id, attachment_id=attachment_id)
+    f = store.open(att.sha256)
+    audit.record(db, actor=actor, action="document.attachment.download", object_type="document",
+                 object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})
+    return StreamingResponse(stream_file(f), media_type="application/pdf",
+                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+                                      "Content-Length": str(att.size), "X-Content-SHA256": att.sha256})
+
+
+@router.post("/documents/{document_id}/attachments/sign", response_model=list[AttachmentOut],
+             responses=problem_responses(401, 403, 404, 409, 422, 503), dependencies=[require_roles("clerk")])
+def sign_attachments(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, user: CurrentUser,
+                     container: ContainerDep) -> list[AttachmentOut]:
+    """Sign the issued document's unsigned attachments (issuing does this too)."""
+    a = adapter(container)
+    done = attachments.sign_attachments(db, store, a, actor=actor, user=user, document_id=document_id,
+                                        level=a.default_level())
+    return [AttachmentOut.model_validate(x) for x in done]
