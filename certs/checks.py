@@ -7,7 +7,6 @@ key usage does not allow signing, that does not chain to a trust root, or that i
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any, Iterable, Literal, Sequence
 
@@ -23,6 +22,8 @@ from pyhanko_certvalidator.errors import (
 from ioffice.errors import ServiceUnavailable
 from signing.errors import SignerCertificateRejected
 
+from .aio import run_sync
+
 CertLike = asn1_x509.Certificate | pyca_x509.Certificate
 
 
@@ -35,29 +36,6 @@ def _asn1(cert: CertLike) -> asn1_x509.Certificate:
 def _vn_date(d: dt.datetime) -> str:
     d = d.astimezone(dt.timezone(dt.timedelta(hours=7)))
     return d.strftime("%d/%m/%Y")
-
-
-def _run(coro_factory):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro_factory())
-    import threading
-
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["v"] = asyncio.run(coro_factory())
-        except BaseException as exc:
-            box["e"] = exc
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "e" in box:
-        raise box["e"]
-    return box["v"]
 
 
 def check_signer_certificate(
@@ -131,7 +109,7 @@ def check_signer_certificate(
             await vc.aclose()
 
     try:
-        _run(validate)
+        run_sync(validate)
     except RevokedError as exc:
         raise SignerCertificateRejected(
             f"Chứng thư số của người ký ({name}) đã bị thu hồi từ ngày "

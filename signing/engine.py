@@ -81,26 +81,7 @@ _OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
 _INT_1 = b"\x02\x01\x01"
 
 
-def _run_sync(factory: Callable[[], Any]) -> Any:
-    """Run a coroutine to completion, also when called from inside a running event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["v"] = asyncio.run(factory())
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["e"] = exc
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if "e" in box:
-        raise box["e"]
-    return box["v"]
+from certs.aio import run_sync as _run_sync  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------

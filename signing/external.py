@@ -20,7 +20,6 @@ import asyncio
 import base64
 import hashlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -322,9 +321,9 @@ def _resolve_vc(validation_context: Any) -> Any:
 
 
 def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = None) -> T:
-    """Run a coroutine to completion from synchronous code, also when the calling thread
-    already runs an event loop (then in a helper thread). Releases the network resources of
-    ``validation_context`` afterwards."""
+    """Run a coroutine to completion from synchronous code (see :func:`certs.aio.run_sync`) and
+    release the network resources of ``validation_context`` afterwards."""
+    from certs.aio import run_sync
 
     async def runner() -> T:
         try:
@@ -334,12 +333,7 @@ def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = N
             if aclose is not None:
                 await aclose()
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(runner())
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, runner()).result()
+    return run_sync(runner)
 
 
 # -------------------------------------------------------------------------------------- time

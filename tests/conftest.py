@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,24 @@ def demo_templates(tmp_path_factory):
             _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         except Exception:
             pass
+
+
+@contextmanager
+def db_session(env):
+    """A session on the test database that commits on success."""
+    from ioffice.db import make_engine, make_session_factory
+
+    engine = make_engine(env.database_url)
+    session = make_session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

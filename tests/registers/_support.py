@@ -1,33 +1,16 @@
 """Helpers shared by the register tests: direct database sessions on the test installation."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from sqlalchemy import select
 
 from ioffice import states
 from ioffice.accounts import create_organisation, create_unit, create_user
 from ioffice.audit import Actor
-from ioffice.db import make_engine, make_session_factory
 from ioffice.models import Document, Organisation, Unit
 
-from ..conftest import DEMO_PASSWORD, login
+from ..conftest import DEMO_PASSWORD, db_session, login
 
 
-@contextmanager
-def db_session(env):
-    """A session on the test database that commits on success."""
-    engine = make_engine(env.database_url)
-    session = make_session_factory(engine)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def demo_org(session) -> Organisation:

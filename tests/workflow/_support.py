@@ -2,27 +2,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
-from ioffice.db import make_engine, make_session_factory
-
-from ..conftest import make_pdf
-
-
-@contextmanager
-def db_session(env):
-    """A session on the test database that commits on success."""
-    engine = make_engine(env.database_url)
-    session = make_session_factory(engine)()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-        engine.dispose()
+from ..conftest import db_session, make_pdf  # noqa: F401  (db_session re-exported)
 
 
 class Demo:
