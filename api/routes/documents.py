@@ -42,7 +42,8 @@ def document_out(db, doc: Document, model=DocumentOut):
     out = model.model_validate(doc)
     extra = doc.extra or {}
     out.arrival_number = extra.get("arrival_number")
-    out.arrival_date = extra.get("arrival_date")
+    arrival = extra.get("arrival_date")
+    out.arrival_date = date.fromisoformat(arrival) if isinstance(arrival, str) else arrival
     v = docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
