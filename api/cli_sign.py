@@ -52,6 +52,14 @@ def _default_key() -> str | None:
     return None
 
 
+def _dev_pki_settings():
+    """Settings of the local installation when it has a development PKI (else None)."""
+    from api.settings import Settings
+
+    settings = Settings()
+    return settings if settings.pki_dir.is_dir() else None
+
+
 def _appearance(args: argparse.Namespace, signer: Any, page_size: tuple[float, float]):
     if args.appearance == "none":
         return None
@@ -91,11 +99,17 @@ def run(args: argparse.Namespace) -> int:
     if level != "B-B" and not tsa_url:
         return _err(f"mức {level} cần dịch vụ dấu thời gian (--tsa) / {level} needs --tsa", 2)
     try:
+        dev_pki = _dev_pki_settings()
         if key.startswith("pkcs11:"):
             signer = PreparedSigner.from_spec(key, pin=secret)
         else:
-            signer = PreparedSigner.from_spec(key, passphrase=secret.encode() if secret else None)
+            passphrase = secret.encode() if secret else None
+            if passphrase is None and dev_pki is not None and Path(key).resolve().is_relative_to(dev_pki.pki_dir):
+                passphrase = dev_pki.pki_passphrase  # the development PKI's keys, encrypted at rest
+            signer = PreparedSigner.from_spec(key, passphrase=passphrase)
         roots = load_trust_roots(args.trust or None) if (args.trust or os.environ.get("IOFFICE_TRUST_ROOTS")) else []
+        if not roots and dev_pki is not None and (dev_pki.pki_dir / "root-ca.pem").exists():
+            roots = load_trust_roots(dev_pki.pki_dir / "root-ca.pem")
         if level in ("B-LT", "B-LTA") and not roots:
             return _err("mức B-LT/B-LTA cần trust roots (--trust) / needs --trust", 2)
         if roots and not args.no_check:
