@@ -102,3 +102,15 @@ async def verify_page_post(request: Request, container: ContainerDep,
 
 class _NoFile(Exception):
     pass
+
+
+@router.get("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
+async def verify_code_page(request: Request, code: str, container: ContainerDep):
+    """A verification code (from a certified copy's QR code). Certified copies are not issued by this
+    version yet, so every code is unknown; the page says so plainly."""
+    await run_in_threadpool(rate_limit, container, request, "verify-code")
+    return templates.TemplateResponse(
+        request, "verify.html",
+        {"error": f"Không tìm thấy bản sao điện tử nào có mã xác thực «{code[:64]}». Hãy kiểm tra lại mã, "
+                  "hoặc tải tệp PDF lên để kiểm tra chữ ký số."},
+        status_code=404)

@@ -32,3 +32,8 @@ def test_public_verification_is_rate_limited(env):
         assert codes[3] == 429
         r = c.post("/api/v1/verify", files={"file": ("a.pdf", b"x", "application/pdf")})
         assert r.headers["content-type"].startswith("application/problem+json") and "retry-after" in r.headers
+
+
+def test_unknown_verification_code_is_a_plain_404_page(client):
+    r = client.get("/verify/ABC-123")
+    assert r.status_code == 404 and "Không tìm thấy" in r.text and "ABC-123" in r.text
