@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -63,12 +63,11 @@ def id_column_type() -> String:
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url`` with the per-backend settings the core relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            poolclass=NullPool if ":memory:" not in url else None,
-        )
+        # A pool keeps connections open: closing the last connection of a WAL database makes SQLite
+        # checkpoint (and fsync) every time.
+        pool = {"poolclass": StaticPool} if ":memory:" in url or url.rstrip("/") == "sqlite:" else {
+            "pool_size": 5, "max_overflow": 10}
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
