@@ -112,6 +112,16 @@ def _is_not_found(exc: S3Error) -> bool:
     return exc.code in _NOT_FOUND_CODES
 
 
+def _seekable_position(stream: BinaryIO) -> int | None:
+    """The current position of a seekable local stream, or None for a one-way stream."""
+    try:
+        if not stream.seekable():
+            return None
+        return stream.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 @contextlib.contextmanager
 def _translate(action: str) -> Iterator[None]:
     """Turn transport failures into StorageUnavailable (logged in English, shown in Vietnamese).
@@ -199,6 +209,9 @@ class S3BlobStore:
         StorageUnavailable when S3 fails. Errors from ``stream.read`` propagate unchanged.
         """
         self._ensure_bucket()
+        start = _seekable_position(stream)
+        if start is not None:
+            return self._put_local(stream, start, max_size)
         reader = HashingReader(stream, max_size)
         tmp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         tmp_version: str | None = None
@@ -240,6 +253,37 @@ class S3BlobStore:
             # a lost response left behind is removed later by cleanup_temp().
             if uploaded:
                 self._remove_temp(tmp_key, tmp_version)
+        return StoredBlob(sha256=sha256, size=size)
+
+    def _put_local(self, stream: BinaryIO, start: int, max_size: int | None) -> StoredBlob:
+        """A local, seekable source (an upload already spooled to disk): hash it first, then
+        stream it once straight to its content key — no temporary object, no server-side copy.
+        The upload is hashed again on the way; if the source changed meanwhile, the object
+        written is removed and StorageUnavailable raised."""
+        first = HashingReader(stream, max_size)
+        while first.read(CHUNK_SIZE):
+            pass
+        sha256, size = first.hexdigest(), first.size
+        key = blob_key(sha256)
+        with _translate("tải tệp lên"):
+            existing = self._stat(key)
+        if existing is not None and existing.size == size and not self._needs_refresh(existing):
+            return StoredBlob(sha256=sha256, size=size)
+        stream.seek(start)
+        again = HashingReader(stream, max_size)
+        try:
+            with _translate("tải tệp lên"):
+                result = self.client.put_object(self.bucket, key, again, length=size,  # type: ignore[arg-type]
+                                                part_size=self.part_size, num_parallel_uploads=1)
+        except SourceReadError as exc:
+            raise exc.original from None
+        if again.hexdigest() != sha256 or again.size != size:
+            with contextlib.suppress(S3Error):
+                self.client.remove_object(self.bucket, key, version_id=result.version_id)
+            raise StorageUnavailable("Tệp nguồn thay đổi trong khi tải lên kho lưu trữ; vui lòng thử lại.")
+        if existing is not None and existing.version_id and existing.size == size:
+            with contextlib.suppress(S3Error):  # refreshed: keep only the new version (stored once)
+                self.client.remove_object(self.bucket, key, version_id=existing.version_id)
         return StoredBlob(sha256=sha256, size=size)
 
     def _copy_from_temp(self, tmp_key: str, tmp_version: str | None, key: str, size: int) -> None:

@@ -221,3 +221,23 @@ def test_unreachable_backend_reports_storage_unavailable(store_case: StoreCase) 
         detail = err.value.detail
         assert detail and "Traceback" not in detail
         assert "kho lưu trữ" in detail.lower()
+
+
+@pytest.mark.parametrize("size", [1000, 11 * MB], ids=["single-part", "multipart"])
+def test_seekable_local_file_round_trip_and_limit(store_case: StoreCase, size: int, tmp_path) -> None:
+    """An upload already spooled to disk (seekable) is stored the same way as a one-way stream."""
+    store = store_case.store
+    data = os.urandom(size)
+    path = tmp_path / "spooled.bin"
+    path.write_bytes(data)
+    with path.open("rb") as f:
+        with pytest.raises(PayloadTooLarge):
+            store.put_stream(f, max_size=size - 1)
+    assert list(store.iter_blobs()) == [] and store_case.leftovers() == []
+    with path.open("rb") as f:
+        stored = store.put_stream(f, max_size=size)
+    assert stored == StoredBlob(sha256=sha(data), size=size)
+    assert store.read_bytes(stored.sha256) == data
+    with path.open("rb") as f:
+        assert store.put_stream(f) == stored  # stored once
+    assert [b.sha256 for b in store.iter_blobs()] == [stored.sha256]
