@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -59,6 +60,13 @@ def install(app: FastAPI) -> None:
     async def _stale(request: Request, exc: StaleDataError):
         return problem(409, "concurrent-update", "Xung đột cập nhật",
                        "Văn bản vừa được người khác cập nhật. Vui lòng tải lại và thử lại.", request.url.path)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return problem(503, "database-unavailable", "Cơ sở dữ liệu đang không khả dụng",
+                       "Cơ sở dữ liệu tạm thời không khả dụng. Vui lòng thử lại sau ít phút.", request.url.path,
+                       retry_after=30)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -155,3 +155,18 @@ def test_storage_down_is_named_by_healthz_and_uploads_fail_without_rows(env):
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Document)) == 0
     engine.dispose()
+
+
+def test_database_down_is_named_by_healthz(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, database_url=f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/x")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        r = c.get("/healthz")
+        assert r.status_code == 503
+        assert r.json() == {"status": "unavailable", "database": "unavailable", "storage": "ok"}
+        r = c.post("/api/v1/auth/token", data={"username": "vanthu", "password": "x" * 10})
+        assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
