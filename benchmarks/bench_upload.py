@@ -94,7 +94,7 @@ class ApiServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{self.port}"
-        http = urllib3.PoolManager()
+        http = urllib3.PoolManager(retries=False)  # polling: no retry noise while it starts
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
