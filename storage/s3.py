@@ -261,8 +261,11 @@ class S3BlobStore:
         The upload is hashed again on the way; if the source changed meanwhile, the object
         written is removed and StorageUnavailable raised."""
         first = HashingReader(stream, max_size)
-        while first.read(CHUNK_SIZE):
-            pass
+        try:
+            while first.read(CHUNK_SIZE):
+                pass
+        except SourceReadError as exc:
+            raise exc.original from None
         sha256, size = first.hexdigest(), first.size
         key = blob_key(sha256)
         with _translate("tải tệp lên"):

@@ -241,3 +241,21 @@ def test_seekable_local_file_round_trip_and_limit(store_case: StoreCase, size: i
     with path.open("rb") as f:
         assert store.put_stream(f) == stored  # stored once
     assert [b.sha256 for b in store.iter_blobs()] == [stored.sha256]
+
+
+class FailingFile(io.BytesIO):
+    """A seekable local file whose disk fails half-way through (e.g. an I/O error)."""
+
+    def read(self, n: int = -1) -> bytes:
+        if self.tell() >= len(self.getbuffer()) // 2:
+            raise OSError(5, "Input/output error")
+        return super().read(min(n, 100_000) if n and n > 0 else 100_000)
+
+
+def test_failing_seekable_source_leaves_nothing(store_case: StoreCase) -> None:
+    store = store_case.store
+    with pytest.raises(OSError) as err:
+        store.put_stream(FailingFile(os.urandom(3 * MB)))
+    assert err.value.errno == 5  # the source's own error, not a storage failure
+    assert list(store.iter_blobs()) == []
+    assert store_case.leftovers() == []
