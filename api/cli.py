@@ -84,7 +84,6 @@ def cmd_audit_verify(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from ioffice.db import make_engine, make_session_factory
     from ioffice.sweeper import sweep
 
     from .container import Container
@@ -92,10 +91,12 @@ def cmd_sweep(args) -> int:
     c = Container.from_settings(Settings())
     with c.sessions() as s:
         r = sweep(s, c.store, grace=timedelta(hours=args.grace_hours), dry_run=args.dry_run)
+    cleanup = getattr(c.store, "cleanup_temp", None)  # unfinished uploads left by crashed writers
+    temps = cleanup(max_age_seconds=max(3600.0, args.grace_hours * 3600)) if (cleanup and not args.dry_run) else 0
     c.close()
     verb = "would remove" if args.dry_run else "removed"
     print(f"scanned {r.scanned} blobs, {verb} {r.removed} ({r.freed_bytes} bytes), kept {r.kept_young} younger "
-          f"than the grace period, {r.kept_final} locked")
+          f"than the grace period, {r.kept_final} locked; {temps} stale temporary uploads removed")
     return 0
 
 
