@@ -252,6 +252,7 @@ class IssueInfo:
     place: str | None
     date_line: str
     sha256: str  # the version being issued
+    org_settings: dict = field(default_factory=dict)  # layout (boxes) and signature level of the agency
 
 
 SealFn = Callable[[bytes, IssueInfo], bytes]
@@ -314,7 +315,8 @@ def issue_outgoing(
     refresh_search(doc)
     info = IssueInfo(document_id=doc.id, org_id=org.id, org_name=org.name, org_abbreviation=org.abbreviation,
                      number=number, number_display=numbering.format_number(number), symbol=symbol, issued_date=day,
-                     place=doc.place, date_line=date_line(doc.place, day), sha256=version.sha256)
+                     place=doc.place, date_line=date_line(doc.place, day), sha256=version.sha256,
+                     org_settings=dict(org.settings or {}))
     if seal is not None:
         sealed = seal(store.read_bytes(version.sha256), info)
         blob = store.put_bytes(sealed)

@@ -111,10 +111,14 @@ def make_issue_seal(container):
 
     def seal(pdf: bytes, info) -> bytes:
         a = adapter(container)
-        spec = SignSpec(kind="seal", level=a.default_level(), key_ref=None, full_name=info.org_name,
+        org_settings = dict(info.org_settings or {})
+        level = org_settings.get("signature_level") or a.default_level()
+        if level not in signatures.LEVELS:
+            level = a.default_level()
+        spec = SignSpec(kind="seal", level=level, key_ref=None, full_name=info.org_name,
                         position="", agency_name=info.org_name, number_symbol=info.symbol,
                         reason="Văn thư ký số phát hành văn bản", location=info.place,
-                        extra={"org_settings": getattr(info, "org_settings", None) or {}})
+                        extra={"org_settings": org_settings})
         return a.seal_issued(pdf, spec, number_text=f"Số: {info.symbol}", date_text=info.date_line)
 
     return seal
