@@ -1,13 +1,16 @@
 """Administration of the caller's organisation: units and users, roles (admin only)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from pydantic import BaseModel
 from sqlalchemy import select
 
-from ioffice import accounts
-from ioffice.models import Unit, User
+from ioffice import accounts, agency
+from ioffice.models import Organisation, Unit, User
 
-from ..deps import ActorDep, SessionDep, problem_responses, require_roles
+from ..deps import ActorDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -47,4 +50,47 @@ def update_user(user_id: str, body: UserUpdate, db: SessionDep, actor: ActorDep)
         user = accounts.set_password(db, actor=actor, org_id=actor.org_id, user_id=user_id, password=body.password)
     if body.is_active is not None:
         user = accounts.set_active(db, actor=actor, org_id=actor.org_id, user_id=user_id, active=body.is_active)
+    return UserOut.model_validate(user)
+
+
+class OrganisationSettingsOut(BaseModel):
+    id: str
+    name: str
+    settings: dict[str, Any]
+
+
+@router.get("/organisation", response_model=OrganisationSettingsOut, responses=problem_responses(401))
+def get_organisation(db: SessionDep, actor: ActorDep) -> OrganisationSettingsOut:
+    """The caller's agency and its settings (numbering series, signature layout and level)."""
+    org = db.get(Organisation, actor.org_id)
+    return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
+
+
+@router.patch("/organisation/settings", response_model=OrganisationSettingsOut,
+              responses=problem_responses(401, 403, 422), dependencies=[ADMIN])
+def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, actor: ActorDep
+                                 ) -> OrganisationSettingsOut:
+    """Change some settings; a key sent as null is removed (back to the default)."""
+    org = db.get(Organisation, actor.org_id)
+    settings = agency.update_settings(db, actor=actor, org=org, changes=body)
+    return OrganisationSettingsOut(id=org.id, name=org.name, settings=settings)
+
+
+@router.put("/organisation/seal-image", response_model=OrganisationSettingsOut,
+            responses=problem_responses(401, 403, 422, 503), dependencies=[ADMIN])
+def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, transparent PNG")], db: SessionDep,
+                   store: StoreDep, actor: ActorDep) -> OrganisationSettingsOut:
+    org = db.get(Organisation, actor.org_id)
+    agency.set_seal_image(db, store, actor=actor, org=org, png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
+    return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
+
+
+@router.put("/users/{user_id}/signature-image", response_model=UserOut,
+            responses=problem_responses(401, 403, 404, 422, 503))
+def put_signature_image(user_id: str, file: Annotated[UploadFile, File(description="blue signature, transparent PNG")],
+                        db: SessionDep, store: StoreDep, actor: ActorDep, editor: CurrentUser) -> UserOut:
+    """An official's handwritten signature image (by the official or the administrator)."""
+    user = accounts.get_user(db, org_id=actor.org_id, user_id=user_id)
+    agency.set_signature_image(db, store, actor=actor, editor=editor, user=user,
+                               png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return UserOut.model_validate(user)
