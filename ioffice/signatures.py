@@ -237,6 +237,9 @@ def sign_document(
     if done is not None:
         return done, True
     authority = check_can_sign(session, user=user, doc=doc, kind=kind)
+    if kind == "personal" and not user.signing_key:
+        raise InvalidInput("Máy chủ không giữ khóa ký của bạn: hãy ký bằng USB token (ký số từ xa, "
+                           "chế độ external) hoặc nhờ quản trị viên cấu hình khóa ký.")
     org = session.get(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind=kind, level=resolve_level(org, level, default_level),
                       authority=authority)

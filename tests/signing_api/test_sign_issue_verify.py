@@ -135,3 +135,18 @@ def test_revoked_signer_certificate_is_refused_before_signing(client, as_user, a
     assert "thu hồi" in r.json()["detail"]
     after = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
     assert after["status"] == "approved" and len(after["versions"]) == 1
+
+
+def test_official_without_a_server_key_is_told_to_use_the_token(client, as_user, approved_draft, env):
+    from sqlalchemy import update
+
+    from ioffice.models import User
+    from tests.conftest import db_session
+
+    with db_session(env) as s:
+        s.execute(update(User).where(User.username == "chutich").values(signing_key=None))
+    doc = approved_draft()
+    r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={})
+    assert r.status_code == 422 and "USB token" in r.json()["detail"]
+    after = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
+    assert after["status"] == "approved" and len(after["versions"]) == 1
