@@ -14,7 +14,7 @@ from . import audit, documents
 from .audit import Actor
 from .db import Base, UTCDateTime, new_id, utcnow
 from .errors import Conflict, NotFound, PermissionDenied
-from .models import Document, Organisation, User
+from .models import Organisation, User
 from .ports import BlobStore
 
 
@@ -106,6 +106,3 @@ def sign_attachments(session: Session, store: BlobStore, port, *, actor: Actor, 
     session.flush()
     return done
 
-
-def _document(session: Session, att: Attachment) -> Document:
-    return session.get(Document, att.document_id)

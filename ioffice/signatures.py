@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, BinaryIO, Literal, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, select
@@ -350,5 +350,3 @@ def expire_sessions(session: Session, *, now: datetime | None = None) -> int:
         r.status = "expired"
     return len(rows)
 
-
-SESSION_TTL = timedelta(minutes=15)

@@ -62,6 +62,10 @@ async def verify_page(request: Request):
     return templates.TemplateResponse(request, "verify.html", {"code": None})
 
 
+class _NoFile(Exception):
+    """The citizen's form was sent without a file."""
+
+
 class _Obj(dict):
     """Attribute access for the template."""
 
@@ -99,9 +103,6 @@ async def verify_page_post(request: Request, container: ContainerDep,
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
     return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})
 
-
-class _NoFile(Exception):
-    pass
 
 
 @router.get("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
