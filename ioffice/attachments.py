@@ -105,4 +105,3 @@ def sign_attachments(session: Session, store: BlobStore, port, *, actor: Actor, 
         done.append(att)
     session.flush()
     return done
-
