@@ -1,145 +1,96 @@
-"""Implements the core's signing ports (``ioffice.signatures``) with pyHanko (``signing``) and the
-keys of ``certs``: loads each key once, chooses the Decree 30 appearance for the kind of
-signature, timestamps and embeds revocation data per the PAdES level.
+"""Implements the core's signing ports (``ioffice.signatures``) with pyHanko: chooses the Decree 30
+appearance for the kind of signature, timestamps and embeds revocation data per the PAdES level.
 
-With the development PKI and no ``IOFFICE_TSA_URL``, the TSA answers in-process and B-LT
-revocation data (CRLs) comes from the development CA directly, so signing never needs the
-service to call itself over HTTP.
+Everything outside pyHanko's reach comes in as constructor arguments from the composition root
+(``api``): how a key reference becomes a pyHanko ``Signer`` (``certs`` opens PKCS#12 files and
+PKCS#11 tokens), the signer-certificate check, the timestamper and the validation context (trust
+roots, revocation sources). This package reads no settings and imports no other adapter.
 """
 from __future__ import annotations
 
-import base64
 import io
 import threading
+import time
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from ioffice.errors import InvalidInput
 from ioffice.signatures import PreparedExternal, SignSpec
-
-from .container import Container
-from .trust import trust_roots
 
 DEFAULT_NUMBER_BOX = (57.0, 716.0, 270.0, 740.0)
 DEFAULT_DATE_BOX = (285.0, 716.0, 560.0, 740.0)
 
 
-class _DevTimeStamper:
-    """Factory of a pyHanko TimeStamper answering from the development TSA in-process."""
-
-    @staticmethod
-    def make(services):
-        from asn1crypto import tsp
-        from pyhanko.sign.timestamps import TimeStamper
-
-        class DevTimeStamper(TimeStamper):
-            async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-                return tsp.TimeStampResp.load(services.tsa_respond(req.dump()))
-
-        return DevTimeStamper()
-
-
 class PyHankoSigning:
-    """PdfSigningPort + ExternalSigningPort for one app."""
+    """PdfSigningPort + ExternalSigningPort for one app.
+
+    ``resolve_key(ref)`` turns a spec's ``key_ref`` (None: the agency's seal) into a canonical key
+    reference, raising :class:`InvalidInput` when there is none; ``open_key(ref)`` opens it as a
+    pyHanko ``Signer`` (called once per reference, the prepared signer is kept);
+    ``check_signer(prepared)`` refuses a certificate that may not sign now (a passed check is
+    remembered for ``check_ttl_seconds``); ``timestamper()`` gives a pyHanko ``TimeStamper`` or None;
+    ``validation_context()`` a ``ValidationContext`` or a factory of them (for B-LT/B-LTA);
+    ``tsa_url`` is handed to external (token) signing sessions; ``default_level`` is the PAdES level
+    used when neither the request nor the agency names one.
+    """
 
     CHECK_TTL_SECONDS = 300.0
 
-    def __init__(self, container: Container) -> None:
-        self.c = container
+    def __init__(
+        self,
+        *,
+        resolve_key: Callable[[str | None], str],
+        open_key: Callable[[str], Any],
+        check_signer: Callable[[Any], None] | None = None,
+        timestamper: Callable[[], Any] | None = None,
+        validation_context: Callable[[], Any] | None = None,
+        tsa_url: str | None = None,
+        default_level: str = "B-B",
+        check_ttl_seconds: float = CHECK_TTL_SECONDS,
+    ) -> None:
+        self._resolve_key = resolve_key
+        self._open_key = open_key
+        self._check_signer = check_signer
+        self._make_timestamper = timestamper or (lambda: None)
+        self._make_validation_context = validation_context or (lambda: None)
+        self.tsa_url = tsa_url
+        self._default_level = default_level
+        self._check_ttl = check_ttl_seconds
         self._lock = threading.Lock()
         self._signers: dict[str, Any] = {}
         self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
 
     # -- keys -------------------------------------------------------------------------------
-    @property
-    def devpki(self):
-        return self.c.extras.get("devpki")
-
     def default_level(self) -> str:
-        s = self.c.settings
-        if s.signature_level:
-            return s.signature_level
-        return "B-LT" if (s.tsa_url or self.devpki is not None) else "B-B"
+        return self._default_level
 
-    def _signer(self, key_ref: str | None):
+    def _signer(self, key_ref: str | None) -> Any:
         from signing.engine import PreparedSigner
 
-        settings = self.c.settings
-        if key_ref is None:
-            key_ref = getattr(settings, "seal_key", None) or (str(self.devpki.seal_key_path) if self.devpki else None)
-            if key_ref is None:
-                raise InvalidInput("Chưa cấu hình khóa ký số của cơ quan (IOFFICE_SEAL_KEY).")
-        if key_ref.startswith("devpki:"):
-            if self.devpki is None:
-                raise InvalidInput("Khóa ký phát triển không còn khả dụng (thiếu PKI phát triển).")
-            try:
-                key_ref = str(self.devpki.personal_key_path(key_ref.split(":", 1)[1]))
-            except KeyError as exc:
-                raise InvalidInput("Người dùng chưa được cấp khóa ký số.") from exc
+        ref = self._resolve_key(key_ref)
         with self._lock:
-            signer = self._signers.get(key_ref)
+            signer = self._signers.get(ref)
             if signer is None:
-                passphrase = None
-                if key_ref.startswith("pkcs11:"):
-                    signer = PreparedSigner.from_spec(key_ref, module_path=settings.pkcs11_module)
-                else:
-                    seal_pass = getattr(settings, "seal_key_passphrase", None)
-                    passphrase = seal_pass.encode() if (seal_pass and key_ref == getattr(settings, "seal_key", None)) \
-                        else settings.pki_passphrase
-                    signer = PreparedSigner.from_pkcs12(key_ref, passphrase)
-                self._signers[key_ref] = signer
-        self._check(key_ref, signer)
+                signer = self._signers[ref] = PreparedSigner(self._open_key(ref))
+        self._check(ref, signer)
         return signer
 
-    def _check(self, key_ref: str, signer) -> None:
+    def _check(self, key_ref: str, signer: Any) -> None:
         """Before signing: the certificate is valid now, not revoked, allows signing and chains to a
-        trust root (refusal: 422 naming the reason). A passed check is remembered for 5 minutes."""
-        import time
-
-        from certs.checks import check_prepared_signer
-
-        last = self._checked.get(key_ref)
-        if last is not None and time.monotonic() - last < self.CHECK_TTL_SECONDS:
+        trust root (refusal: 422 naming the reason). A passed check is remembered for a while."""
+        if self._check_signer is None:
             return
-        roots = trust_roots(self.c)
-        if self.c.settings.tsa_url is None and self.devpki is not None:
-            from certs.devservices import services_for
-
-            services = services_for(self.devpki)
-            check_prepared_signer(signer, trust_roots=roots, allow_fetching=False, revocation_mode="hard-fail",
-                                  crls=[services.crl(), services.root_crl()])
-        else:
-            check_prepared_signer(signer, trust_roots=roots, revocation_mode="hard-fail")
+        last = self._checked.get(key_ref)
+        if last is not None and time.monotonic() - last < self._check_ttl:
+            return
+        self._check_signer(signer)
         self._checked[key_ref] = time.monotonic()
 
-    def _timestamper(self):
-        from signing.engine import http_timestamper
+    def _timestamper(self) -> Any:
+        return self._make_timestamper()
 
-        if self.c.settings.tsa_url:
-            return http_timestamper(self.c.settings.tsa_url)
-        if self.devpki is not None:
-            from certs.devservices import services_for
-
-            return _DevTimeStamper.make(services_for(self.devpki))
-        return None
-
-    def _validation_context(self):
-        from pyhanko_certvalidator import ValidationContext
-
-        from signing.engine import make_validation_context
-
-        roots = trust_roots(self.c)
-        if self.c.settings.tsa_url is None and self.devpki is not None:
-            from certs.devservices import services_for
-
-            services = services_for(self.devpki)
-
-            def factory():
-                return ValidationContext(trust_roots=roots, crls=[services.crl(), services.root_crl()],
-                                         allow_fetching=False, revocation_mode="hard-fail")
-
-            return factory
-        return make_validation_context(roots)
+    def _validation_context(self) -> Any:
+        return self._make_validation_context()
 
     # -- appearances ------------------------------------------------------------------------
     def _org_settings(self, spec: SignSpec) -> dict:
@@ -205,7 +156,7 @@ class PyHankoSigning:
 
         _check_certificate_holder(certificate_pem, spec.full_name)
         appearance = self._appearance(io.BytesIO(pdf), spec)
-        tsa = self.c.settings.tsa_url
+        tsa = self.tsa_url
         session = prepare_external_signature(
             pdf, signer_cert=certificate_pem.encode(), chain=[c.encode() for c in chain_pem], appearance=appearance,
             timestamp_url=tsa if spec.level != "B-B" else None, ttl=timedelta(minutes=15),
@@ -219,7 +170,7 @@ class PyHankoSigning:
         from signing.external import complete_external_signature
 
         timestamper = None
-        if spec.level != "B-B" and not self.c.settings.tsa_url:
+        if spec.level != "B-B" and not self.tsa_url:
             timestamper = self._timestamper()
         return complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
 
@@ -269,14 +220,3 @@ def _unique_field(pdf: bytes, base: str) -> str:
         i += 1
         name = f"{base}{i}"
     return name
-
-
-def adapter(container: Container) -> PyHankoSigning:
-    a = container.extras.get("signing")
-    if a is None:
-        a = container.extras["signing"] = PyHankoSigning(container)
-    return a
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
