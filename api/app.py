@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     _mount_dev_pki(app, container)
     from .routes.signing import make_issue_seal
 
-    container.extras.setdefault("issue_seal", make_issue_seal(container))
+    if container.issue_seal is None:
+        container.issue_seal = make_issue_seal(container)
     # Multipart overhead on top of the file itself.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
     return app
@@ -114,5 +115,5 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
     except Exception as exc:  # a broken PKI must not stop the service; signing reports it
         log.warning("development PKI unavailable: %s", type(exc).__name__)
         return
-    container.extras["devpki"] = pki
+    container.devpki = pki
     app.include_router(make_router(pki))

@@ -22,10 +22,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("sign", help="ký số một tệp PDF / sign a PDF (PAdES)")
     p.add_argument("input", metavar="IN", help="PDF to sign")
     p.add_argument("output", metavar="OUT", help="where to write the signed PDF")
-    p.add_argument("--key", help="PKCS#12 file or pkcs11: URI (default: the agency seal of the "
-                                 "development PKI, or IOFFICE_SIGNING_KEY)")
-    p.add_argument("--passphrase-env", metavar="VAR", default="IOFFICE_KEY_PASSPHRASE",
-                   help="environment variable holding the PKCS#12 passphrase or the token PIN")
+    p.add_argument("--key", help="PKCS#12 file or pkcs11: URI (default: IOFFICE_SEAL_KEY, else the "
+                                 "agency seal of the development PKI)")
+    p.add_argument("--passphrase-env", metavar="VAR", default=None,
+                   help="environment variable holding the PKCS#12 passphrase or the token PIN "
+                        "(default: IOFFICE_SEAL_KEY_PASSPHRASE for the agency's key)")
     p.add_argument("--level", choices=("B-B", "B-T", "B-LT", "B-LTA"), default=None,
                    help="PAdES level (default B-T when a TSA is configured, else B-B)")
     p.add_argument("--appearance", choices=APPEARANCES, default="none")
@@ -41,23 +42,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _default_key() -> str | None:
-    env = os.environ.get("IOFFICE_SIGNING_KEY")
-    if env:
-        return env
-    data = Path(os.environ.get("IOFFICE_DATA_DIR", "./ioffice-data"))
-    for cand in (data / "pki" / "seal.p12", data / "devpki" / "seal.p12"):
+def _default_key(settings: Any) -> str | None:
+    """The agency's key (``IOFFICE_SEAL_KEY``), else the development PKI's seal if there is one."""
+    if settings.seal_key:
+        return settings.seal_key
+    for cand in (settings.pki_dir / "seal.p12", settings.resolved_data_dir / "devpki" / "seal.p12"):
         if cand.exists():
             return str(cand)
     return None
-
-
-def _dev_pki_settings():
-    """Settings of the local installation when it has a development PKI (else None)."""
-    from api.settings import Settings
-
-    settings = Settings()
-    return settings if settings.pki_dir.is_dir() else None
 
 
 def _appearance(args: argparse.Namespace, signer: Any, page_size: tuple[float, float]):
@@ -78,10 +70,15 @@ def _appearance(args: argparse.Namespace, signer: Any, page_size: tuple[float, f
     return ap.copy_mark(copy_form=args.copy_form, agency_name=name, page_width=w, page_height=h)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Any = None) -> int:
     """Sign ``args.input`` into ``args.output``. Exit 0 on success; 1 for a refused signature or a
-    failing service; 2 for bad input. Prints one line on error, never a traceback."""
+    failing service; 2 for bad input. Prints one line on error, never a traceback.
+
+    Defaults (key, passphrase, TSA, trust roots, PKCS#11 module) come from ``settings``
+    (:class:`api.settings.Settings`, read from the environment when not given)."""
+    from api.settings import Settings
     from certs.checks import check_prepared_signer
+    from certs.keys import load_signer
     from certs.trust import load_trust_roots
     from signing.engine import PreparedSigner, http_timestamper, make_validation_context, sign_pdf
 
@@ -90,24 +87,29 @@ def run(args: argparse.Namespace) -> int:
         return _err(f"không đọc được tệp / cannot read: {src}", 2)
     if dst.resolve() == src.resolve():
         return _err("tệp kết quả phải khác tệp gốc / OUT must differ from IN", 2)
-    key = args.key or _default_key()
+    settings = settings if settings is not None else Settings()
+    key = args.key or _default_key(settings)
     if not key:
         return _err("chưa chỉ định khóa ký (--key) / no signing key given", 2)
-    secret = os.environ.get(args.passphrase_env) if args.passphrase_env else None
-    tsa_url = args.tsa or os.environ.get("IOFFICE_TSA_URL")
+    if args.passphrase_env:
+        secret = os.environ.get(args.passphrase_env)
+    else:
+        secret = settings.seal_key_passphrase if key == settings.seal_key else None
+    tsa_url = args.tsa or settings.tsa_url
     level = args.level or ("B-T" if tsa_url else "B-B")
     if level != "B-B" and not tsa_url:
         return _err(f"mức {level} cần dịch vụ dấu thời gian (--tsa) / {level} needs --tsa", 2)
     try:
-        dev_pki = _dev_pki_settings()
+        dev_pki = settings if settings.pki_dir.is_dir() else None
         if key.startswith("pkcs11:"):
-            signer = PreparedSigner.from_spec(key, pin=secret)
+            signer = PreparedSigner(load_signer(key, pin=secret, module_path=settings.pkcs11_module))
         else:
             passphrase = secret.encode() if secret else None
             if passphrase is None and dev_pki is not None and Path(key).resolve().is_relative_to(dev_pki.pki_dir):
                 passphrase = dev_pki.pki_passphrase  # the development PKI's keys, encrypted at rest
-            signer = PreparedSigner.from_spec(key, passphrase=passphrase)
-        roots = load_trust_roots(args.trust or None) if (args.trust or os.environ.get("IOFFICE_TRUST_ROOTS")) else []
+            signer = PreparedSigner(load_signer(key, passphrase=passphrase))
+        trust = args.trust or settings.trust_root_paths
+        roots = load_trust_roots(trust) if trust else []
         if not roots and dev_pki is not None and (dev_pki.pki_dir / "root-ca.pem").exists():
             roots = load_trust_roots(dev_pki.pki_dir / "root-ca.pem")
         if level in ("B-LT", "B-LTA") and not roots:

@@ -284,7 +284,9 @@ def run_export(args: argparse.Namespace, identity: TokenIdentity) -> None:
 
 # --------------------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--module", default=os.environ.get("IOFFICE_PKCS11_MODULE"),
+    from api.settings import Settings
+
+    parser.add_argument("--module", default=Settings().pkcs11_module,
                         help="PKCS#11 library of the token (e.g. /usr/lib/softhsm/libsofthsm2.so)")
     parser.add_argument("--token-label", help="label of the token")
     parser.add_argument("--key-label", help="label of the private key (if the token has several)")

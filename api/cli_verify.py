@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -54,11 +53,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def _trust_sources(args: argparse.Namespace) -> list[str]:
     if args.trust:
         return list(args.trust)
-    env = os.environ.get("IOFFICE_TRUST_ROOTS")
-    if env:
-        return [s for s in env.split(os.pathsep) if s.strip()]
-    data_dir = Path(os.environ.get("IOFFICE_DATA_DIR", "./ioffice-data")).expanduser()
-    dev_root = data_dir / "pki" / "root-ca.pem"
+    from api.settings import Settings
+
+    settings = Settings()
+    if settings.trust_root_paths:
+        return settings.trust_root_paths
+    dev_root = settings.pki_dir / "root-ca.pem"
     return [str(dev_root)] if dev_root.is_file() else []
 
 

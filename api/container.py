@@ -3,8 +3,9 @@ settings-derived adapters. Built from Settings only here."""
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +14,12 @@ from ioffice.db import make_engine, make_session_factory
 from ioffice.ports import BlobStore
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from certs.devpki import DevPki
+    from signing.adapter import PyHankoSigning
+
+    from .mailer import AfterCommitMailer
 
 log = logging.getLogger("ioffice")
 
@@ -23,7 +30,27 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     store: BlobStore
-    extras: dict[str, Any] = field(default_factory=dict)  # lazily built adapters (signers, PKI, …)
+    # The development PKI, when this instance uses it (set by the app factory).
+    devpki: DevPki | None = None
+    # The callback issuing uses to stamp number/date and apply the agency seal (set by the app factory).
+    issue_seal: Callable[[bytes, Any], bytes] | None = None
+    # The after-commit mailer (api.mailer.install); None without SMTP settings.
+    mailer: AfterCommitMailer | None = None
+    mailer_installed: bool = False
+    # Trust roots loaded once (api.trust.trust_roots).
+    trust_roots_cache: list[Any] | None = None
+    _signing: PyHankoSigning | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def signing(self) -> PyHankoSigning:
+        """The pyHanko signing adapter (``ioffice.signatures`` ports), built on first use."""
+        with self._lock:
+            if self._signing is None:
+                from .signing_adapter import build_signing
+
+                self._signing = build_signing(self)
+            return self._signing
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Container":

@@ -116,8 +116,8 @@ def install(container: Container) -> AfterCommitMailer | None:
     """Attach the after-commit mailer to the container's session factory (idempotent). Without SMTP
     settings queued mails are simply dropped after commit."""
     with _INSTALL_LOCK:
-        if "mailer_installed" in container.extras:
-            return container.extras.get("mailer")
+        if container.mailer_installed:
+            return container.mailer
         notifier = notifier_from_settings(container.settings)
         mailer = AfterCommitMailer(notifier) if notifier is not None else None
 
@@ -132,12 +132,12 @@ def install(container: Container) -> AfterCommitMailer | None:
 
         event.listen(container.sessions, "after_commit", _after_commit)
         event.listen(container.sessions, "after_rollback", _after_rollback)
-        container.extras["mailer_installed"] = True
-        container.extras["mailer"] = mailer
+        container.mailer_installed = True
+        container.mailer = mailer
         return mailer
 
 
 def uninstall(container: Container) -> None:
-    mailer = container.extras.pop("mailer", None)
+    mailer, container.mailer = container.mailer, None
     if mailer is not None:
         mailer.close()

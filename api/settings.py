@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         return self.storage_url or f"file://{self.resolved_data_dir / 'blobs'}"
 
     @property
+    def trust_root_paths(self) -> list[str]:
+        """``IOFFICE_TRUST_ROOTS`` split into paths (``os.pathsep``-separated)."""
+        return [s for s in (self.trust_roots or "").split(os.pathsep) if s]
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 

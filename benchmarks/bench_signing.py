@@ -148,9 +148,10 @@ _W: dict = {}
 
 
 def _worker_init(p12: str, data: bytes) -> None:
+    from certs.keys import load_signer
     from signing.engine import PreparedSigner
 
-    _W["signer"] = PreparedSigner.from_pkcs12(p12, PASS)
+    _W["signer"] = PreparedSigner(load_signer(str(p12), passphrase=PASS))
     _W["data"] = data
     _W["app"] = default_visible()
 
@@ -165,9 +166,10 @@ def _worker_sign(n: int) -> int:
 
 def big_child(p12: str, src: str, dst: str, mode: str) -> None:
     """Run in a fresh process: sign ``src`` into ``dst``; print the peak RSS in MB."""
+    from certs.keys import load_signer
     from signing.engine import PreparedSigner, sign_pdf
 
-    signer = PreparedSigner.from_pkcs12(p12, PASS)
+    signer = PreparedSigner(load_signer(str(p12), passphrase=PASS))
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()
     if mode == "file":
@@ -190,6 +192,7 @@ def main() -> None:
     import logging
 
     logging.disable(logging.WARNING)
+    from certs.keys import load_signer
     from signing.engine import PreparedSigner, http_timestamper, make_validation_context, sign_pdf
 
     n_stock = 5 if args.quick else 20
@@ -206,7 +209,7 @@ def main() -> None:
         pki = setup_pki(tmp, port)
         p12 = pki.personal_key_path("chutich")
         docs = {"1 page": make_pdf(1), "50 pages": make_pdf(50)}
-        signer = PreparedSigner.from_pkcs12(p12, PASS)
+        signer = PreparedSigner(load_signer(str(p12), passphrase=PASS))
         vis = default_visible()
         try:
             from signing.appearance import personal_signature

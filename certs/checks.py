@@ -20,7 +20,7 @@ from pyhanko_certvalidator.errors import (
 )
 
 from ioffice.errors import ServiceUnavailable
-from signing.errors import SignerCertificateRejected
+from ioffice.errors import SignerCertificateRejected
 
 from .aio import run_sync
 

@@ -5,7 +5,6 @@ to sign many documents fast.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -14,9 +13,8 @@ from urllib.parse import unquote
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign import signers
 
-from signing.errors import SigningKeyUnavailable
+from ioffice.errors import SigningKeyUnavailable
 
-PKCS11_MODULE_ENV = "IOFFICE_PKCS11_MODULE"
 _DEFAULT_MODULES = (
     "/usr/lib/softhsm/libsofthsm2.so",
     "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
@@ -68,14 +66,14 @@ def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
 
 
 def _pkcs11_module(explicit: str | None, uri: Pkcs11Uri) -> str:
-    for cand in (explicit, uri.module_path, os.environ.get(PKCS11_MODULE_ENV)):
+    for cand in (explicit, uri.module_path):
         if cand:
             return cand
     for cand in _DEFAULT_MODULES:
         if Path(cand).exists():
             return cand
     raise SigningKeyUnavailable(
-        "Chưa cấu hình thư viện PKCS#11 (biến môi trường IOFFICE_PKCS11_MODULE)"
+        "Chưa cấu hình thư viện PKCS#11 (IOFFICE_PKCS11_MODULE)"
     )
 
 
@@ -91,8 +89,8 @@ def load_signer(
     """A pyHanko Signer for ``spec``: a PKCS#12 file path or a ``pkcs11:`` URI.
 
     PKCS#12: ``passphrase`` decrypts it; the certificates inside become the chain.
-    PKCS#11: the module comes from ``module_path``, the URI's ``module-path``, or
-    ``IOFFICE_PKCS11_MODULE``; the PIN from ``pin`` or the URI's ``pin-value``; the key and
+    PKCS#11: the module comes from ``module_path`` (the caller's settings), the URI's
+    ``module-path``, or a well-known SoftHSM2 location; the PIN from ``pin`` or the URI's ``pin-value``; the key and
     certificate are found by ``object`` label (and/or ``id``) on the token named ``token``.
     The session stays open for the signer's lifetime.
 

@@ -1,4 +1,4 @@
-"""Trust roots: PEM/DER files or folders of them (``IOFFICE_TRUST_ROOTS``)."""
+"""Trust roots: PEM/DER files or folders of them (the paths come from the caller's settings)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,6 @@ from typing import Iterable
 
 from asn1crypto import pem, x509 as asn1_x509
 
-TRUST_ROOTS_ENV = "IOFFICE_TRUST_ROOTS"
 _EXTS = {".pem", ".crt", ".cer", ".der"}
 
 
@@ -23,14 +22,12 @@ def load_trust_roots(sources: Iterable[str | os.PathLike] | str | os.PathLike | 
                      ) -> list[asn1_x509.Certificate]:
     """Certificates from PEM/DER files and folders (non-recursive, *.pem/*.crt/*.cer/*.der).
 
-    ``sources`` may be one path, several, or None to read ``IOFFICE_TRUST_ROOTS``
-    (``os.pathsep``-separated). Raises FileNotFoundError for a missing path and ValueError for
+    ``sources`` may be one path, several, or None (no roots). Raises FileNotFoundError for a missing path and ValueError for
     a file that is not a certificate. Duplicates are dropped.
     """
     if sources is None:
-        env = os.environ.get(TRUST_ROOTS_ENV, "")
-        sources = [s for s in env.split(os.pathsep) if s]
-    elif isinstance(sources, (str, os.PathLike)):
+        return []
+    if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     out: list[asn1_x509.Certificate] = []
     seen: set[bytes] = set()

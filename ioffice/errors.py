@@ -104,3 +104,21 @@ class ServiceUnavailable(DomainError):
     code = "service-unavailable"
     status = 503
     title = "Dịch vụ bên ngoài không khả dụng"
+
+
+# Raised by the key/certificate adapters (certs) and by signing alike.
+class SignerCertificateRejected(DomainError):
+    """The signer's certificate may not be used to sign now (expired, revoked, wrong usage,
+    untrusted). ``detail`` names the reason in Vietnamese; ``extra['reason']`` is a stable code:
+    ``expired``, ``not-yet-valid``, ``revoked``, ``key-usage``, ``untrusted``, ``revocation-unknown``."""
+
+    code = "signer-certificate-rejected"
+    status = 422
+    title = "Chứng thư số của người ký không được phép dùng để ký"
+
+
+class SigningKeyUnavailable(InvalidInput):
+    """The key source cannot be opened: missing file, wrong passphrase/PIN, token not found."""
+
+    code = "signing-key-unavailable"
+    title = "Không mở được khóa ký"

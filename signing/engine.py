@@ -25,370 +25,39 @@ earlier signatures report "modified" in every validator.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
-import os
-import random
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Literal, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
 
-from asn1crypto import cms, x509 as asn1_x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, SimpleSigner
-from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
+from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
 from ioffice.errors import InvalidDocument, InvalidInput, ServiceUnavailable
-from signing.errors import SignerCertificateRejected, SigningFailed, SigningKeyUnavailable
+from signing.aio import run_sync as _run_sync
+from signing.errors import SignerCertificateRejected, SigningFailed
 
-log = logging.getLogger(__name__)
+from .levels import LEVELS, Level  # noqa: F401
+from .services import (  # noqa: F401 - re-exported: the engine's public names
+    RetryingTimeStamper,
+    _RETRY_ATTEMPTS,
+    _RETRY_BASE_DELAY,
+    _ServiceFailure,
+    http_timestamper,
+    make_validation_context,
+)
+from .signer import PreparedSigner
 
-Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
-LEVELS: tuple[str, ...] = ("B-B", "B-T", "B-LT", "B-LTA")
-
-_TIMESTAMP_RESERVE = 12 * 1024  # DER bytes kept free for an RFC 3161 token with its TSA chain
-_RETRY_ATTEMPTS = 3
-_RETRY_BASE_DELAY = 0.2  # seconds; 0.2, 0.4 (+ jitter)
-_DEFAULT_TIMEOUT = 5  # seconds per TSA / OCSP request
-
-
-# --------------------------------------------------------------------------------------------
-# DER helpers
-# --------------------------------------------------------------------------------------------
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
+log = logging.getLogger("signing.engine")
 
 
-def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + _der_len(len(content)) + content
-
-
-_OID_DATA = bytes.fromhex("06092a864886f70d010701")
-_OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
-_INT_1 = b"\x02\x01\x01"
-
-
-from certs.aio import run_sync as _run_sync  # noqa: E402
-
-
-# --------------------------------------------------------------------------------------------
-# PreparedSigner
-# --------------------------------------------------------------------------------------------
-class _PreparedCmsSigner(signers.Signer):
-    """pyHanko ``Signer`` whose ``async_sign`` fills a pre-encoded CMS template."""
-
-    def __init__(self, prepared: "PreparedSigner", base: signers.Signer) -> None:
-        super().__init__(
-            prefer_pss=base.prefer_pss,
-            embed_roots=base.embed_roots,
-            signature_mechanism=base.signature_mechanism,
-            signing_cert=base.signing_cert,
-            cert_registry=base.cert_registry,
-        )
-        self._prepared = prepared
-
-    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
-        return await self._prepared._raw_sign(data)
-
-    async def async_sign(  # type: ignore[override]
-        self,
-        data_digest: bytes,
-        digest_algorithm: str,
-        dry_run: bool = False,
-        use_pades: bool = False,
-        timestamper: TimeStamper | None = None,
-        signed_attr_settings: Any = None,
-        is_pdf_sig: bool = True,
-        encap_content_info: Any = None,
-    ) -> cms.ContentInfo:
-        if digest_algorithm != "sha256" or encap_content_info is not None:
-            return await super().async_sign(
-                data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades,
-                timestamper=timestamper, signed_attr_settings=signed_attr_settings,
-                is_pdf_sig=is_pdf_sig, encap_content_info=encap_content_info,
-            )
-        der = await self._prepared._build_cms(data_digest, timestamper=timestamper)
-        return cms.ContentInfo.load(der)
-
-
-class PreparedSigner:
-    """A signing key + certificate chain prepared once and reused for many documents.
-
-    Build it with :meth:`from_pkcs12`, :meth:`from_spec` (PKCS#12 path or ``pkcs11:`` URI) or
-    from any pyHanko ``Signer``. Thread-safe: it holds only immutable encoded data and a key
-    object whose ``sign`` may be called concurrently. PKCS#11 signers serialise their raw
-    signatures with a lock (one session).
-    """
-
-    def __init__(self, signer: signers.Signer, *, extra_certs: Sequence[asn1_x509.Certificate] = ()) -> None:
-        if signer.signing_cert is None:
-            raise SigningKeyUnavailable("Khóa ký không có chứng thư số đi kèm")
-        self.base_signer = signer
-        self.signing_cert: asn1_x509.Certificate = signer.signing_cert
-        if extra_certs:
-            signer.cert_registry.register_multiple(list(extra_certs))
-        self._lock = threading.Lock()
-        self._key = None
-        if isinstance(signer, SimpleSigner):
-            # parse once; skip the (slow, already done by the loader) RSA consistency check
-            der = signer.signing_key.dump()
-            try:
-                self._key = serialization.load_der_private_key(
-                    der, password=None, unsafe_skip_rsa_key_validation=True
-                )
-            except TypeError:  # older cryptography
-                self._key = serialization.load_der_private_key(der, password=None)
-        pub = self.signing_cert.public_key
-        self.key_algorithm = pub.algorithm  # 'rsa' | 'ec'
-        self.signature_mechanism = signer.get_signature_mechanism_for_digest("sha256")
-        mech = self.signature_mechanism["algorithm"].native
-        if mech not in ("sha256_rsa", "rsassa_pkcs1v15", "sha256_ecdsa", "ecdsa", "rsassa_pss"):
-            raise SigningKeyUnavailable("Thuật toán của khóa ký không được hỗ trợ")
-        self._mech = mech
-        self._pss_params = None
-        if mech == "rsassa_pss":
-            from pyhanko.sign.general import process_pss_params
-
-            self._pss_params = process_pss_params(self.signature_mechanism["parameters"])
-
-        # certificates: signer first, then the rest of the registry (roots included)
-        certs = [self.signing_cert] + [
-            c for c in signer.cert_registry if c.dump() != self.signing_cert.dump()
-        ]
-        self.chain: list[asn1_x509.Certificate] = certs
-        cert_ders = sorted({c.dump() for c in certs})
-        self._certs_der = _tlv(0xA0, b"".join(cert_ders))
-        self._digest_alg_der = _tlv(0x30, bytes.fromhex("0609608648016503040201") + b"\x05\x00")
-        self._sig_alg_der = self.signature_mechanism.dump()
-        self._sid_der = cms.IssuerAndSerialNumber(
-            {"issuer": self.signing_cert.issuer, "serial_number": self.signing_cert.serial_number}
-        ).dump()
-
-        # The constant signed attributes exactly as pyHanko builds them for PAdES.
-        dummy = b"\x00" * 32
-        attrs = _run_sync(
-            lambda: signer.signed_attrs(
-                dummy, "sha256", attr_settings=PdfCMSSignedAttributes(), use_pades=True,
-                timestamper=None, dry_run=False, is_pdf_sig=True,
-            )
-        )
-        parts: list[bytes] = []
-        self._md_index = -1
-        for attr in attrs:
-            d = attr.dump()
-            if attr["type"].native == "message_digest":
-                self._md_index = len(parts)
-            parts.append(d)
-        # DER SET OF: sort by encoding; the digest bytes come after type/length prefixes that
-        # already differ between attributes, so the order is the same for every digest.
-        order = sorted(range(len(parts)), key=lambda i: parts[i])
-        self._attr_parts = [parts[i] for i in order]
-        self._md_index = order.index(self._md_index)
-        md_der = self._attr_parts[self._md_index]
-        assert md_der.endswith(dummy)
-        self._md_prefix = md_der[: -32]
-
-        # Signature size: computed once. RSA/ECDSA signatures have a bounded size.
-        key_bytes = (pub.bit_size + 7) // 8
-        sig_len = key_bytes if self.key_algorithm == "rsa" else 2 * key_bytes + 16
-        self._b_b_size = (
-            len(self._certs_der) + sum(map(len, self._attr_parts)) + len(self._sid_der)
-            + len(self._sig_alg_der) + 2 * len(self._digest_alg_der) + sig_len + 128
-        )
-
-    # -- constructors ---------------------------------------------------------------------
-    @classmethod
-    def from_pkcs12(cls, path: str | os.PathLike, passphrase: bytes | None, *,
-                    extra_certs: Sequence[asn1_x509.Certificate] = ()) -> "PreparedSigner":
-        """Load a PKCS#12 file once. Raises SigningKeyUnavailable (missing file, bad passphrase)."""
-        from certs.keys import load_signer
-
-        return cls(load_signer(str(path), passphrase=passphrase), extra_certs=extra_certs)
-
-    @classmethod
-    def from_key_and_cert(cls, key: Any, cert: Any, chain: Sequence[Any] = ()) -> "PreparedSigner":
-        """From ``cryptography`` key and certificate objects (chain: CA certificates)."""
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-        def a(c: Any) -> asn1_x509.Certificate:
-            return asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
-
-        from asn1crypto import keys as asn1_keys
-
-        kinfo = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        base = SimpleSigner(signing_cert=a(cert), signing_key=kinfo,
-                            cert_registry=SimpleCertificateStore.from_certs([a(c) for c in chain]))
-        return cls(base)
-
-    @classmethod
-    def from_spec(cls, spec: str, *, passphrase: bytes | None = None, **kw: Any) -> "PreparedSigner":
-        """PKCS#12 path or ``pkcs11:`` URI (see :func:`certs.keys.load_signer`)."""
-        from certs.keys import load_signer
-
-        return cls(load_signer(spec, passphrase=passphrase, **kw))
-
-    # -- properties ------------------------------------------------------------------------
-    @property
-    def subject_name(self) -> str:
-        return self.signing_cert.subject.native.get("common_name", "") or ""
-
-    def bytes_reserved(self, level: str) -> int:
-        """Hex characters to reserve in ``/Contents`` for a signature of ``level``."""
-        size = self._b_b_size + (0 if level == "B-B" else _TIMESTAMP_RESERVE)
-        size += size // 8
-        return 2 * size
-
-    # -- crypto ---------------------------------------------------------------------------
-    async def _raw_sign(self, data: bytes) -> bytes:
-        key = self._key
-        if key is None:
-            with self._lock:
-                return await self.base_signer.async_sign_raw(data, "sha256")
-        if isinstance(key, rsa.RSAPrivateKey):
-            if self._pss_params is not None:
-                pad, algo = self._pss_params
-                return key.sign(data, pad, algo)
-            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        if isinstance(key, ec.EllipticCurvePrivateKey):
-            return key.sign(data, ec.ECDSA(hashes.SHA256()))
-        raise SigningKeyUnavailable("Loại khóa ký không được hỗ trợ")
-
-    async def _build_cms(self, digest: bytes, *, timestamper: TimeStamper | None) -> bytes:
-        parts = list(self._attr_parts)
-        parts[self._md_index] = self._md_prefix + digest
-        attrs_content = b"".join(parts)
-        signature = await self._raw_sign(_tlv(0x31, attrs_content))
-        unsigned = b""
-        if timestamper is not None:
-            token = await timestamper.async_timestamp(hashlib.sha256(signature).digest(), "sha256")
-            attr = cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})
-            unsigned = _tlv(0xA1, attr.dump())
-        signer_info = _tlv(
-            0x30,
-            _INT_1 + self._sid_der + self._digest_alg_der + _tlv(0xA0, attrs_content)
-            + self._sig_alg_der + _tlv(0x04, signature) + unsigned,
-        )
-        signed_data = _tlv(
-            0x30,
-            _INT_1 + _tlv(0x31, self._digest_alg_der) + _tlv(0x30, _OID_DATA)
-            + self._certs_der + _tlv(0x31, signer_info),
-        )
-        return _tlv(0x30, _OID_SIGNED_DATA + _tlv(0xA0, signed_data))
-
-    def pyhanko_signer(self) -> signers.Signer:
-        """A pyHanko ``Signer`` using this prepared material (for pyHanko APIs)."""
-        return _PreparedCmsSigner(self, self.base_signer)
-
-
-# --------------------------------------------------------------------------------------------
-# Retrying services
-# --------------------------------------------------------------------------------------------
-class _ServiceFailure(Exception):
-    def __init__(self, service: str) -> None:
-        super().__init__(service)
-        self.service = service
-
-
-class RetryingTimeStamper(TimeStamper):
-    """Wrap a TimeStamper: retry failed requests with exponential backoff, then raise
-    :class:`ServiceUnavailable`."""
-
-    def __init__(self, inner: TimeStamper, *, attempts: int = _RETRY_ATTEMPTS,
-                 base_delay: float = _RETRY_BASE_DELAY) -> None:
-        super().__init__(include_nonce=inner.include_nonce)
-        self.inner = inner
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.cert_registry = inner.cert_registry
-
-    async def async_request_tsa_response(self, req):  # pragma: no cover - delegated
-        return await self.inner.async_request_tsa_response(req)
-
-    async def async_timestamp(self, message_digest, md_algorithm):
-        last: Exception | None = None
-        for attempt in range(self.attempts):
-            try:
-                return await self.inner.async_timestamp(message_digest, md_algorithm)
-            except (TimestampRequestError, OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: B014
-                last = exc
-                log.warning("TSA request failed (attempt %d/%d): %s", attempt + 1, self.attempts,
-                            type(exc).__name__)
-                if attempt + 1 < self.attempts:
-                    await asyncio.sleep(self.base_delay * (2 ** attempt) * (1 + random.random() / 4))
-        raise _ServiceFailure("tsa") from last
-
-    async def async_dummy_response(self, md_algorithm):
-        last: Exception | None = None
-        for attempt in range(self.attempts):
-            try:
-                return await self.inner.async_dummy_response(md_algorithm)
-            except Exception as exc:
-                last = exc
-                if attempt + 1 < self.attempts:
-                    await asyncio.sleep(self.base_delay * (2 ** attempt))
-        raise _ServiceFailure("tsa") from last
-
-    async def validation_paths(self, validation_context):
-        await self.async_dummy_response("sha256")
-        async for p in self.inner.validation_paths(validation_context):
-            yield p
-
-
-def make_validation_context(
-    trust_roots: Sequence[asn1_x509.Certificate],
-    *,
-    other_certs: Sequence[asn1_x509.Certificate] = (),
-    revocation_mode: str = "hard-fail",
-    timeout: float = _DEFAULT_TIMEOUT,
-) -> Callable[[], ValidationContext]:
-    """A factory of fresh validation contexts (fetching allowed, short timeouts) for B-LT/B-LTA.
-
-    A ``ValidationContext`` fixes "now" when it is built, so each signing needs a new one:
-    pass the factory itself as ``sign_pdf(validation_context=...)``.
-    """
-    from datetime import timedelta
-
-    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
-    from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
-
-    roots = list(trust_roots)
-    others = list(other_certs)
-
-    def factory() -> ValidationContext:
-        return ValidationContext(
-            trust_roots=roots, other_certs=others, allow_fetching=True,
-            revocation_mode=revocation_mode, time_tolerance=timedelta(seconds=30),
-            fetcher_backend=OwnedFetcherBackend(
-                AIOHttpFetcherBackend(per_request_timeout=max(1, int(timeout)))
-            ),
-        )
-
-    return factory
-
-
-def http_timestamper(url: str, *, timeout: float = _DEFAULT_TIMEOUT) -> TimeStamper:
-    """An RFC 3161 client for ``url`` with a short timeout and retry/backoff."""
-    return RetryingTimeStamper(HTTPTimeStamper(url, timeout=int(max(1, timeout))))
-
-
-# --------------------------------------------------------------------------------------------
-# Appearance
-# --------------------------------------------------------------------------------------------
 @dataclass
 class _Appearance:
     page: int
@@ -411,9 +80,6 @@ def _as_appearance(appearance: Any) -> _Appearance | None:
         raise InvalidInput("Cấu hình hình thức chữ ký không hợp lệ") from exc
 
 
-# --------------------------------------------------------------------------------------------
-# sign_pdf
-# --------------------------------------------------------------------------------------------
 def _open_input(data: bytes | BinaryIO) -> BinaryIO:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return io.BytesIO(data)  # shares the buffer; never written to

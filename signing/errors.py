@@ -1,7 +1,16 @@
-"""Signing errors: DomainError subclasses with Vietnamese details for clerks and officials."""
+"""Signing errors: DomainError subclasses with Vietnamese details for clerks and officials.
+
+``SignerCertificateRejected`` and ``SigningKeyUnavailable`` are raised by ``certs`` (key sources,
+certificate checks) as well as here, so they live in the core's error tree and are re-exported.
+"""
 from __future__ import annotations
 
-from ioffice.errors import DomainError, InvalidInput, ServiceUnavailable
+from ioffice.errors import (
+    DomainError,
+    ServiceUnavailable,
+    SignerCertificateRejected,
+    SigningKeyUnavailable,
+)
 
 __all__ = [
     "SignerCertificateRejected",
@@ -9,23 +18,6 @@ __all__ = [
     "SigningFailed",
     "ServiceUnavailable",
 ]
-
-
-class SignerCertificateRejected(DomainError):
-    """The signer's certificate may not be used to sign now (expired, revoked, wrong usage,
-    untrusted). ``detail`` names the reason in Vietnamese; ``extra['reason']`` is a stable code:
-    ``expired``, ``not-yet-valid``, ``revoked``, ``key-usage``, ``untrusted``, ``revocation-unknown``."""
-
-    code = "signer-certificate-rejected"
-    status = 422
-    title = "Chứng thư số của người ký không được phép dùng để ký"
-
-
-class SigningKeyUnavailable(InvalidInput):
-    """The key source cannot be opened: missing file, wrong passphrase/PIN, token not found."""
-
-    code = "signing-key-unavailable"
-    title = "Không mở được khóa ký"
 
 
 class SigningFailed(DomainError):

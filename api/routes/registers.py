@@ -199,7 +199,7 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: Act
     """Issue an approved (or signed) outgoing document: number from the right series, Decree 30
     symbol, date, outgoing register row, final version, delivery to agencies on this installation."""
     body = body or IssueIn()
-    seal = container.extras.get("issue_seal")  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
+    seal = container.issue_seal  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
     res = registers.issue_outgoing(db, store, actor=actor, document_id=document_id, issued_date=body.issued_date,
                                    seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
                                    copies=body.copies)

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.support.pdfs import make_pdf
+
+
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL = "test"
@@ -183,18 +186,6 @@ def timestamper(pki: DevPKI):
             serialization.NoEncryption())),
         certs_to_embed=SimpleCertificateStore.from_certs([to_asn1(pki.ca)]),
     )
-
-
-def make_pdf(pages: int = 1, text: str = "Quyết định số 05/QĐ-UBND") -> bytes:
-    from reportlab.pdfgen import canvas
-
-    buf = BytesIO()
-    c = canvas.Canvas(buf)
-    for i in range(pages):
-        c.drawString(72, 720, f"{text} - trang {i + 1}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 @pytest.fixture

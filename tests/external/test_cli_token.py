@@ -17,7 +17,7 @@ import pytest
 from ioffice.errors import DomainError, NotFound
 from signing.external import complete_external_signature, prepare_external_signature
 
-from .conftest import make_pdf
+from tests.support.pdfs import make_pdf
 
 BEARER = "bearer-for-tests"
 

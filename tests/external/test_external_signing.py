@@ -24,7 +24,7 @@ from signing.external import (
     prepare_external_signature,
 )
 
-from .conftest import make_pdf
+from tests.support.pdfs import make_pdf
 
 T0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 

@@ -20,9 +20,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from signing.appearance import VisibleSignature
+from tests.support import pdfs
 
 A4_W, A4_H = A4
 ISO_VN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00")
@@ -61,17 +61,8 @@ def make_signer(common_name: str = "UBND huyện Yên Khánh") -> signers.Simple
 
 
 def make_pdf(pages: int = 1) -> bytes:
-    """A small A4 PDF with some body text on each page."""
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    for i in range(pages):
-        c.setFont("Times-Roman", 13)
-        c.drawString(72, A4_H - 90, f"Test document, page {i + 1}")
-        for k in range(12):
-            c.drawString(72, A4_H - 140 - 18 * k, "Lorem ipsum dolor sit amet, consectetur adipiscing.")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    """A small A4 PDF with some body text on each page (the shared maker, with body lines)."""
+    return pdfs.make_pdf(pages, body_lines=12)
 
 
 def resolve_page(pdf: bytes, page: int) -> int:

@@ -1,95 +1,16 @@
-"""Test PKI (certomancer) with real TSA/OCSP/CRL services on loopback, and helpers."""
+"""Signing-engine fixtures: the shared test PKI and PDF maker (tests.support), the development PKI
+served on loopback, and interop helpers (pdfsig, qpdf)."""
 from __future__ import annotations
 
-import io
-import os
-import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from reportlab.pdfgen import canvas
-from werkzeug.serving import make_server
 
-HERE = Path(__file__).parent
-PASSPHRASE = b"mat-khau-thu"
-KEY_LABELS = ("root", "interm", "interm-ocsp", "tsa", "signer", "signer-revoked",
-              "signer-expired", "signer-nokeyusage", "seal")
-
-
-class _LateApp:
-    """WSGI app whose target is set after the server is bound (the port goes into the PKI)."""
-
-    app = None
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
-
-
-@dataclass
-class TestPki:
-    arch: object
-    base_url: str
-    workdir: Path
-    server: object
-
-    @property
-    def tsa_url(self) -> str:
-        return f"{self.base_url}/ioffice/tsa/tsa"
-
-    def p12(self, label: str) -> Path:
-        """PKCS#12 (passphrase PASSPHRASE) with the cert, its key and the chain."""
-        path = self.workdir / f"{label}.p12"
-        if not path.exists():
-            data = self.arch.package_pkcs12(label, password=PASSPHRASE)
-            path.write_bytes(data)
-        return path
-
-    def cert(self, label: str):
-        return self.arch.get_cert(label)
-
-    @property
-    def root_pem(self) -> Path:
-        path = self.workdir / "root.pem"
-        if not path.exists():
-            from asn1crypto import pem
-
-            path.write_bytes(pem.armor("CERTIFICATE", self.cert("root").dump()))
-        return path
-
-    def validation_context(self, **kw):
-        from pyhanko_certvalidator import ValidationContext
-
-        return ValidationContext(trust_roots=[self.cert("root")], allow_fetching=True, **kw)
-
-
-@pytest.fixture(scope="session")
-def test_pki(tmp_path_factory) -> TestPki:
-    from certomancer.integrations.animator import Animator, AnimatorArchStore
-    from certomancer.registry import CertomancerConfig
-
-    work = tmp_path_factory.mktemp("pki")
-    for label in KEY_LABELS:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        (work / f"{label}.key.pem").write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption())
-        )
-    late = _LateApp()
-    server = make_server("127.0.0.1", 0, late, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    cfg = CertomancerConfig.from_file(str(HERE / "certomancer.yml"), key_search_dir=str(work),
-                                      external_url_prefix=base)
-    arch = cfg.get_pki_arch("ioffice")
-    late.app = Animator(AnimatorArchStore(cfg.pki_archs), with_web_ui=False)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield TestPki(arch=arch, base_url=base, workdir=work, server=server)
-    server.shutdown()
+from tests.support.pdfs import make_pdf  # noqa: F401 - the shared PDF maker
+from tests.support.pki import PASSPHRASE, TestPki, test_pki  # noqa: F401 - the shared test PKI
 
 
 def _free_port() -> int:
@@ -110,10 +31,11 @@ class DevEnv:
     server: object
 
     def signer(self, username: str | None = None):
+        from certs.keys import load_signer
         from signing.engine import PreparedSigner
 
         path = self.pki.personal_key_path(username) if username else self.pki.seal_key_path
-        return PreparedSigner.from_pkcs12(path, DEV_PASSPHRASE)
+        return PreparedSigner(load_signer(str(path), passphrase=DEV_PASSPHRASE))
 
     def timestamper(self, **kw):
         from signing.engine import http_timestamper
@@ -178,16 +100,6 @@ def _nss_for(root_pem: Path, d: Path) -> Path:
 def nss_db(tmp_path_factory, dev_env) -> Path:
     """NSS database trusting the development root (for `pdfsig -nssdir`)."""
     return _nss_for(dev_env.pki.root_pem_path, tmp_path_factory.mktemp("nss"))
-
-
-def make_pdf(pages: int = 1, text: str = "Quyet dinh so 05/QD-UBND (test document)") -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    for i in range(pages):
-        c.drawString(72, 760, f"{text} - page {i + 1}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 @pytest.fixture

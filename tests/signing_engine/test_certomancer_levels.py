@@ -9,15 +9,18 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 
+from certs.keys import load_signer
 from signing.engine import PreparedSigner, http_timestamper, make_validation_context, sign_pdf
 
-from .conftest import PASSPHRASE, make_pdf, qpdf_check
+from tests.support.pdfs import make_pdf
+from tests.support.pki import PASSPHRASE
+from .conftest import qpdf_check
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("level", ["B-B", "B-T", "B-LT", "B-LTA"])
 def test_level_with_certomancer_services(level, test_pki, tmp_path):
-    signer = PreparedSigner.from_pkcs12(test_pki.p12("signer"), PASSPHRASE)
+    signer = PreparedSigner(load_signer(str(test_pki.p12("signer")), passphrase=PASSPHRASE))
     roots = [test_pki.cert("root")]
     out = sign_pdf(make_pdf(1), signer=signer, level=level,
                    timestamper=http_timestamper(test_pki.tsa_url) if level != "B-B" else None,
@@ -43,7 +46,7 @@ def test_level_with_certomancer_services(level, test_pki, tmp_path):
 def test_b_lt_with_revoked_signer_is_refused(test_pki):
     from signing.errors import SignerCertificateRejected
 
-    signer = PreparedSigner.from_pkcs12(test_pki.p12("signer-revoked"), PASSPHRASE)
+    signer = PreparedSigner(load_signer(str(test_pki.p12("signer-revoked")), passphrase=PASSPHRASE))
     pdf = make_pdf(1)
     with pytest.raises(SignerCertificateRejected) as ei:
         sign_pdf(pdf, signer=signer, level="B-LT", timestamper=http_timestamper(test_pki.tsa_url),

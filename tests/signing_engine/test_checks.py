@@ -10,7 +10,7 @@ from ioffice.errors import ServiceUnavailable
 from signing.engine import PreparedSigner
 from signing.errors import SignerCertificateRejected
 
-from .conftest import PASSPHRASE
+from tests.support.pki import PASSPHRASE
 
 
 def _check(test_pki, label: str, **kw):

@@ -10,7 +10,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 
 from api import cli_sign
 
-from .conftest import DEV_PASSPHRASE, assert_interop, make_pdf
+from tests.support.pdfs import make_pdf
+from .conftest import DEV_PASSPHRASE, assert_interop
 
 
 def _run(*argv: str) -> int:
@@ -71,3 +72,27 @@ def test_bad_inputs_give_one_line_and_nonzero(env, tmp_path, capsys):
 
     rc = _run(str(tmp_path / "missing.pdf"), str(tmp_path / "o.pdf"))
     assert rc == 2
+
+
+def test_sign_uses_the_documented_seal_key_settings(test_pki, tmp_path):
+    """``ioffice sign`` without --key signs with IOFFICE_SEAL_KEY / IOFFICE_SEAL_KEY_PASSPHRASE
+    (the README's names), through the installed command."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.support.pki import PASSPHRASE
+
+    src = tmp_path / "in.pdf"
+    src.write_bytes(make_pdf(1))
+    dst = tmp_path / "out.pdf"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IOFFICE_")}
+    env.update(IOFFICE_DATA_DIR=str(tmp_path / "data"), IOFFICE_SEAL_KEY=str(test_pki.p12("seal")),
+               IOFFICE_SEAL_KEY_PASSPHRASE=PASSPHRASE.decode())
+    proc = subprocess.run([str(Path(sys.executable).parent / "ioffice"), "sign", str(src), str(dst)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    sig = PdfFileReader(io.BytesIO(dst.read_bytes())).embedded_signatures[0]
+    assert sig.signer_cert.subject.native["common_name"] == "UBND huyện Yên Khánh"
+    assert sig.signer_cert.dump() == test_pki.cert("seal").dump()

@@ -1,6 +1,7 @@
 """The development PKI: files, protection, idempotency, extensions, and its services."""
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
@@ -78,8 +79,11 @@ def test_trust_roots_from_file_folder_and_env(pki, tmp_path, monkeypatch):
     (folder / "a.pem").write_bytes(pki.root_pem_path.read_bytes())
     (folder / "chain.pem").write_bytes(pki.chain_pem_path.read_bytes())
     assert len(load_trust_roots(folder)) == 2  # duplicates dropped
-    monkeypatch.setenv("IOFFICE_TRUST_ROOTS", str(folder))
-    assert len(load_trust_roots()) == 2
+    monkeypatch.setenv("IOFFICE_TRUST_ROOTS", f"{folder}{os.pathsep}{pki.root_pem_path}")
+    from api.settings import Settings
+
+    assert len(load_trust_roots(Settings().trust_root_paths)) == 2
+    assert load_trust_roots() == []  # certs reads no environment
     (folder / "bad.pem").write_text("nope")
     with pytest.raises(ValueError):
         load_trust_roots(folder)

@@ -14,7 +14,8 @@ from ioffice.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from certs.trust import load_trust_roots
 from signing.engine import PreparedSigner, http_timestamper, issue_stamp, sign_pdf
 
-from .conftest import assert_interop, make_pdf
+from tests.support.pdfs import make_pdf
+from .conftest import assert_interop
 
 
 @dataclass

@@ -15,7 +15,8 @@ from certs.keys import load_signer, parse_pkcs11_uri
 from signing.engine import PreparedSigner, sign_pdf
 from signing.errors import SigningKeyUnavailable
 
-from .conftest import assert_interop, make_pdf
+from tests.support.pdfs import make_pdf
+from .conftest import assert_interop
 
 MODULE = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",
                            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so") if Path(p).exists()), None)
@@ -80,10 +81,9 @@ def test_sign_with_softhsm_token(token, dev_env, nss_db, tmp_path):
         assert st.intact and st.valid and st.trusted
 
 
-def test_wrong_pin_is_a_clear_error(token, monkeypatch):
-    monkeypatch.setenv("IOFFICE_PKCS11_MODULE", MODULE)
+def test_wrong_pin_is_a_clear_error(token):
     with pytest.raises(SigningKeyUnavailable) as ei:
-        load_signer(f"pkcs11:token={LABEL};object=chutich", pin="000000")
+        load_signer(f"pkcs11:token={LABEL};object=chutich", pin="000000", module_path=MODULE)
     assert "PIN" in ei.value.detail
 
 

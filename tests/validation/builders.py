@@ -12,27 +12,10 @@ from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
+
+
 
 from .pki import TestPKI, Identity
-
-
-def make_pdf(text: str = "QUYET DINH so 05/QD-UBND", *, pages: int = 1,
-             with_form: bool = False) -> bytes:
-    """A small unsigned PDF; with ``with_form`` it has a text field ``ghi_chu``."""
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
-    for i in range(pages):
-        c.setFont("Helvetica", 14)
-        c.drawString(72, 760, text)
-        c.drawString(72, 740, f"Trang {i + 1}: So tien: 1.000.000 dong")
-        if with_form and i == 0:
-            c.acroForm.textfield(name="ghi_chu", x=72, y=600, width=300, height=24,
-                                 borderWidth=1, value="")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 def signer_for(pki: TestPKI, who: Identity) -> signers.SimpleSigner:
@@ -97,5 +80,5 @@ def byte_range(pdf: bytes) -> list[int]:
     return [int(x) for x in m.groups()]
 
 
-__all__ = ["make_pdf", "sign", "incremental", "stream", "first_page", "byte_range",
+__all__ = ["sign", "incremental", "stream", "first_page", "byte_range",
            "pdf_name", "generic", "timestamper", "signer_for", "MDPPerm"]

@@ -11,7 +11,8 @@ import pytest
 
 from api import cli_verify
 
-from .builders import make_pdf, sign
+from .builders import sign
+from tests.support.pdfs import make_pdf
 
 
 def run_cli(argv: list[str]) -> int:

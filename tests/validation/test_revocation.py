@@ -13,7 +13,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.validation import validate_pdf
 
-from .builders import make_pdf, sign
+from .builders import sign
+from tests.support.pdfs import make_pdf
 from .pki import NOW
 
 

@@ -17,7 +17,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.validation import validate_pdf
 
-from .builders import MDPPerm, byte_range, incremental, make_pdf, sign, stream
+from .builders import MDPPerm, byte_range, incremental, sign, stream
+from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki, *, roots=None, **kw):

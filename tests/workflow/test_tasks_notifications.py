@@ -119,7 +119,7 @@ def test_email_reaches_a_local_smtp_server_after_commit(env):
             r = d.post("truongphong", f"/api/v1/documents/{doc_id}/review",
                        {"decision": "return", "comment": "Đề nghị bổ sung kế hoạch chi tiết."})
             assert r.status_code == 200, r.text
-            app.state.container.extras["mailer"].flush()
+            app.state.container.mailer.flush()
     finally:
         controller.stop()
     assert [(m[0], m[1]) for m in inbox.messages] == [
@@ -145,7 +145,7 @@ def test_unreachable_smtp_never_fails_the_request_nor_leaks_secrets(env, caplog)
             doc_id = d.draft()["id"]
             r = d.post("chuyenvien", f"/api/v1/documents/{doc_id}/submit", {"stages": d.two_stage()})
             assert r.status_code == 201, r.text
-            app.state.container.extras["mailer"].flush()
+            app.state.container.mailer.flush()
             # the in-app notification is there all the same
             assert d.get("truongphong", "/api/v1/notifications").json()["unread"] == 1
     logs = caplog.text

@@ -1,0 +1,222 @@
+"""Implements the core's signing ports (``ioffice.signatures``) with pyHanko: chooses the Decree 30
+appearance for the kind of signature, timestamps and embeds revocation data per the PAdES level.
+
+Everything outside pyHanko's reach comes in as constructor arguments from the composition root
+(``api``): how a key reference becomes a pyHanko ``Signer`` (``certs`` opens PKCS#12 files and
+PKCS#11 tokens), the signer-certificate check, the timestamper and the validation context (trust
+roots, revocation sources). This package reads no settings and imports no other adapter.
+"""
+from __future__ import annotations
+
+import io
+import threading
+import time
+from datetime import timedelta
+from typing import Any, BinaryIO, Callable
+
+from ioffice.errors import InvalidInput
+from ioffice.signatures import PreparedExternal, SignSpec
+
+DEFAULT_NUMBER_BOX = (57.0, 716.0, 270.0, 740.0)
+DEFAULT_DATE_BOX = (285.0, 716.0, 560.0, 740.0)
+
+
+class PyHankoSigning:
+    """PdfSigningPort + ExternalSigningPort for one app.
+
+    ``resolve_key(ref)`` turns a spec's ``key_ref`` (None: the agency's seal) into a canonical key
+    reference, raising :class:`InvalidInput` when there is none; ``open_key(ref)`` opens it as a
+    pyHanko ``Signer`` (called once per reference, the prepared signer is kept);
+    ``check_signer(prepared)`` refuses a certificate that may not sign now (a passed check is
+    remembered for ``check_ttl_seconds``); ``timestamper()`` gives a pyHanko ``TimeStamper`` or None;
+    ``validation_context()`` a ``ValidationContext`` or a factory of them (for B-LT/B-LTA);
+    ``tsa_url`` is handed to external (token) signing sessions; ``default_level`` is the PAdES level
+    used when neither the request nor the agency names one.
+    """
+
+    CHECK_TTL_SECONDS = 300.0
+
+    def __init__(
+        self,
+        *,
+        resolve_key: Callable[[str | None], str],
+        open_key: Callable[[str], Any],
+        check_signer: Callable[[Any], None] | None = None,
+        timestamper: Callable[[], Any] | None = None,
+        validation_context: Callable[[], Any] | None = None,
+        tsa_url: str | None = None,
+        default_level: str = "B-B",
+        check_ttl_seconds: float = CHECK_TTL_SECONDS,
+    ) -> None:
+        self._resolve_key = resolve_key
+        self._open_key = open_key
+        self._check_signer = check_signer
+        self._make_timestamper = timestamper or (lambda: None)
+        self._make_validation_context = validation_context or (lambda: None)
+        self.tsa_url = tsa_url
+        self._default_level = default_level
+        self._check_ttl = check_ttl_seconds
+        self._lock = threading.Lock()
+        self._signers: dict[str, Any] = {}
+        self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
+
+    # -- keys -------------------------------------------------------------------------------
+    def default_level(self) -> str:
+        return self._default_level
+
+    def _signer(self, key_ref: str | None) -> Any:
+        from signing.engine import PreparedSigner
+
+        ref = self._resolve_key(key_ref)
+        with self._lock:
+            signer = self._signers.get(ref)
+            if signer is None:
+                signer = self._signers[ref] = PreparedSigner(self._open_key(ref))
+        self._check(ref, signer)
+        return signer
+
+    def _check(self, key_ref: str, signer: Any) -> None:
+        """Before signing: the certificate is valid now, not revoked, allows signing and chains to a
+        trust root (refusal: 422 naming the reason). A passed check is remembered for a while."""
+        if self._check_signer is None:
+            return
+        last = self._checked.get(key_ref)
+        if last is not None and time.monotonic() - last < self._check_ttl:
+            return
+        self._check_signer(signer)
+        self._checked[key_ref] = time.monotonic()
+
+    def _timestamper(self) -> Any:
+        return self._make_timestamper()
+
+    def _validation_context(self) -> Any:
+        return self._make_validation_context()
+
+    # -- appearances ------------------------------------------------------------------------
+    def _org_settings(self, spec: SignSpec) -> dict:
+        return spec.extra.get("org_settings") or {}
+
+    def _appearance(self, source: BinaryIO, spec: SignSpec):
+        from signing import appearance as ap
+
+        org = self._org_settings(spec)
+        personal_box = tuple(org.get("personal_box") or ap.DEFAULT_PERSONAL_BOX)
+        if spec.kind == "personal":
+            return ap.personal_signature(position=spec.position or "Lãnh đạo", full_name=spec.full_name,
+                                         authority=spec.authority, signature_png=spec.signature_image,
+                                         box=personal_box)
+        if spec.kind == "seal":
+            return ap.seal_signature(seal_png=spec.seal_image, personal_box=personal_box,
+                                     agency_name=spec.agency_name)
+        width, height = _first_page_size(source)
+        if spec.kind == "attachment":
+            return ap.attachment_mark(number_symbol=spec.number_symbol or "", page_width=width, page_height=height)
+        if spec.kind == "copy":
+            return ap.copy_mark(copy_form=spec.copy_form or "SAO Y", agency_name=spec.agency_name,
+                                page_width=width, page_height=height)
+        return None
+
+    # -- PdfSigningPort ---------------------------------------------------------------------
+    def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO) -> None:
+        from signing.engine import sign_pdf
+
+        signer = self._signer(spec.key_ref)
+        appearance = self._appearance(source, spec)
+        source.seek(0)
+        level = spec.level
+        sign_pdf(source, signer=signer, level=level, appearance=appearance, field_name=spec.field_name,
+                 timestamper=self._timestamper() if level != "B-B" else None,
+                 validation_context=self._validation_context() if level in ("B-LT", "B-LTA") else None,
+                 output=output, reason=spec.reason, location=spec.location)
+
+    def seal_issued(self, pdf: bytes, spec: SignSpec, *, number_text: str, date_text: str) -> bytes:
+        """At issue: stamp the number/symbol and the date line as text-only agency signatures
+        (earlier signatures stay valid), then add the agency's seal signature."""
+        from signing import appearance as ap
+        from signing.engine import sign_pdf
+
+        org = self._org_settings(spec)
+        signer = self._signer(None)
+        page = int(org.get("number_page", 0))
+        data = pdf
+        for name, text, box, italic in (
+            ("SoKyHieu", number_text, org.get("number_box") or DEFAULT_NUMBER_BOX, False),
+            ("NgayBanHanh", date_text, org.get("date_box") or DEFAULT_DATE_BOX, True),
+        ):
+            mark = ap.number_date_mark(text=text, box=tuple(box), page=page, italic=italic)
+            data = sign_pdf(io.BytesIO(data), signer=signer, level="B-B", appearance=mark,
+                            field_name=_unique_field(data, name), reason="Cấp số, ngày văn bản")
+        out = io.BytesIO()
+        self.sign(io.BytesIO(data), spec, out)
+        return out.getvalue()
+
+    # -- ExternalSigningPort ----------------------------------------------------------------
+    def prepare(self, pdf: bytes, spec: SignSpec, *, certificate_pem: str, chain_pem: list[str]) -> PreparedExternal:
+        from signing.external import prepare_external_signature
+
+        _check_certificate_holder(certificate_pem, spec.full_name)
+        appearance = self._appearance(io.BytesIO(pdf), spec)
+        tsa = self.tsa_url
+        session = prepare_external_signature(
+            pdf, signer_cert=certificate_pem.encode(), chain=[c.encode() for c in chain_pem], appearance=appearance,
+            timestamp_url=tsa if spec.level != "B-B" else None, ttl=timedelta(minutes=15),
+            reason=spec.reason, location=spec.location, validation_context=self._validation_context(),
+        )
+        return PreparedExternal(prepared_pdf=session.prepared_pdf, state=session.state,
+                                data_to_sign=session.data_to_sign, digest_algorithm=session.digest_algorithm,
+                                signature_mechanism=session.signature_mechanism, expires_at=session.expires_at)
+
+    def complete(self, prepared_pdf: bytes, state: dict[str, Any], signature: bytes, spec: SignSpec) -> bytes:
+        from signing.external import complete_external_signature
+
+        timestamper = None
+        if spec.level != "B-B" and not self.tsa_url:
+            timestamper = self._timestamper()
+        return complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+
+
+def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
+    """The token's certificate must name the signing official (its CN is their full name)."""
+    import unicodedata
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from ioffice.errors import PermissionDenied
+
+    try:
+        cert = x509.load_pem_x509_certificate(certificate_pem.encode())
+    except ValueError as exc:
+        raise InvalidInput("certificate_pem không phải chứng thư số PEM hợp lệ.") from exc
+    names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+    def norm(s: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", s).casefold().split())
+
+    if norm(full_name) not in {norm(str(n)) for n in names}:
+        raise PermissionDenied("Chứng thư số trên USB token không mang tên của người đang đăng nhập.")
+
+
+def _first_page_size(source: BinaryIO) -> tuple[float, float]:
+    from pypdf import PdfReader
+
+    pos = source.tell()
+    try:
+        box = PdfReader(source, strict=False).pages[0].mediabox
+        return float(box.width), float(box.height)
+    finally:
+        source.seek(pos)
+
+
+def _unique_field(pdf: bytes, base: str) -> str:
+    from pypdf import PdfReader
+
+    try:
+        fields = PdfReader(io.BytesIO(pdf), strict=False).get_fields() or {}
+    except Exception:
+        fields = {}
+    name, i = base, 1
+    while name in fields:
+        i += 1
+        name = f"{base}{i}"
+    return name

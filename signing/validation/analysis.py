@@ -1,0 +1,259 @@
+"""The analysis of one document: drives byte ranges, trust, levels, the change rules and the verdict."""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from .byte_range import _ByteRangeChecks
+from .diff.forms import _FormAndAnnotationRules
+from .diff.graph import _deref, _pget
+from .diff.rules import _ChangeRules
+from .isolation import _Job, _quiet_library_loggers, _sha256
+from .levels import _LevelRules
+from .limits import _MAX_REVISIONS, _MAX_SIGNATURES
+from .report import SUMMARIES, SignatureReport, ValidationReport
+from .trust import _TrustChecks, _proven_signing_time, _signer_key_usage
+from .verdict import _Verdict
+
+logger = logging.getLogger("signing.validation")
+
+
+class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _FormAndAnnotationRules, _Verdict):
+    def __init__(self, job: _Job) -> None:
+        self.job = job
+        self.data = job.data
+        self.report = ValidationReport(verdict="unreadable", sha256=_sha256(job.data))
+        self.now = job.now or datetime.now(timezone.utc)
+
+    # -- driver ----------------------------------------------------------------------------
+    def run(self) -> ValidationReport:
+        rep = self.report
+        head = self.data[:1024]
+        if b"%PDF-" not in head:
+            rep.problems.append("Tệp không phải là tài liệu PDF.")
+            return rep
+        from pyhanko.pdf_utils.reader import PdfFileReader
+        from pyhanko.sign.validation import pdf_embedded  # noqa: F401 - loggers exist now
+
+        _quiet_library_loggers()
+        try:
+            reader = PdfFileReader(io.BytesIO(self.data), strict=False)
+            if reader.encrypted:
+                try:
+                    result = reader.decrypt(b"")
+                    if getattr(getattr(result, "status", None), "name", "FAILED") == "FAILED":
+                        raise PermissionError("password required")
+                except Exception:  # noqa: BLE001
+                    rep.problems.append("Tài liệu được mã hóa bằng mật khẩu, không kiểm tra được.")
+                    return rep
+            root = reader.root
+            total = reader.total_revisions
+            _ = _pget(root, "/Pages")
+        except Exception:  # noqa: BLE001
+            rep.problems.append("Tệp PDF bị hỏng, không đọc được.")
+            return rep
+        self.reader = reader
+        self.total = total
+        rep.revisions = total
+        if total > _MAX_REVISIONS:
+            rep.problems.append(f"Tệp có quá nhiều phiên bản ({total}), không phân tích được.")
+            return rep
+
+        try:
+            sig_fields = self._signature_fields()
+        except Exception:  # noqa: BLE001
+            rep.problems.append("Không đọc được danh sách chữ ký trong tài liệu.")
+            return rep
+        if len(sig_fields) > _MAX_SIGNATURES:
+            rep.problems.append(f"Tệp có quá nhiều chữ ký ({len(sig_fields)}), không phân tích "
+                                "được.")
+            return rep
+        earlier_names = self._signature_names_in_history()
+        current_names = {name for name, _v, _f in sig_fields}
+        removed = sorted(earlier_names - current_names)
+
+        if not sig_fields and not removed:
+            rep.verdict = "no_signature"
+            rep.summary = SUMMARIES["no_signature"]
+            return rep
+
+        asyncio.run(self._validate_all(sig_fields))
+        self._decide(removed)
+        return rep
+
+    def _signature_fields(self) -> list[tuple[str, Any, Any]]:
+        from pyhanko.sign.fields import enumerate_sig_fields
+
+        return list(enumerate_sig_fields(self.reader, filled_status=True))
+
+    def _signature_names_in_history(self) -> set[str]:
+        from pyhanko.sign.fields import enumerate_sig_fields
+
+        names: set[str] = set()
+        for rev in range(max(self.total - 1, 0)):
+            try:
+                hist = self.reader.get_historical_resolver(rev)
+                names.update(n for n, _v, _f in enumerate_sig_fields(hist, filled_status=True))
+            except Exception:  # noqa: BLE001
+                continue
+        return names
+
+    # -- per signature -----------------------------------------------------------------------
+    async def _validate_all(self, sig_fields: list[tuple[str, Any, Any]]) -> None:
+        self.items: list[dict[str, Any]] = []
+        for name, _value, field_ref in sig_fields:
+            item = await self._validate_one(name, field_ref)
+            self.items.append(item)
+        self.items.sort(key=lambda it: (it["revision"] if it["revision"] is not None else -1))
+        self._certification_p = self._certification_level()
+        for it in self.items:
+            if it["checked_ok"] and it["report"].coverage == "entire_revision":
+                self._judge_changes(it)
+        self._assign_levels()
+        self.report.signatures = [it["report"] for it in self.items]
+
+    async def _validate_one(self, name: str, field_ref: Any) -> dict[str, Any]:
+        from pyhanko.pdf_utils import generic
+
+        rep = SignatureReport(field=name)
+        item: dict[str, Any] = {"report": rep, "revision": None, "emb": None, "status": None,
+                                "checked_ok": False, "vc": None, "fatal": False}
+        try:
+            fdict = _deref(field_ref)
+            raw_v = fdict.raw_get("/V")
+            sig_obj = _deref(raw_v)
+        except Exception:  # noqa: BLE001
+            rep.problems.append("Không đọc được từ điển chữ ký.")
+            item["fatal"] = True
+            return item
+        if not isinstance(sig_obj, generic.DictionaryObject):
+            rep.problems.append("Giá trị của trường chữ ký không phải là từ điển chữ ký.")
+            item["fatal"] = True
+            return item
+        sig_type = str(_pget(sig_obj, "/Type", "/Sig"))
+        subfilter = _pget(sig_obj, "/SubFilter")
+        rep.subfilter = str(subfilter)[1:] if subfilter is not None else None
+        if sig_type == "/DocTimeStamp":
+            rep.kind = "document_timestamp"
+
+        # 1. our own byte-range checks
+        br_problems = self._check_byte_range(raw_v, sig_obj)
+        if br_problems:
+            rep.problems.extend(br_problems)
+            item["fatal"] = True
+        if isinstance(raw_v, generic.IndirectObject):
+            try:
+                item["revision"] = self.reader.xrefs.get_last_change(raw_v.reference)
+                rep.revision = item["revision"]
+            except Exception:  # noqa: BLE001
+                pass
+
+        supported = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES",
+                     "/ETSI.RFC3161"}
+        if subfilter not in supported:
+            rep.problems.append(
+                f"Định dạng chữ ký {rep.subfilter or '(không khai báo)'} đã lỗi thời hoặc không "
+                "được hỗ trợ; không thể xác minh chữ ký này.")
+            item["fatal"] = True
+            self._fill_signer_from_cms(rep, sig_obj)
+            return item
+        if sig_type not in ("/Sig", "/DocTimeStamp"):
+            rep.problems.append("Loại từ điển chữ ký không hợp lệ.")
+            item["fatal"] = True
+            return item
+
+        # 2. pyHanko
+        from pyhanko.sign.validation import EmbeddedPdfSignature
+        from pyhanko.sign.validation.pdf_embedded import (
+            async_validate_pdf_signature,
+            async_validate_pdf_timestamp,
+        )
+
+        try:
+            emb = EmbeddedPdfSignature(self.reader, fdict, name)
+            _ = emb.signer_cert
+        except Exception:  # noqa: BLE001
+            rep.problems.append("Không phân tích được dữ liệu chữ ký (CMS) — chữ ký bị hỏng "
+                                "hoặc giả mạo.")
+            item["fatal"] = True
+            return item
+        item["emb"] = emb
+        item["revision"] = emb.signed_revision
+        rep.revision = emb.signed_revision
+        if item["fatal"]:
+            self._fill_signer(rep, emb.signer_cert)
+            return item
+        vc = self._validation_context(emb)
+        item["vc"] = vc
+        async def lib_validate(skip_diff: bool) -> Any:
+            if rep.kind == "document_timestamp":
+                return await async_validate_pdf_timestamp(emb, validation_context=vc,
+                                                          skip_diff=skip_diff)
+            return await async_validate_pdf_signature(
+                emb, signer_validation_context=vc, ts_validation_context=vc,
+                skip_diff=skip_diff, key_usage_settings=_signer_key_usage())
+
+        try:
+            try:
+                status = await lib_validate(False)
+            except Exception:  # noqa: BLE001 - the library's diff analysis choked on a revision
+                logger.debug("pyHanko diff analysis failed", exc_info=True)
+                item["lib_diff_failed"] = True
+                emb = EmbeddedPdfSignature(self.reader, fdict, name)
+                item["emb"] = emb
+                status = await lib_validate(True)
+        except Exception:  # noqa: BLE001
+            logger.debug("pyHanko validation failed", exc_info=True)
+            rep.problems.append("Không xác minh được chữ ký: dữ liệu chữ ký không hợp lệ.")
+            item["fatal"] = True
+            try:
+                self._fill_signer(rep, emb.signer_cert)
+            except Exception:  # noqa: BLE001
+                pass
+            return item
+        item["status"] = status
+        trust_status, trust_vc = status, vc
+        poe = _proven_signing_time(status)
+        if poe is not None and rep.kind == "signature" and (not status.trusted or status.revoked):
+            # a trusted signature timestamp proves the signature existed at ``poe``: judge the
+            # certificate (expiry, revocation) at that time, as PAdES long-term validation does
+            try:
+                emb2 = EmbeddedPdfSignature(self.reader, fdict, name)
+                vc2 = self._validation_context(emb2, moment=poe)
+                st2 = await async_validate_pdf_signature(
+                    emb2, signer_validation_context=vc2, ts_validation_context=vc,
+                    skip_diff=True, key_usage_settings=_signer_key_usage())
+                if st2.intact and st2.valid:
+                    trust_status, trust_vc = st2, vc2
+                    if status.revoked and not st2.revoked:
+                        rd = status.revocation_details.revocation_date
+                        rep.problems.append(
+                            "Chứng thư số của người ký đã bị thu hồi sau thời điểm ký "
+                            f"({rd.isoformat() if rd else 'không rõ ngày'}); chữ ký vẫn có giá "
+                            "trị vì dấu thời gian chứng minh đã ký trước đó.")
+            except Exception:  # noqa: BLE001
+                logger.debug("point-in-time revalidation failed", exc_info=True)
+        self._fill_from_status(rep, status, emb, vc, trust_status, trust_vc)
+        cov = status.coverage
+        from pyhanko.sign.validation.status import SignatureCoverageLevel as C
+
+        if cov == C.ENTIRE_FILE:
+            rep.coverage = "entire_file"
+        elif cov == C.ENTIRE_REVISION:
+            rep.coverage = "entire_revision"
+        else:
+            rep.coverage = "partial"
+        if cov == C.UNCLEAR or cov is None:
+            rep.problems.append("Vùng dữ liệu được ký (ByteRange) bất thường.")
+            item["fatal"] = True
+        elif cov == C.CONTIGUOUS_BLOCK_FROM_START:
+            rep.problems.append("Chữ ký không bao trùm trọn vẹn phiên bản tài liệu được ký; phần "
+                                "còn lại của tệp không phải là bản cập nhật hợp lệ.")
+            rep.changes_after = "disallowed"
+        if not (rep.intact and rep.valid):
+            item["fatal"] = True
+        item["checked_ok"] = not item["fatal"]
+        return item

@@ -1,0 +1,175 @@
+"""Change rules: every revision after a signature compared with the signed one, each difference
+classified (harmless, permitted by DocMDP, disallowed)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..report import SignatureReport
+from .graph import _Change, _Graph, _INHERITABLE, _TooComplex, _collect_pages, _pget, _ref_key
+
+logger = logging.getLogger("signing.validation")
+
+
+class _ChangeRules:
+    """Part of _Analysis: see signing.validation.analysis."""
+
+    # -- modifications -----------------------------------------------------------------------
+    def _certification_level(self) -> int | None:
+        for it in self.items:
+            emb = it["emb"]
+            if emb is None:
+                continue
+            try:
+                perms = _pget(self.reader.root, "/Perms")
+                if perms is not None and "/DocMDP" in perms:
+                    ref = perms.raw_get("/DocMDP")
+                    if _ref_key(ref) == _ref_key(emb.sig_field.raw_get("/V")):
+                        it["report"].certified = True
+                        if emb.docmdp_level is not None:
+                            return int(emb.docmdp_level.value)
+            except Exception:  # noqa: BLE001
+                continue
+        return None
+
+    def _judge_changes(self, it: dict[str, Any]) -> None:
+        rep: SignatureReport = it["report"]
+        emb = it["emb"]
+        signed_rev = it["revision"]
+        levels = [p for p in (self._certification_p, rep.docmdp) if p is not None]
+        docmdp = min(levels) if levels else None
+        try:
+            changes = self._diff(signed_rev, self.total - 1, docmdp, emb)
+        except _TooComplex:
+            changes = [_Change("disallowed", "Tài liệu quá phức tạp để chứng minh các thay đổi "
+                                             "sau khi ký là vô hại.")]
+        except RecursionError:
+            changes = [_Change("disallowed", "Cấu trúc tài liệu lồng nhau quá sâu.")]
+        except Exception:  # noqa: BLE001
+            logger.debug("diff failed", exc_info=True)
+            changes = [_Change("disallowed", "Không phân tích được các thay đổi sau khi ký.")]
+
+        # pyHanko's own difference analysis as a second opinion
+        st = it["status"]
+        try:
+            from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+
+            dr = st.diff_result
+            lib_other = bool(it.get("lib_diff_failed")) or (
+                dr is not None and (not isinstance(dr, DiffResult)
+                                    or dr.modification_level == ModificationLevel.OTHER))
+        except Exception:  # noqa: BLE001
+            lib_other = True
+        kinds = {c.kind for c in changes}
+        if lib_other and "disallowed" not in kinds and "annotation" not in kinds:
+            changes.append(_Change("disallowed", "Có thay đổi sau khi ký không giải thích được "
+                                                 "(phân tích của thư viện pyHanko)."))
+            kinds.add("disallowed")
+
+        for c in changes:
+            if c.kind in ("form_fill", "annotation", "disallowed", "empty_sig_field"):
+                rep.changes.append(c.text)
+        if "disallowed" in kinds:
+            rep.changes_after = "disallowed"
+        elif kinds & {"form_fill", "annotation"}:
+            rep.changes_after = "permitted"
+        else:
+            rep.changes_after = "none"
+        it["changes"] = changes
+
+    def _diff(self, old_rev: int, new_rev: int, docmdp: int | None, emb: Any) -> list[_Change]:
+        """Classify every difference between the signed revision and the final one."""
+        changes: list[_Change] = []
+        if new_rev <= old_rev:
+            return changes
+        old_r = self.reader.get_historical_resolver(old_rev)
+        new_r = self.reader.get_historical_resolver(new_rev)
+        og, ng = _Graph(old_r), _Graph(new_r)
+        old_root, new_root = old_r.root, new_r.root
+        fieldmdp = None
+        try:
+            fieldmdp = emb.fieldmdp
+        except Exception:  # noqa: BLE001
+            pass
+        validated = {it["report"].field: it for it in self.items}
+
+        def dis(text: str) -> None:
+            changes.append(_Change("disallowed", text))
+
+        # trailer
+        otr, ntr = old_r.trailer_view, new_r.trailer_view
+        for key in set(otr.keys()) | set(ntr.keys()):
+            if key in ("/Root", "/Size", "/Prev", "/ID", "/XRefStm", "/Type", "/Length",
+                       "/Filter", "/DecodeParms", "/W", "/Index"):
+                continue
+            if key == "/Info":
+                if self._differs(og, ng, otr, ntr, key):
+                    changes.append(_Change("info", "Thông tin mô tả tài liệu (/Info) được cập "
+                                                   "nhật."))
+                continue
+            if self._differs(og, ng, otr, ntr, key):
+                dis(f"Phần trailer của tệp bị thay đổi ({key}).")
+
+        # catalog
+        for key in set(old_root.keys()) | set(new_root.keys()):
+            if key in ("/Pages", "/AcroForm"):
+                continue
+            if not self._differs(og, ng, old_root, new_root, key):
+                continue
+            if key == "/DSS":
+                changes.append(_Change("dss", "Bổ sung dữ liệu kiểm tra hiệu lực (DSS)."))
+            elif key in ("/Extensions", "/Version"):
+                changes.append(_Change("info", f"Khai báo phiên bản/mở rộng PDF ({key}) được "
+                                               "cập nhật."))
+            elif key == "/Metadata":
+                changes.append(_Change("info", "Siêu dữ liệu XMP được cập nhật."))
+            elif key in ("/OpenAction", "/AA"):
+                dis("Tài liệu được gắn thêm hành động tự động khi mở (/OpenAction, /AA).")
+            elif key == "/Names":
+                dis("Danh mục tên của tài liệu (/Names: JavaScript, tệp đính kèm, đích đến…) bị "
+                    "thay đổi.")
+            elif key == "/OCProperties":
+                dis("Cấu hình lớp nội dung (/OCProperties) bị thay đổi: có thể ẩn/hiện nội dung.")
+            elif key == "/Perms":
+                dis("Quyền hạn của tài liệu (/Perms) bị thay đổi.")
+            else:
+                dis(f"Danh mục gốc của tài liệu bị thay đổi ({key}).")
+
+        # form fields
+        widget_changes_ok: set[tuple[int, int]] = set()
+        new_widget_kinds: dict[tuple[int, int], str] = {}
+        self._diff_acroform(og, ng, old_root, new_root, docmdp, fieldmdp, validated, changes,
+                            widget_changes_ok, new_widget_kinds)
+
+        # pages
+        old_pages = _collect_pages(old_root)
+        new_pages = _collect_pages(new_root)
+        if len(old_pages) != len(new_pages):
+            dis(f"Số trang thay đổi từ {len(old_pages)} thành {len(new_pages)}.")
+        for idx, ((_or, op, oinh), (_nr, np_, ninh)) in enumerate(zip(old_pages, new_pages),
+                                                                  start=1):
+            od = self._page_digest(og, op, oinh)
+            nd = self._page_digest(ng, np_, ninh)
+            if od != nd:
+                dis(f"Nội dung hoặc tài nguyên của trang {idx} bị thay đổi.")
+            self._diff_annots(og, ng, op, np_, idx, ninh, docmdp, changes, widget_changes_ok,
+                              new_widget_kinds)
+        return changes
+
+    @staticmethod
+    def _differs(og: _Graph, ng: _Graph, od: Any, nd: Any, key: str) -> bool:
+        o = od.raw_get(key) if key in od else None
+        n = nd.raw_get(key) if key in nd else None
+        if o is None or n is None:
+            return (o is None) != (n is None)
+        return og.digest(o) != ng.digest(n)
+
+    @staticmethod
+    def _page_digest(g: _Graph, page: Any, inh: dict[str, Any]) -> str:
+        # /Tabs (annotation tab order) is set by some signing tools when they add a widget
+        base = g.digest(page, exclude=frozenset({"/Annots", "/Tabs", *_INHERITABLE}))
+        parts = [base]
+        for k in _INHERITABLE:
+            v = page.raw_get(k) if k in page else inh.get(k)
+            parts.append(f"{k}={g.digest(v) if v is not None else '-'}")
+        return "|".join(parts)

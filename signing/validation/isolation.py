@@ -1,0 +1,176 @@
+"""Running the analysis in a child process (forkserver) with wall-clock and memory limits, or in a
+daemon thread when no child process can be started."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .limits import _CHILD_MEMORY_LIMIT
+from .report import ValidationReport, _unreadable
+
+logger = logging.getLogger("signing.validation")
+
+
+@dataclass
+class _Job:
+    data: bytes
+    roots: list[bytes]
+    others: list[bytes]
+    allow_fetching: bool
+    now: datetime | None
+    fetch_timeout: float
+
+
+def _timeout_report(data: bytes) -> ValidationReport:
+    rep = _unreadable("Phân tích tài liệu vượt quá thời gian cho phép; tệp có thể đã bị làm hỏng "
+                      "có chủ ý.")
+    rep.sha256 = _sha256(data)
+    return rep
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+# imported once in the fork server, so that each analysis process starts warm
+_PRELOAD = [
+    "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
+    "asn1crypto.tsp", "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.ec", "pyhanko_certvalidator",
+    "pyhanko.pdf_utils.reader", "pyhanko.sign.fields", "pyhanko.sign.validation",
+    "pyhanko.sign.validation.pdf_embedded", "pyhanko.sign.validation.dss",
+    "pyhanko.sign.diff_analysis", "pyhanko.sign.validation.settings",
+]
+
+
+_mp_lock = threading.Lock()
+
+
+_mp_context: Any = None
+
+
+def _get_context() -> Any:
+    global _mp_context
+    with _mp_lock:
+        if _mp_context is None:
+            ctx = multiprocessing.get_context("forkserver")
+            try:
+                ctx.set_forkserver_preload(["__main__", *_PRELOAD])
+            except Exception:  # noqa: BLE001
+                pass
+            _mp_context = ctx
+        return _mp_context
+
+
+def _child_main(conn: Any, job: _Job) -> None:
+    """Entry point of the analysis process: cap memory, analyse, send the report back."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = _CHILD_MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(
+            hard, _CHILD_MEMORY_LIMIT)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except Exception:  # noqa: BLE001
+        pass
+    logging.disable(logging.CRITICAL)
+    try:
+        rep = _analyse_safely(job)
+        conn.send(rep)
+    except BaseException:  # noqa: BLE001 - the child must always answer or die quietly
+        try:
+            conn.send(None)
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        conn.close()
+
+
+def _run_isolated(job: _Job, timeout: float) -> ValidationReport | None:
+    """Analyse in a child process; None when no child process can be started."""
+    try:
+        ctx = _get_context()
+        parent, child = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child_main, args=(child, job), daemon=True)
+        proc.start()
+        child.close()
+    except Exception:  # noqa: BLE001 - e.g. inside a daemonic worker
+        logger.debug("cannot start an isolated validation process", exc_info=True)
+        return None
+    try:
+        if parent.poll(max(float(timeout), 0.1)):
+            try:
+                rep = parent.recv()
+            except Exception:  # noqa: BLE001 - child died mid-send (memory cap, crash)
+                rep = None
+            proc.join(5)
+            if isinstance(rep, ValidationReport):
+                return rep
+            out = _unreadable("Tệp quá phức tạp hoặc bị hỏng, không phân tích được.")
+            out.sha256 = _sha256(job.data)
+            return out
+        return _timeout_report(job.data)
+    finally:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+        parent.close()
+
+
+def _run_in_thread(job: _Job, timeout: float) -> ValidationReport:
+    """Fallback without a child process: a daemon thread we stop waiting for at ``timeout``."""
+    box: list[ValidationReport] = []
+
+    def target() -> None:
+        box.append(_analyse_safely(job))
+
+    t = threading.Thread(target=target, daemon=True, name=_THREAD_NAME)
+    t.start()
+    t.join(max(float(timeout), 0.1))
+    if box:
+        return box[0]
+    return _timeout_report(job.data)
+
+
+class _QuietAnalysisThread(logging.Filter):
+    """Drops library log records (with their tracebacks) emitted by the analysis thread: every
+    finding ends up in the report; an untrusted certificate is not an operational error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != _THREAD_NAME
+
+
+_THREAD_NAME = "pdf-validation"
+
+
+_quiet = _QuietAnalysisThread()
+
+
+def _quiet_library_loggers() -> None:
+    """Attach the filter to every pyHanko logger (filters do not apply to child loggers)."""
+    for name, lg in list(logging.Logger.manager.loggerDict.items()):
+        if name.startswith("pyhanko") and isinstance(lg, logging.Logger) \
+                and _quiet not in lg.filters:
+            lg.addFilter(_quiet)
+
+
+def _analyse_safely(job: _Job) -> ValidationReport:
+    from .analysis import _Analysis
+
+    try:
+        return _Analysis(job).run()
+    except RecursionError:
+        rep = _unreadable("Cấu trúc tài liệu lồng nhau quá sâu, không phân tích được.")
+    except MemoryError:
+        rep = _unreadable("Tài liệu vượt quá giới hạn bộ nhớ khi phân tích.")
+    except Exception:  # noqa: BLE001
+        logger.debug("validation failed", exc_info=True)
+        rep = _unreadable("Tệp bị hỏng, không phân tích được.")
+    rep.sha256 = _sha256(job.data)
+    return rep

@@ -1,0 +1,1 @@
+"""Shared test helpers: one test PKI (:mod:`.pki`, certomancer) and one PDF maker (:mod:`.pdfs`)."""
