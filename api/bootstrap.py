@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ioffice import accounts
-from ioffice.audit import Actor
-from ioffice.db import make_engine, make_session_factory
+from ioffice.audit.services import Actor
+from ioffice.kernel.db import make_engine, make_session_factory
 from ioffice.migrate import upgrade
-from ioffice.models import Organisation, Unit, User
+from ioffice.accounts.models import Organisation, Unit, User
 
 from .settings import Settings
 

@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from ioffice.audit import Actor
-from ioffice.errors import AuthenticationFailed, PermissionDenied
-from ioffice.models import User
-from ioffice.ports import BlobStore
+from ioffice.audit.services import Actor
+from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
+from ioffice.accounts.models import User
+from ioffice.kernel.ports import BlobStore
 
 from .container import Container
 from .security import decode_token

@@ -14,8 +14,8 @@ import threading
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from ioffice.errors import InvalidInput
-from ioffice.signatures import PreparedExternal, SignSpec
+from ioffice.kernel.errors import InvalidInput
+from ioffice.signatures.ports import PreparedExternal, SignSpec
 
 from .container import Container
 from .trust import trust_roots
@@ -231,7 +231,7 @@ def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    from ioffice.errors import PermissionDenied
+    from ioffice.kernel.errors import PermissionDenied
 
     try:
         cert = x509.load_pem_x509_certificate(certificate_pem.encode())

@@ -19,7 +19,7 @@ from pyhanko_certvalidator.errors import (
     PathValidationError, RevokedError,
 )
 
-from ioffice.errors import ServiceUnavailable
+from ioffice.kernel.errors import ServiceUnavailable
 from signing.errors import SignerCertificateRejected
 
 from .aio import run_sync

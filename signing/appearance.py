@@ -44,7 +44,7 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, BaseStampStyle, TextStampStyle
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 
 __all__ = [
     "AUTHORITY_PREFIXES",

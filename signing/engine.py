@@ -48,7 +48,7 @@ from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, SimpleSigner
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
 from pyhanko_certvalidator import ValidationContext
 
-from ioffice.errors import InvalidDocument, InvalidInput, ServiceUnavailable
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.errors import SignerCertificateRejected, SigningFailed, SigningKeyUnavailable
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Signing errors: DomainError subclasses with Vietnamese details for clerks and officials."""
 from __future__ import annotations
 
-from ioffice.errors import DomainError, InvalidInput, ServiceUnavailable
+from ioffice.kernel.errors import DomainError, InvalidInput, ServiceUnavailable
 
 __all__ = [
     "SignerCertificateRejected",

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from ioffice.errors import Conflict, InvalidDocument, InvalidInput, ServiceUnavailable
+from ioffice.kernel.errors import Conflict, InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.errors import SignerCertificateRejected
 
 log = logging.getLogger(__name__)
@@ -613,7 +613,7 @@ async def _build_cms(
     A failing TSA is retried ``attempts`` times with exponential backoff, then
     ServiceUnavailable is raised (nothing has been written anywhere). A DomainError raised by
     the timestamper itself (e.g. a retrying wrapper's) passes through unchanged."""
-    from ioffice.errors import DomainError
+    from ioffice.kernel.errors import DomainError
 
     if timestamper is None:
         return await signer.async_sign_prescribed_attributes(DIGEST_ALGORITHM, signed_attrs)

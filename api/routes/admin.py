@@ -7,8 +7,9 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ioffice import accounts, agency
-from ioffice.models import Organisation, Unit, User
+from ioffice import accounts
+from ioffice import agency
+from ioffice.accounts.models import Organisation, Unit, User
 
 from ..deps import ActorDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate

@@ -10,8 +10,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from ioffice import documents as docs
-from ioffice.errors import InvalidInput
-from ioffice.models import Document
+from ioffice.kernel.errors import InvalidInput
+from ioffice.documents.models import Document
 
 from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import delivery, numbering, registers
-from ioffice.errors import InvalidInput
-from ioffice.models import Organisation
+from ioffice import delivery
+from ioffice.registers import numbering
+from ioffice import registers
+from ioffice.kernel.errors import InvalidInput
+from ioffice.accounts.models import Organisation
 
 from .. import exports
 from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
@@ -213,11 +215,11 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: Act
 
 def _sign_attachments(db, store, actor, container, document_id: str) -> None:
     """Attachments sent as separate files get the agency's attachment mark at issue time."""
-    from ioffice import attachments
+    from ioffice.documents import attachments
 
     if not attachments.list_attachments(db, org_id=actor.org_id, document_id=document_id):
         return
-    from ioffice.models import User
+    from ioffice.accounts.models import User
 
     from ..signing_adapter import adapter
 

@@ -13,9 +13,11 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import attachments, audit, signatures
-from ioffice.errors import InvalidInput
-from ioffice.signatures import SignSpec
+from ioffice.documents import attachments
+from ioffice import audit
+from ioffice import signatures
+from ioffice.kernel.errors import InvalidInput
+from ioffice.signatures.ports import SignSpec
 
 from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut

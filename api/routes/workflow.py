@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import routing, workflow
-from ioffice.models import User
+from ioffice import review as routing
+from ioffice import handling as workflow
+from ioffice.accounts.models import User
 
 from .. import mailer
 from ..deps import (ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses,
@@ -468,10 +469,10 @@ def create_delegation(body: DelegationIn, db: SessionDep, actor: ActorDep, user:
     delegator: User = user
     if body.delegator_id and body.delegator_id != user.id:
         if not user.has_role("admin"):
-            from ioffice.errors import PermissionDenied
+            from ioffice.kernel.errors import PermissionDenied
 
             raise PermissionDenied("Chỉ quản trị mới ghi nhận ủy quyền thay cho lãnh đạo khác.")
-        from ioffice.accounts import get_user
+        from ioffice.accounts.services import get_user
 
         delegator = get_user(db, org_id=user.org_id, user_id=body.delegator_id)
     d = dlg.create_delegation(db, actor=actor, delegator=delegator, delegate_id=body.delegate_id,

@@ -56,8 +56,8 @@ def _run_audit_verify(env):
 
 
 def test_state_changes_are_audited_and_chain_detects_an_edited_event(client, as_user, upload, env):
-    from ioffice.db import make_engine
-    from ioffice.models import AuditEvent
+    from ioffice.kernel.db import make_engine
+    from ioffice.audit.models import AuditEvent
 
     doc = upload()
     client.get(f"/api/v1/documents/{doc['id']}/content", headers=as_user("vanthu"))

@@ -18,8 +18,8 @@ def _post(client, headers, pdf, metadata, filename="van-ban.pdf"):
 
 
 def _counts(env):
-    from ioffice.db import make_engine
-    from ioffice.models import Document, DocumentVersion
+    from ioffice.kernel.db import make_engine
+    from ioffice.documents.models import Document, DocumentVersion
 
     engine = make_engine(env.database_url)
     with engine.connect() as conn:
@@ -147,8 +147,8 @@ def test_identical_content_is_stored_once(client, as_user, upload, env):
 
 def test_another_agency_cannot_see_documents(client, as_user, upload, env):
     from ioffice import accounts
-    from ioffice.audit import Actor
-    from ioffice.db import make_engine, make_session_factory
+    from ioffice.audit.services import Actor
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     doc = upload()
     engine = make_engine(env.database_url)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ioffice import states
-from ioffice.accounts import create_organisation, create_unit, create_user
-from ioffice.audit import Actor
-from ioffice.models import Document, Organisation, Unit
+from ioffice.documents import lifecycle as states
+from ioffice.accounts.services import create_organisation, create_unit, create_user
+from ioffice.audit.services import Actor
+from ioffice.accounts.models import Organisation, Unit
+from ioffice.documents.models import Document
 
 from ..conftest import DEMO_PASSWORD, db_session, login
 

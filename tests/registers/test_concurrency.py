@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from ioffice import numbering
-from ioffice.db import make_engine, make_session_factory
+from ioffice.registers import numbering
+from ioffice.kernel.db import make_engine, make_session_factory
 
 from ._support import db_session, demo_org
 
@@ -57,9 +57,9 @@ def test_two_clerks_issuing_the_same_document_at_once(env, upload):
     from sqlalchemy.orm.exc import StaleDataError
 
     from ioffice import registers
-    from ioffice.audit import Actor
-    from ioffice.errors import Conflict
-    from ioffice.models import User
+    from ioffice.audit.services import Actor
+    from ioffice.kernel.errors import Conflict
+    from ioffice.accounts.models import User
     from storage import open_blob_store
 
     from ._support import approve

@@ -6,7 +6,7 @@ import io
 import subprocess
 from datetime import date, timedelta
 
-from ioffice.workcalendar import vn_today
+from ioffice.kernel.workcalendar import vn_today
 
 from ._support import approve
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ioffice.models import User
-from ioffice.workcalendar import vn_today
+from ioffice.accounts.models import User
+from ioffice.kernel.workcalendar import vn_today
 
 from ._support import approve, db_session, demo_org, second_agency
 

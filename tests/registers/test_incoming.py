@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import time_machine
 
 from ioffice import registers
-from ioffice.audit import Actor
-from ioffice.models import User
+from ioffice.audit.services import Actor
+from ioffice.accounts.models import User
 
 from ._support import db_session, demo_org, second_agency
 

@@ -6,9 +6,10 @@ import io
 from pypdf import PdfReader, PdfWriter
 
 from ioffice import registers
-from ioffice.audit import Actor
-from ioffice.models import Document, DocumentVersion, User
-from ioffice.workcalendar import vn_today
+from ioffice.audit.services import Actor
+from ioffice.accounts.models import User
+from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.workcalendar import vn_today
 
 from ._support import approve, db_session, set_org_settings, unit_id
 
@@ -118,7 +119,7 @@ def test_seal_callback_makes_a_new_final_version(env, client, as_user, upload):
 def test_date_line_and_symbol_rules():
     from datetime import date
 
-    from ioffice.numbering import build_symbol
+    from ioffice.registers.numbering import build_symbol
 
     assert registers.date_line("Yên Ninh", date(2024, 3, 5)) == "Yên Ninh, ngày 05 tháng 3 năm 2024"
     assert registers.date_line("Yên Ninh", date(2024, 2, 15)) == "Yên Ninh, ngày 15 tháng 02 năm 2024"

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 import time_machine
 
-from ioffice import workcalendar as wc
+from ioffice.kernel import workcalendar as wc
 
 
 def test_weekends_are_not_working_days():
@@ -65,7 +65,7 @@ def test_extra_holidays_from_settings():
 def test_parse_dates_rejects_garbage():
     import pytest
 
-    from ioffice.errors import InvalidInput
+    from ioffice.kernel.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         wc.parse_dates("2026-13-01")

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ioffice import routing
-from ioffice.audit import Actor
-from ioffice.errors import Conflict
-from ioffice.models import AuditEvent, User
+from ioffice import review as routing
+from ioffice.audit.services import Actor
+from ioffice.kernel.errors import Conflict
+from ioffice.accounts.models import User
+from ioffice.audit.models import AuditEvent
 
 from ._support import Demo, db_session
 
@@ -59,7 +60,7 @@ def test_interleaved_approvals_loser_hits_the_version_check(client, as_user, env
     serialises whole write transactions (BEGIN IMMEDIATE), so this interleaving cannot occur there."""
     from sqlalchemy import event
 
-    from ioffice.db import make_engine, make_session_factory
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     d = Demo(client, as_user)
     doc_id = d.draft()["id"]

@@ -24,7 +24,7 @@ def test_full_incoming_flow(client, as_user, upload):
     assert r.status_code in (200, 201), r.text
 
     # the leader sees it waiting for assignment, due the next working day after arrival
-    from ioffice.workcalendar import add_working_days
+    from ioffice.kernel.workcalendar import add_working_days
 
     waiting = [t for t in d.tasks("chutich") if t["kind"] == "assign"]
     assert [t["document_id"] for t in waiting] == [doc["id"]]
@@ -152,7 +152,7 @@ def test_agency_holidays_from_settings_extend_the_calendar(env):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from ioffice import workcalendar
+    from ioffice.kernel import workcalendar
 
     app = create_app(env.settings(holidays="2027-02-11,2027-02-12"))
     try:

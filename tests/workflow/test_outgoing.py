@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ioffice.audit import verify_chains
-from ioffice.models import AuditEvent
+from ioffice.audit.services import verify_chains
+from ioffice.audit.models import AuditEvent
 
 from ..conftest import DEMO_PASSWORD, make_pdf
 from ._support import Demo, db_session, problem
@@ -222,8 +222,9 @@ def test_delegation_lets_a_deputy_approve_with_kt(client, as_user, env):
     full = d.get("vanthu", f"/api/v1/documents/{doc_id}").json()
     assert (full["signer_competence"], full["signer_position"], full["signer_name"]) == (
         "KT.", "Phó Chủ tịch", "Vũ Minh Khang")
-    from ioffice import routing
-    from ioffice.models import Document, User
+    from ioffice import review as routing
+    from ioffice.accounts.models import User
+    from ioffice.documents.models import Document
 
     with db_session(env) as s:
         document, deputy_user = s.get(Document, doc_id), s.get(User, deputy)
@@ -260,7 +261,7 @@ def test_other_agencies_see_and_touch_nothing(client, as_user, env):
 
 
 def test_stage_due_in_working_days(client, as_user):
-    from ioffice.workcalendar import add_working_days, vn_today
+    from ioffice.kernel.workcalendar import add_working_days, vn_today
 
     d = Demo(client, as_user)
     doc_id = d.draft()["id"]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from ioffice.errors import Conflict
-from ioffice.routing import ReviewRound, ReviewStep
-from ioffice.workflow import STEP_LABELS, STEP_TRANSITIONS, Assignment, step_transition
+from ioffice.kernel.errors import Conflict
+from ioffice.review.models import ReviewRound, ReviewStep
+from ioffice.documents.steps import STEP_LABELS, STEP_TRANSITIONS, step_transition
+from ioffice.handling.models import Assignment
 
 SETTLED = {
     "review_step": {"returned", "skipped", "cancelled", "superseded"},

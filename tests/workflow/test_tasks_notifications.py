@@ -11,7 +11,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from ioffice.workcalendar import vn_today
+from ioffice.kernel.workcalendar import vn_today
 
 from ..conftest import login
 from ._support import Demo, db_session
@@ -91,7 +91,7 @@ def _free_port() -> int:
 def _set_emails(env, emails: dict[str, str]) -> None:
     from sqlalchemy import select
 
-    from ioffice.models import User
+    from ioffice.accounts.models import User
 
     with db_session(env) as s:
         for user in s.scalars(select(User).where(User.username.in_(list(emails)))):
