@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import ROLES, LoginAttempt, Organisation, Unit, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
-from ioffice.kernel.db import utcnow
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
 
 
@@ -68,7 +68,7 @@ def authenticate(session: Session, *, username: str, password: str, client_addr:
     if not ok:
         audit.record(
             session,
-            actor=Actor(username=username[:64], client_addr=client_addr, org_id=user.org_id if user else None),
+            caller=Caller(username=username[:64], client_addr=client_addr, org_id=user.org_id if user else None),
             action="auth.login_failed",
             object_type="user",
             object_id=user.id if user else None,
@@ -78,7 +78,7 @@ def authenticate(session: Session, *, username: str, password: str, client_addr:
         user.password_hash = _hasher.hash(password)
     audit.record(
         session,
-        actor=Actor(user_id=user.id, username=user.username, org_id=user.org_id, client_addr=client_addr),
+        caller=Caller(user_id=user.id, username=user.username, org_id=user.org_id, client_addr=client_addr),
         action="auth.login",
         object_type="user",
         object_id=user.id,
@@ -87,22 +87,22 @@ def authenticate(session: Session, *, username: str, password: str, client_addr:
 
 
 def create_organisation(
-    session: Session, *, actor: Actor, name: str, abbreviation: str, organ_code: str | None = None,
+    session: Session, *, caller: Caller, name: str, abbreviation: str, organ_code: str | None = None,
     parent_name: str | None = None, place: str | None = None,
 ) -> Organisation:
     org = Organisation(name=name, abbreviation=abbreviation, organ_code=organ_code, parent_name=parent_name, place=place)
     session.add(org)
     session.flush()
-    audit.record(session, actor=actor, org_id=org.id, action="org.create", object_type="organisation",
+    audit.record(session, caller=caller, org_id=org.id, action="org.create", object_type="organisation",
                  object_id=org.id, details={"name": name})
     return org
 
 
-def create_unit(session: Session, *, actor: Actor, org_id: str, name: str, abbreviation: str) -> Unit:
+def create_unit(session: Session, *, caller: Caller, org_id: str, name: str, abbreviation: str) -> Unit:
     unit = Unit(org_id=org_id, name=name, abbreviation=abbreviation)
     session.add(unit)
     session.flush()
-    audit.record(session, actor=actor, org_id=org_id, action="unit.create", object_type="unit", object_id=unit.id,
+    audit.record(session, caller=caller, org_id=org_id, action="unit.create", object_type="unit", object_id=unit.id,
                  details={"name": name, "abbreviation": abbreviation})
     return unit
 
@@ -115,7 +115,7 @@ def _check_roles(roles: list[str]) -> list[str]:
 
 
 def create_user(
-    session: Session, *, actor: Actor, org_id: str, username: str, full_name: str, password: str,
+    session: Session, *, caller: Caller, org_id: str, username: str, full_name: str, password: str,
     roles: list[str], unit_id: str | None = None, position: str | None = None, email: str | None = None,
 ) -> User:
     """Create a user in ``org_id``. Raises InvalidInput, Conflict (username taken)."""
@@ -125,51 +125,47 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"Tên đăng nhập «{username}» đã tồn tại.")
     if unit_id is not None:
-        unit = session.get(Unit, unit_id)
-        if unit is None or unit.org_id != org_id:
-            raise NotFound("Không tìm thấy đơn vị.")
+        unit = get_scoped(session, Unit, unit_id, org_id, not_found="Không tìm thấy đơn vị.")
     user = User(
         org_id=org_id, username=username, full_name=full_name, password_hash=hash_password(password),
         roles=_check_roles(roles), unit_id=unit_id, position=position, email=email,
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, org_id=org_id, action="user.create", object_type="user", object_id=user.id,
+    audit.record(session, caller=caller, org_id=org_id, action="user.create", object_type="user", object_id=user.id,
                  details={"username": username, "roles": user.roles})
     return user
 
 
 def get_user(session: Session, *, org_id: str, user_id: str) -> User:
-    user = session.get(User, user_id)
-    if user is None or user.org_id != org_id:
-        raise NotFound("Không tìm thấy người dùng.")
+    user = get_scoped(session, User, user_id, org_id, not_found="Không tìm thấy người dùng.")
     return user
 
 
-def set_roles(session: Session, *, actor: Actor, org_id: str, user_id: str, roles: list[str]) -> User:
+def set_roles(session: Session, *, caller: Caller, org_id: str, user_id: str, roles: list[str]) -> User:
     user = get_user(session, org_id=org_id, user_id=user_id)
-    if user.id == actor.user_id and "admin" not in roles:
+    if user.id == caller.user_id and "admin" not in roles:
         raise PermissionDenied("Không thể tự gỡ vai trò quản trị của chính mình.")
     old = list(user.roles)
     user.roles = _check_roles(roles)
     user.token_version += 1
-    audit.record(session, actor=actor, org_id=org_id, action="user.roles", object_type="user", object_id=user.id,
+    audit.record(session, caller=caller, org_id=org_id, action="user.roles", object_type="user", object_id=user.id,
                  details={"old": old, "new": user.roles})
     return user
 
 
-def set_password(session: Session, *, actor: Actor, org_id: str, user_id: str, password: str) -> User:
+def set_password(session: Session, *, caller: Caller, org_id: str, user_id: str, password: str) -> User:
     user = get_user(session, org_id=org_id, user_id=user_id)
     user.password_hash = hash_password(password)
     user.token_version += 1
-    audit.record(session, actor=actor, org_id=org_id, action="user.password", object_type="user", object_id=user.id)
+    audit.record(session, caller=caller, org_id=org_id, action="user.password", object_type="user", object_id=user.id)
     return user
 
 
-def set_active(session: Session, *, actor: Actor, org_id: str, user_id: str, active: bool) -> User:
+def set_active(session: Session, *, caller: Caller, org_id: str, user_id: str, active: bool) -> User:
     user = get_user(session, org_id=org_id, user_id=user_id)
     user.is_active = active
     user.token_version += 1
-    audit.record(session, actor=actor, org_id=org_id, action="user.activate" if active else "user.deactivate",
+    audit.record(session, caller=caller, org_id=org_id, action="user.activate" if active else "user.deactivate",
                  object_type="user", object_id=user.id)
     return user

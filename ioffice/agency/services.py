@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.vocab import PadesLevel
 
 
 Box = tuple[float, float, float, float]
@@ -23,7 +24,7 @@ class AgencySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] | None = None
+    signature_level: PadesLevel | None = None
     outgoing_series: dict[str, str] | None = Field(
         default=None, description="type abbreviation → series name, e.g. {\"QĐ\": \"QĐ-QPPL\"}")
     secret_series: bool | None = Field(default=None, description="secret documents numbered in their own series")
@@ -41,7 +42,7 @@ class AgencySettings(BaseModel):
         return v
 
 
-def update_settings(session, *, actor: Actor, org: Organisation, changes: AgencySettings) -> dict[str, Any]:
+def update_settings(session, *, caller: Caller, org: Organisation, changes: AgencySettings) -> dict[str, Any]:
     """Merge the given keys (None removes a key) into the agency's settings; audited."""
     current = dict(org.settings or {})
     for key, value in changes.model_dump(exclude_unset=True).items():
@@ -50,7 +51,7 @@ def update_settings(session, *, actor: Actor, org: Organisation, changes: Agency
         else:
             current[key] = list(value) if isinstance(value, tuple) else value
     org.settings = current
-    audit.record(session, actor=actor, org_id=org.id, action="org.settings", object_type="organisation",
+    audit.record(session, caller=caller, org_id=org.id, action="org.settings", object_type="organisation",
                  object_id=org.id, details={"changed": sorted(changes.model_dump(exclude_unset=True))})
     return current
 
@@ -69,24 +70,25 @@ def _check_png(data: bytes) -> None:
         raise InvalidInput("Không đọc được ảnh PNG.") from exc
 
 
-def set_seal_image(session, store: BlobStore, *, actor: Actor, org: Organisation, png: bytes) -> str:
+def set_seal_image(session, store: BlobStore, *, caller: Caller, org: Organisation, png: bytes) -> str:
     _check_png(png)
     sha = store.put_bytes(png).sha256
     settings = dict(org.settings or {})
     settings["seal_image_sha256"] = sha
     org.settings = settings
-    audit.record(session, actor=actor, org_id=org.id, action="org.seal_image", object_type="organisation",
+    audit.record(session, caller=caller, org_id=org.id, action="org.seal_image", object_type="organisation",
                  object_id=org.id, details={"sha256": sha})
     return sha
 
 
-def set_signature_image(session, store: BlobStore, *, actor: Actor, editor: User, user: User, png: bytes) -> str:
+def set_signature_image(session, store: BlobStore, *, caller: Caller, user: User, png: bytes) -> str:
     """An official's own signature image; set by the official or the administrator."""
+    editor = caller.person
     if editor.id != user.id and not editor.has_role("admin"):
         raise PermissionDenied("Chỉ người dùng hoặc quản trị viên mới được đổi ảnh chữ ký.")
     _check_png(png)
     sha = store.put_bytes(png).sha256
     user.signature_image_sha256 = sha
-    audit.record(session, actor=actor, org_id=user.org_id, action="user.signature_image", object_type="user",
+    audit.record(session, caller=caller, org_id=user.org_id, action="user.signature_image", object_type="user",
                  object_id=user.id, details={"sha256": sha})
     return sha

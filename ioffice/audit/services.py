@@ -16,21 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.audit.models import AuditEvent, AuditHead
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "_system"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who does something: a user (or None for the system / an anonymous caller) and from where."""
-
-    user_id: str | None = None
-    username: str | None = None
-    org_id: str | None = None
-    client_addr: str | None = None
 
 
 def _canonical(ev: AuditEvent) -> bytes:
@@ -58,7 +49,7 @@ def event_hash(ev: AuditEvent) -> str:
 def record(
     session: Session,
     *,
-    actor: Actor,
+    caller: Caller,
     action: str,
     object_type: str | None = None,
     object_id: str | None = None,
@@ -66,8 +57,8 @@ def record(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain of ``org_id`` (or the actor's organisation) and flush."""
-    org = org_id if org_id is not None else actor.org_id
+    """Append an event to the chain of ``org_id`` (or the caller's organisation) and flush."""
+    org = org_id if org_id is not None else caller.org_id
     chain = org or SYSTEM_CHAIN
     head = session.execute(select(AuditHead).where(AuditHead.chain == chain).with_for_update()).scalar_one_or_none()
     if head is None:
@@ -80,12 +71,12 @@ def record(
         chain=chain,
         seq=head.seq + 1,
         org_id=org,
-        actor_id=actor.user_id,
-        actor_name=actor.username,
+        actor_id=caller.user_id,
+        actor_name=caller.username,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        client_addr=actor.client_addr,
+        client_addr=caller.client_addr,
         at=now,
         details=details or {},
         prev_hash=head.hash,

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.delegation.models import Delegation
-from ioffice.kernel.db import utcnow
+from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ioffice.kernel.vocab import DELEGATION_PREFIXES
 
 
-DELEGATION_COMPETENCE = ("KT.", "TUQ.")
+DELEGATION_COMPETENCE = DELEGATION_PREFIXES
 
 
 def _today() -> date:
@@ -26,7 +27,7 @@ def _today() -> date:
 
 
 def create_delegation(
-    session: Session, *, actor: Actor, delegator: User, delegate_id: str, competence: str, start_date: date,
+    session: Session, *, caller: Caller, delegator: User, delegate_id: str, competence: str, start_date: date,
     end_date: date, note: str = "",
 ) -> Delegation:
     """Record that ``delegator`` (a leader) hands signing capacity to ``delegate_id`` for the period.
@@ -47,24 +48,23 @@ def create_delegation(
     if delegate.id == delegator.id:
         raise InvalidInput("Không thể tự ủy quyền cho chính mình.")
     d = Delegation(org_id=delegator.org_id, delegator_id=delegator.id, delegate_id=delegate.id, competence=comp,
-                   start_date=start_date, end_date=end_date, note=note, created_by=actor.user_id)
+                   start_date=start_date, end_date=end_date, note=note, created_by=caller.user_id)
     session.add(d)
     session.flush()
-    audit.record(session, actor=actor, org_id=delegator.org_id, action="delegation.create", object_type="delegation",
+    audit.record(session, caller=caller, org_id=delegator.org_id, action="delegation.create", object_type="delegation",
                  object_id=d.id, details={"delegator": delegator.id, "delegate": delegate.id, "competence": comp,
                                           "start": start_date.isoformat(), "end": end_date.isoformat()})
     return d
 
 
 def get_delegation(session: Session, *, org_id: str, delegation_id: str) -> Delegation:
-    d = session.get(Delegation, delegation_id)
-    if d is None or d.org_id != org_id:
-        raise NotFound("Không tìm thấy ủy quyền.")
+    d = get_scoped(session, Delegation, delegation_id, org_id, not_found="Không tìm thấy ủy quyền.")
     return d
 
 
-def revoke_delegation(session: Session, *, actor: Actor, user: User, delegation_id: str) -> Delegation:
+def revoke_delegation(session: Session, *, caller: Caller, delegation_id: str) -> Delegation:
     """End a delegation now (the delegator or an admin). Raises NotFound, PermissionDenied, Conflict."""
+    user = caller.person
     d = get_delegation(session, org_id=user.org_id, delegation_id=delegation_id)
     if d.delegator_id != user.id and not user.has_role("admin"):
         raise PermissionDenied("Chỉ người ủy quyền hoặc quản trị mới thu hồi được ủy quyền.")
@@ -72,7 +72,7 @@ def revoke_delegation(session: Session, *, actor: Actor, user: User, delegation_
         raise Conflict("Ủy quyền đã được thu hồi trước đó.")
     d.revoked_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, org_id=d.org_id, action="delegation.revoke", object_type="delegation",
+    audit.record(session, caller=caller, org_id=d.org_id, action="delegation.revoke", object_type="delegation",
                  object_id=d.id, details={"delegator": d.delegator_id, "delegate": d.delegate_id})
     return d
 

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import SYSTEM, Caller
 from ioffice.delivery.models import ACCEPTED, ASSIGNED, COMPLETED, DeliveryReceipt, PROCESSING, RECEIVED, REJECTED, STATUS_LABELS
 from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.services import current_version, refresh_search
-from ioffice.kernel.db import utcnow
+from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import InvalidInput, NotFound
 
 
-SYSTEM_ACTOR = Actor(username="system")
+
 
 
 def _norm(s: str) -> str:
@@ -59,7 +59,7 @@ def resolve_recipients(session: Session, *, sender_org_id: str, recipients: Iter
     return list(found.values())
 
 
-def deliver(session: Session, *, actor: Actor, document: Document, recipient_org_ids: Iterable[str] = ()
+def deliver(session: Session, *, caller: Caller, document: Document, recipient_org_ids: Iterable[str] = ()
             ) -> list[DeliveryReceipt]:
     """Send the issued ``document``'s final version to the organisations among its recipients.
 
@@ -107,10 +107,10 @@ def deliver(session: Session, *, actor: Actor, document: Document, recipient_org
                                   sent_at=now, received_at=now, updated_at=now)
         session.add(receipt)
         session.flush()
-        audit.record(session, actor=actor, action="document.deliver", object_type="document",
+        audit.record(session, caller=caller, action="document.deliver", object_type="document",
                      object_id=document.id, details={"to_org": org.id, "receipt": receipt.id,
                                                      "sha256": version.sha256})
-        audit.record(session, actor=SYSTEM_ACTOR, org_id=org.id, action="document.receive",
+        audit.record(session, caller=SYSTEM, org_id=org.id, action="document.receive",
                      object_type="document", object_id=incoming.id,
                      details={"from_org": sender.id, "receipt": receipt.id, "sha256": version.sha256})
         receipts.append(receipt)
@@ -122,7 +122,7 @@ def receipt_for(session: Session, *, recipient_document_id: str) -> DeliveryRece
     return session.scalar(select(DeliveryReceipt).where(DeliveryReceipt.recipient_document_id == recipient_document_id))
 
 
-def report_status(session: Session, *, actor: Actor, document: Document, status: int, note: str | None = None
+def report_status(session: Session, *, caller: Caller, document: Document, status: int, note: str | None = None
                   ) -> DeliveryReceipt | None:
     """Record on the sender's receipt how far the receiving side got with ``document`` (its incoming
     copy): 2 rejected, 3 accepted (registered), 4 assigned, 5 processing, 6 completed. Statuses only
@@ -141,7 +141,7 @@ def report_status(session: Session, *, actor: Actor, document: Document, status:
     if note:
         receipt.note = note[:1000]
     session.flush()
-    audit.record(session, actor=actor, action="document.delivery_status", object_type="document",
+    audit.record(session, caller=caller, action="document.delivery_status", object_type="document",
                  object_id=document.id, details={"receipt": receipt.id, "status": status,
                                                  "sha256": receipt.sha256})
     return receipt
@@ -167,9 +167,7 @@ def list_deliveries(session: Session, *, org_id: str, document_id: str
                     ) -> list[tuple[DeliveryReceipt, Organisation, int]]:
     """The receipts of the sender's document ``document_id`` (org-scoped): (receipt, recipient
     organisation, effective QCVN 102 status). Raises NotFound for another agency's document."""
-    doc = session.get(Document, document_id)
-    if doc is None or doc.org_id != org_id:
-        raise NotFound("Không tìm thấy văn bản.")
+    doc = get_scoped(session, Document, document_id, org_id, not_found="Không tìm thấy văn bản.")
     rows = session.execute(
         select(DeliveryReceipt, Organisation, Document.status)
         .join(Organisation, Organisation.id == DeliveryReceipt.recipient_org_id)

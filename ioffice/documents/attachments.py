@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.documents import services as documents
 from ioffice.documents.attachment_models import Attachment
 from ioffice.kernel.db import utcnow
@@ -22,10 +22,10 @@ from ioffice.kernel.ports import BlobStore
 EDITABLE = ("draft", "returned", "in_review", "approved", "signed")
 
 
-def add_attachment(session: Session, store: BlobStore, *, actor: Actor, document_id: str, file: BinaryIO,
+def add_attachment(session: Session, store: BlobStore, *, caller: Caller, document_id: str, file: BinaryIO,
                    filename: str | None, title: str | None, max_size: int) -> Attachment:
     """Store a PDF attachment of an outgoing document that is not yet issued."""
-    doc = documents.get_document(session, org_id=actor.org_id, document_id=document_id)
+    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
     if doc.direction != "outgoing":
         raise Conflict("Chỉ văn bản đi mới có phụ lục ký số kèm theo.")
     if doc.status not in EDITABLE:
@@ -35,10 +35,10 @@ def add_attachment(session: Session, store: BlobStore, *, actor: Actor, document
     name = documents.sanitize_filename(filename, default=f"phu-luc-{seq}.pdf")
     att = Attachment(org_id=doc.org_id, document_id=doc.id, seq=seq, title=(title or name).strip()[:255],
                      filename=name, sha256=sha256, size=size, original_sha256=sha256, page_count=pages,
-                     created_by=actor.user_id)
+                     created_by=caller.user_id)
     session.add(att)
     session.flush()
-    audit.record(session, actor=actor, action="document.attachment.add", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.attachment.add", object_type="document", object_id=doc.id,
                  details={"attachment": att.id, "sha256": sha256})
     return att
 
@@ -55,20 +55,21 @@ def get_attachment(session: Session, *, org_id: str, document_id: str, attachmen
     return att
 
 
-def sign_attachments(session: Session, store: BlobStore, port, *, actor: Actor, user: User, document_id: str,
+def sign_attachments(session: Session, store: BlobStore, port, *, caller: Caller, document_id: str,
                      level: str) -> list[Attachment]:
     """Sign every unsigned attachment of an issued document with the agency key and the
     attachment mark (number/symbol + time). The signed bytes become final."""
+    user = caller.person
     from ioffice.signatures.ports import SignSpec
 
     if not user.has_role("clerk"):
         raise PermissionDenied("Chỉ văn thư mới được ký số phụ lục bằng chữ ký số của cơ quan.")
-    doc = documents.get_document(session, org_id=actor.org_id, document_id=document_id)
+    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
     if doc.status != "issued" or not doc.number_symbol:
         raise Conflict("Văn bản chính chưa được ban hành (chưa có số, ký hiệu).", current_status=doc.status)
     org = session.get(Organisation, doc.org_id)
     done = []
-    for att in list_attachments(session, org_id=actor.org_id, document_id=doc.id):
+    for att in list_attachments(session, org_id=caller.org_id, document_id=doc.id):
         if att.signed_at is not None:
             continue
         spec = SignSpec(kind="attachment", level=level, key_ref=None, full_name=org.name, position="",
@@ -82,7 +83,7 @@ def sign_attachments(session: Session, store: BlobStore, port, *, actor: Actor, 
         store.mark_final(blob.sha256)
         before = att.sha256
         att.sha256, att.size, att.signed_at = blob.sha256, blob.size, utcnow()
-        audit.record(session, actor=actor, action="document.attachment.sign", object_type="document",
+        audit.record(session, caller=caller, action="document.attachment.sign", object_type="document",
                      object_id=doc.id, details={"attachment": att.id, "base_sha256": before, "sha256": blob.sha256})
         done.append(att)
     session.flush()

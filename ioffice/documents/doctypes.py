@@ -4,6 +4,7 @@ from __future__ import annotations
 import unicodedata
 
 from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.vocab import AUTHORITY_PREFIXES, SECRECY_LABELS, URGENCY_LABELS
 
 
 # name -> abbreviation ("" for công văn, which has none)
@@ -43,9 +44,9 @@ DOC_TYPES: dict[str, str] = {
 ABBREVIATIONS = {abbr: name for name, abbr in DOC_TYPES.items()}
 CONG_VAN = "Công văn"
 
-URGENCY = {"khan": "Khẩn", "thuong_khan": "Thượng khẩn", "hoa_toc": "Hỏa tốc"}
-SECRECY = {"mat": "Mật", "toi_mat": "Tối mật", "tuyet_mat": "Tuyệt mật"}
-COMPETENCE = ("TM.", "Q.", "KT.", "TL.", "TUQ.")
+URGENCY = URGENCY_LABELS
+SECRECY = SECRECY_LABELS
+COMPETENCE = AUTHORITY_PREFIXES
 
 
 def _norm(s: str) -> str:

@@ -13,12 +13,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import COMPETENCE, resolve_doc_type
 from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.pdfcheck import inspect_pdf
+from ioffice.kernel.db import get_scoped
 from ioffice.kernel.errors import InvalidInput, NotFound, PayloadTooLarge
 from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.vocab import Secrecy, Urgency
 
 
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
@@ -42,8 +44,8 @@ class DocumentMetadata(BaseModel):
     signer_position: str | None = Field(default=None, max_length=128)
     signer_name: str | None = Field(default=None, max_length=255)
     recipients: list[str] = Field(default_factory=list, max_length=500)
-    urgency: Literal["khan", "thuong_khan", "hoa_toc"] | None = None
-    secrecy: Literal["mat", "toi_mat", "tuyet_mat"] | None = None
+    urgency: Urgency | None = None
+    secrecy: Secrecy | None = None
     due_date: date | None = None
     drafting_unit_id: str | None = None
 
@@ -110,35 +112,35 @@ def store_pdf(store: BlobStore, f: BinaryIO, *, max_size: int) -> tuple[str, int
 
 
 def create_document(
-    session: Session, store: BlobStore, *, actor: Actor, metadata: DocumentMetadata, file: BinaryIO,
+    session: Session, store: BlobStore, *, caller: Caller, metadata: DocumentMetadata, file: BinaryIO,
     filename: str | None, max_size: int = DEFAULT_MAX_UPLOAD, status: str | None = None,
 ) -> Document:
     """Store the file, then record the document and its first version (caller commits)."""
-    assert actor.org_id and actor.user_id
+    assert caller.org_id and caller.user_id
     type_name, type_abbr = resolve_doc_type(metadata.doc_type)
     sha256, size, pages = store_pdf(store, file, max_size=max_size)
     data = metadata.model_dump(exclude={"doc_type"})
     doc = Document(
-        org_id=actor.org_id, doc_type=type_abbr, doc_type_name=type_name, created_by=actor.user_id,
+        org_id=caller.org_id, doc_type=type_abbr, doc_type_name=type_name, created_by=caller.user_id,
         status=status or ("received" if metadata.direction == "incoming" else "draft"), page_count=pages, **data,
     )
     doc.search_text = _search_text(doc)
     session.add(doc)
     session.flush()
-    version = _new_version(session, doc, actor=actor, sha256=sha256, size=size, filename=filename, kind="upload",
+    version = _new_version(session, doc, caller=caller, sha256=sha256, size=size, filename=filename, kind="upload",
                            page_count=pages)
-    audit.record(session, actor=actor, action="document.upload", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.upload", object_type="document", object_id=doc.id,
                  details={"version": version.id, "sha256": sha256, "size": size, "direction": doc.direction})
     return doc
 
 
-def _new_version(session: Session, doc: Document, *, actor: Actor, sha256: str, size: int, filename: str | None,
+def _new_version(session: Session, doc: Document, *, caller: Caller, sha256: str, size: int, filename: str | None,
                  kind: str, page_count: int | None, is_final: bool = False) -> DocumentVersion:
     seq = (session.scalar(select(func.max(DocumentVersion.seq)).where(DocumentVersion.document_id == doc.id)) or 0) + 1
     version = DocumentVersion(
         document_id=doc.id, org_id=doc.org_id, seq=seq, sha256=sha256, size=size,
         filename=sanitize_filename(filename), kind=kind, is_final=is_final, page_count=page_count,
-        created_by=actor.user_id,
+        created_by=caller.user_id,
     )
     session.add(version)
     session.flush()
@@ -149,7 +151,7 @@ def _new_version(session: Session, doc: Document, *, actor: Actor, sha256: str, 
 
 
 def add_version(
-    session: Session, store: BlobStore, *, actor: Actor, document: Document, file: BinaryIO | None = None,
+    session: Session, store: BlobStore, *, caller: Caller, document: Document, file: BinaryIO | None = None,
     sha256: str | None = None, size: int | None = None, filename: str | None = None, kind: str = "upload",
     max_size: int = DEFAULT_MAX_UPLOAD, is_final: bool = False, page_count: int | None = None,
 ) -> DocumentVersion:
@@ -163,21 +165,19 @@ def add_version(
     elif not store.exists(sha256):
         raise NotFound("Nội dung phiên bản chưa được lưu trong kho.")
     current = current_version(session, document)
-    version = _new_version(session, document, actor=actor, sha256=sha256, size=size,
+    version = _new_version(session, document, caller=caller, sha256=sha256, size=size,
                            filename=filename or (current.filename if current else None), kind=kind,
                            page_count=page_count, is_final=is_final)
     if is_final:
         store.mark_final(sha256)
-    audit.record(session, actor=actor, action=f"document.version.{kind}", object_type="document",
+    audit.record(session, caller=caller, action=f"document.version.{kind}", object_type="document",
                  object_id=document.id, details={"version": version.id, "seq": version.seq, "sha256": sha256})
     return version
 
 
 def get_document(session: Session, *, org_id: str, document_id: str) -> Document:
     """The document ``document_id`` of ``org_id``; another agency's id is NotFound."""
-    doc = session.get(Document, document_id)
-    if doc is None or doc.org_id != org_id:
-        raise NotFound("Không tìm thấy văn bản.")
+    doc = get_scoped(session, Document, document_id, org_id, not_found="Không tìm thấy văn bản.")
     return doc
 
 
@@ -195,16 +195,16 @@ def get_version(session: Session, *, org_id: str, document_id: str, version_id: 
 
 
 def open_content(
-    session: Session, store: BlobStore, *, actor: Actor, document_id: str, version_id: str | None = None,
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, version_id: str | None = None,
 ) -> tuple[DocumentVersion, BinaryIO]:
     """Verified bytes of the current (or given) version; the download is audited."""
-    doc = get_document(session, org_id=actor.org_id, document_id=document_id)
-    version = (get_version(session, org_id=actor.org_id, document_id=doc.id, version_id=version_id)
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    version = (get_version(session, org_id=caller.org_id, document_id=doc.id, version_id=version_id)
                if version_id else current_version(session, doc))
     if version is None:
         raise NotFound("Văn bản chưa có nội dung.")
     f = store.open(version.sha256)
-    audit.record(session, actor=actor, action="document.download", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.download", object_type="document", object_id=doc.id,
                  details={"version": version.id, "sha256": version.sha256})
     return version, f
 

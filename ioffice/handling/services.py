@@ -3,7 +3,7 @@
 ``STEP_TRANSITIONS`` is the one table of every per-step status change (review steps and review
 rounds of outgoing drafts, assignments of incoming documents); :func:`step_transition` applies it
 and raises Conflict (409) for anything it does not list. The document's own status moves only
-through :func:`ioffice.states.transition`.
+through :func:`ioffice.lifecycle.transition`.
 
 Incoming: the leader assigns a registered document (:func:`assign`): a lead unit or person (chủ
 trì), co-handlers (phối hợp), people for information (nhận để biết), directions and a deadline;
@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Unit, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
-from ioffice.documents import lifecycle as states
+from ioffice.kernel.caller import Caller
+from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
 from ioffice.documents.rules import check_expected, doc_title, touch, version_ref
 from ioffice.documents.steps import step_transition
 from ioffice.handling.followup import outcome
 from ioffice.handling.models import Assignment, AssignmentNote
-from ioffice.kernel.db import utcnow
+from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ioffice.notify.services import notify
 
@@ -72,9 +72,7 @@ def _user_in_org(session: Session, org_id: str, user_id: str) -> User:
 
 
 def _unit_in_org(session: Session, org_id: str, unit_id: str) -> Unit:
-    u = session.get(Unit, unit_id)
-    if u is None or u.org_id != org_id:
-        raise NotFound("Không tìm thấy đơn vị trong cơ quan.")
+    u = get_scoped(session, Unit, unit_id, org_id, not_found="Không tìm thấy đơn vị trong cơ quan.")
     return u
 
 
@@ -105,13 +103,14 @@ def open_assignments(session: Session, doc: Document) -> list[Assignment]:
 
 
 def assign(
-    session: Session, *, actor: Actor, user: User, document_id: str, lead: Target, co_handlers: list[Target],
+    session: Session, *, caller: Caller, document_id: str, lead: Target, co_handlers: list[Target],
     info_user_ids: list[str], directions: str, deadline: date | None, expected_lock_version: int | None = None,
 ) -> list[Assignment]:
     """The leader assigns a registered (or re-assigns an assigned) incoming document.
 
     Raises PermissionDenied (not a leader), NotFound, InvalidInput, Conflict (wrong status/stale).
     """
+    user = caller.person
     if not user.has_role("leader"):
         raise PermissionDenied("Chỉ lãnh đạo mới giao xử lý văn bản đến.")
     doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
@@ -124,7 +123,7 @@ def assign(
     for uid in info_user_ids:
         _user_in_org(session, doc.org_id, uid)
     before = doc.status
-    states.transition(doc, "assign")
+    lifecycle.transition(doc, "assign")
     touch(doc)
     for old in open_assignments(session, doc):  # re-assignment replaces the previous one
         step_transition(old, "cancel")
@@ -141,7 +140,7 @@ def assign(
     session.add_all(rows)
     doc.due_date = deadline
     session.flush()
-    audit.record(session, actor=actor, action="workflow.assign", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.assign", object_type="document", object_id=doc.id,
                  details={**ref, "from": before, "to": doc.status, "deadline": deadline.isoformat() if deadline else None,
                           "assignments": [{"id": a.id, "role": a.role, "user": a.assignee_user_id,
                                            "unit": a.assignee_unit_id} for a in rows]})
@@ -158,9 +157,7 @@ def assign(
 
 
 def get_assignment(session: Session, *, org_id: str, assignment_id: str) -> Assignment:
-    a = session.get(Assignment, assignment_id)
-    if a is None or a.org_id != org_id:
-        raise NotFound("Không tìm thấy phân công xử lý.")
+    a = get_scoped(session, Assignment, assignment_id, org_id, not_found="Không tìm thấy phân công xử lý.")
     return a
 
 
@@ -175,13 +172,14 @@ def _is_handler(user: User, a: Assignment) -> bool:
 
 
 def pass_on(
-    session: Session, *, actor: Actor, user: User, assignment_id: str, to_user_id: str, directions: str,
+    session: Session, *, caller: Caller, assignment_id: str, to_user_id: str, directions: str,
     deadline: date | None, expected_lock_version: int | None = None,
 ) -> Assignment:
     """The unit head hands a unit's assignment to a specialist of the unit (deadline ≤ the leader's).
 
     Raises PermissionDenied, NotFound, InvalidInput, Conflict.
     """
+    user = caller.person
     a = get_assignment(session, org_id=user.org_id, assignment_id=assignment_id)
     if not (_may_act_for_unit(user, a) or (a.assignee_user_id == user.id and user.has_role("unit_head"))):
         raise PermissionDenied("Chỉ trưởng đơn vị được giao mới chuyển xử lý cho chuyên viên.")
@@ -202,7 +200,7 @@ def pass_on(
     step_transition(a, "pass_on")
     before = doc.status
     if a.role == "lead":
-        states.transition(doc, "pass_on")
+        lifecycle.transition(doc, "pass_on")
     touch(doc)
     child = Assignment(org_id=doc.org_id, document_id=doc.id, parent_id=a.id, role=a.role,
                        assignee_user_id=target.id, assignee_unit_id=unit_id, assigned_by=user.id,
@@ -210,7 +208,7 @@ def pass_on(
     session.add(child)
     session.flush()
     ref = version_ref(session, doc)
-    audit.record(session, actor=actor, action="workflow.pass_on", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.pass_on", object_type="document", object_id=doc.id,
                  details={**ref, "from": before, "to": doc.status, "assignment": a.id, "child": child.id,
                           "handler": target.id, "deadline": deadline.isoformat() if deadline else None})
     due = f" Hạn xử lý: {deadline.strftime('%d/%m/%Y')}." if deadline else ""
@@ -220,9 +218,10 @@ def pass_on(
     return child
 
 
-def record_progress(session: Session, *, actor: Actor, user: User, assignment_id: str, note: str,
+def record_progress(session: Session, *, caller: Caller, assignment_id: str, note: str,
                     expected_lock_version: int | None = None) -> AssignmentNote:
     """The handler records a progress note. Raises PermissionDenied, NotFound, InvalidInput, Conflict."""
+    user = caller.person
     a = get_assignment(session, org_id=user.org_id, assignment_id=assignment_id)
     if not _is_handler(user, a):
         raise PermissionDenied("Bạn không phải người xử lý văn bản này.")
@@ -233,24 +232,25 @@ def record_progress(session: Session, *, actor: Actor, user: User, assignment_id
     step_transition(a, "progress")
     before = doc.status
     if a.role == "lead":
-        states.transition(doc, "progress")
+        lifecycle.transition(doc, "progress")
     touch(doc)
     n = AssignmentNote(org_id=doc.org_id, assignment_id=a.id, document_id=doc.id, author_id=user.id, note=note.strip())
     session.add(n)
     session.flush()
-    audit.record(session, actor=actor, action="workflow.progress", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.progress", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "from": before, "to": doc.status, "assignment": a.id,
                           "note": n.id})
     return n
 
 
-def complete(session: Session, *, actor: Actor, user: User, assignment_id: str, note: str = "",
+def complete(session: Session, *, caller: Caller, assignment_id: str, note: str = "",
              reply_document_id: str | None = None, expected_lock_version: int | None = None) -> Assignment:
     """The handler completes the assignment, optionally linking the outgoing reply of the same
     agency. Completing the lead assignment completes the document.
 
     Raises PermissionDenied, NotFound, InvalidInput, Conflict.
     """
+    user = caller.person
     from ioffice.kernel.workcalendar import vn_today
 
     a = get_assignment(session, org_id=user.org_id, assignment_id=assignment_id)
@@ -265,7 +265,7 @@ def complete(session: Session, *, actor: Actor, user: User, assignment_id: str, 
     step_transition(a, "complete")
     before = doc.status
     if a.role == "lead":
-        states.transition(doc, "complete")
+        lifecycle.transition(doc, "complete")
     touch(doc)
     now = utcnow()
     a.completed_at, a.completed_by, a.completed_on = now, user.id, vn_today(now)
@@ -275,7 +275,7 @@ def complete(session: Session, *, actor: Actor, user: User, assignment_id: str, 
         session.add(AssignmentNote(org_id=doc.org_id, assignment_id=a.id, document_id=doc.id, author_id=user.id,
                                    note=note.strip()))
     session.flush()
-    audit.record(session, actor=actor, action="workflow.complete", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.complete", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "from": before, "to": doc.status, "assignment": a.id,
                           "reply_document": reply_document_id, "on_time": outcome(a) == "on_time"})
     chain = []
@@ -290,9 +290,10 @@ def complete(session: Session, *, actor: Actor, user: User, assignment_id: str, 
     return a
 
 
-def acknowledge(session: Session, *, actor: Actor, user: User, assignment_id: str) -> Assignment:
+def acknowledge(session: Session, *, caller: Caller, assignment_id: str) -> Assignment:
     """A person who received the document for information marks it read. Raises PermissionDenied,
     NotFound, Conflict (already read or not an information copy)."""
+    user = caller.person
     a = get_assignment(session, org_id=user.org_id, assignment_id=assignment_id)
     if a.assignee_user_id != user.id:
         raise PermissionDenied("Văn bản này không gửi để bạn biết.")
@@ -302,7 +303,7 @@ def acknowledge(session: Session, *, actor: Actor, user: User, assignment_id: st
     step_transition(a, "read")
     a.completed_at, a.completed_by = utcnow(), user.id
     session.flush()
-    audit.record(session, actor=actor, action="workflow.acknowledge", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.acknowledge", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "assignment": a.id})
     return a
 

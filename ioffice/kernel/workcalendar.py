@@ -18,14 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.vocab import VN_TZ
 
 
-try:  # pragma: no cover - tzdata is present on Debian; Vietnam has had no DST since 1975 anyway
-    from zoneinfo import ZoneInfo
-
-    VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-except Exception:  # pragma: no cover
-    VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
 def _d(*isos: str) -> frozenset[date]:

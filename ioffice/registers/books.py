@@ -188,10 +188,10 @@ def copies_register(session: Session, *, org_id: str, year: int, q: str | None =
 
 def _assignee_label(session: Session, doc: Document) -> str:
     """Who handles ``doc`` (lead unit or person), for the incoming register's receiver column."""
-    from ioffice import handling as workflow
+    from ioffice import handling
 
     parts = []
-    for a in workflow.assignments_of(session, org_id=doc.org_id, document_id=doc.id):
+    for a in handling.assignments_of(session, org_id=doc.org_id, document_id=doc.id):
         if a.role != "lead" or a.parent_id is not None or a.status == "cancelled":
             continue
         if a.assignee_unit_id:

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, Unit, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.delivery import services as delivery
-from ioffice.documents import lifecycle as states
+from ioffice.documents import lifecycle
 from ioffice.documents.models import Document
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
 from ioffice.kernel.db import utcnow
@@ -35,18 +35,18 @@ from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.workcalendar import to_vn_date, vn_today
 from ioffice.registers import numbering
 from ioffice.registers.models import IncomingEntry, OutgoingEntry
+from ioffice.kernel.vocab import SECRECY_LABELS
 
 
-SECRECY_LABELS = {"mat": "Mật", "toi_mat": "Tối mật", "tuyet_mat": "Tuyệt mật"}
 
 
 # --------------------------------------------------------------------------------------------
 # helpers
 
 
-def _require_role(session: Session, actor: Actor, *roles: str) -> User:
-    user = session.get(User, actor.user_id) if actor.user_id else None
-    if user is None or user.org_id != actor.org_id or not user.has_role(*roles):
+def _require_role(session: Session, caller: Caller, *roles: str) -> User:
+    user = session.get(User, caller.user_id) if caller.user_id else None
+    if user is None or user.org_id != caller.org_id or not user.has_role(*roles):
         raise PermissionDenied("Chỉ văn thư được thực hiện thao tác này.")
     return user
 
@@ -112,22 +112,22 @@ def find_duplicate(session: Session, *, org_id: str, doc: Document) -> tuple[Doc
 
 
 def register_incoming(
-    session: Session, *, actor: Actor, document_id: str, confirm_duplicate: bool = False,
+    session: Session, *, caller: Caller, document_id: str, confirm_duplicate: bool = False,
     arrival_time: datetime | None = None, recipient: str | None = None, notes: str | None = None,
 ) -> Registration:
     """Enter a received document in the incoming register with the next arrival number of the year.
 
-    Raises PermissionDenied (not a clerk), NotFound (not in the actor's organisation),
+    Raises PermissionDenied (not a clerk), NotFound (not in the caller's organisation),
     Conflict (not in status ``received``; or a likely duplicate — ``duplicate_of`` names the
     earlier document — unless ``confirm_duplicate``).
     """
-    _require_role(session, actor, "clerk")
-    doc = get_document(session, org_id=actor.org_id, document_id=document_id)
+    _require_role(session, caller, "clerk")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
     if doc.direction != "incoming":
         raise Conflict("Chỉ văn bản đến mới được vào sổ văn bản đến.")
-    if not states.can(doc, "register"):
-        states.transition(doc, "register")  # raises the standard Conflict with allowed actions
-    dup = find_duplicate(session, org_id=actor.org_id, doc=doc)
+    if not lifecycle.can(doc, "register"):
+        lifecycle.transition(doc, "register")  # raises the standard Conflict with allowed actions
+    dup = find_duplicate(session, org_id=caller.org_id, doc=doc)
     if dup is not None and not confirm_duplicate:
         other, other_entry = dup
         raise Conflict(
@@ -140,48 +140,48 @@ def register_incoming(
     if at.tzinfo is None:
         raise InvalidInput("Thời điểm đến phải có múi giờ.")
     arrival_date = to_vn_date(at)
-    org = session.get(Organisation, actor.org_id)
+    org = session.get(Organisation, caller.org_id)
     series = numbering.incoming_series(org.settings if org else None, secrecy=doc.secrecy)
-    states.transition(doc, "register")
-    number = numbering.allocate_number(session, org_id=actor.org_id, register="incoming",
+    lifecycle.transition(doc, "register")
+    number = numbering.allocate_number(session, org_id=caller.org_id, register="incoming",
                                        year=arrival_date.year, series=series)
     sha = _version_sha(session, doc)
     entry = IncomingEntry(
-        org_id=actor.org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
+        org_id=caller.org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
         arrival_at=at, arrival_date=arrival_date, duplicate_key=duplicate_key(doc),
         duplicate_of=dup[0].id if dup else None, recipient=recipient, notes=notes,
-        registered_by=actor.user_id, sha256=sha,
+        registered_by=caller.user_id, sha256=sha,
     )
     session.add(entry)
     extra = dict(doc.extra or {})
     extra.update({"arrival_number": number, "arrival_date": arrival_date.isoformat()})
     doc.extra = extra
     session.flush()
-    audit.record(session, actor=actor, action="document.register", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.register", object_type="document", object_id=doc.id,
                  details={"arrival_number": number, "year": arrival_date.year, "series": series, "sha256": sha,
                           "duplicate_of": entry.duplicate_of})
-    delivery.report_status(session, actor=actor, document=doc, status=delivery.ACCEPTED)
+    delivery.report_status(session, caller=caller, document=doc, status=delivery.ACCEPTED)
     return Registration(document=doc, entry=entry)
 
 
-def return_incoming(session: Session, *, actor: Actor, document_id: str, reason: str) -> Document:
+def return_incoming(session: Session, *, caller: Caller, document_id: str, reason: str) -> Document:
     """Return a received (misaddressed or failing) document to its sender with ``reason``.
 
     Raises PermissionDenied, NotFound, InvalidInput (empty reason), Conflict (wrong status).
     """
-    _require_role(session, actor, "clerk")
+    _require_role(session, caller, "clerk")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Cần nêu lý do trả lại văn bản.")
-    doc = get_document(session, org_id=actor.org_id, document_id=document_id)
-    states.transition(doc, "return")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    lifecycle.transition(doc, "return")
     extra = dict(doc.extra or {})
     extra["return_reason"] = reason
     doc.extra = extra
     session.flush()
-    audit.record(session, actor=actor, action="document.return", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.return", object_type="document", object_id=doc.id,
                  details={"reason": reason, "sha256": _version_sha(session, doc)})
-    delivery.report_status(session, actor=actor, document=doc, status=delivery.REJECTED, note=reason)
+    delivery.report_status(session, caller=caller, document=doc, status=delivery.REJECTED, note=reason)
     return doc
 
 
@@ -225,7 +225,7 @@ class IssueResult:
 
 
 def issue_outgoing(
-    session: Session, store: BlobStore, *, actor: Actor, document_id: str, issued_date: date | None = None,
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
     seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (), notes: str | None = None,
     copies: int | None = None,
 ) -> IssueResult:
@@ -236,8 +236,8 @@ def issue_outgoing(
     (kind ``issued``); without it the current version is marked final. Raises PermissionDenied,
     NotFound, Conflict (status does not allow issuing), InvalidInput.
     """
-    _require_role(session, actor, "clerk")
-    doc = get_document(session, org_id=actor.org_id, document_id=document_id)
+    _require_role(session, caller, "clerk")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
     if doc.direction != "outgoing":
         raise Conflict("Chỉ văn bản đi mới được cấp số ban hành.")
     version = current_version(session, doc)
@@ -252,7 +252,7 @@ def issue_outgoing(
         raise InvalidInput("Ngày ban hành không được sau ngày hôm nay.")
     if copies is not None and not 0 < copies <= 10000:
         raise InvalidInput("Số lượng bản không hợp lệ.")
-    states.transition(doc, "issue")
+    lifecycle.transition(doc, "issue")
     org = session.get(Organisation, doc.org_id)
     assert org is not None
     series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
@@ -277,7 +277,7 @@ def issue_outgoing(
     if seal is not None:
         sealed = seal(store.read_bytes(version.sha256), info)
         blob = store.put_bytes(sealed)
-        final = add_version(session, store, actor=actor, document=doc, sha256=blob.sha256, size=blob.size,
+        final = add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
                             kind="issued", is_final=True, page_count=version.page_count)
     else:
         version.is_final = True
@@ -286,12 +286,12 @@ def issue_outgoing(
     entry = OutgoingEntry(
         org_id=org.id, document_id=doc.id, series=series, year=day.year, number=number, symbol=symbol,
         issued_date=day, file_copy=unit.name if unit else org.name, copies=copies,
-        notes=notes, issued_by=actor.user_id, sha256=final.sha256,
+        notes=notes, issued_by=caller.user_id, sha256=final.sha256,
     )
     session.add(entry)
     session.flush()
-    audit.record(session, actor=actor, action="document.issue", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
                  details={"number": number, "symbol": symbol, "series": series, "year": day.year,
                           "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
-    receipts = delivery.deliver(session, actor=actor, document=doc, recipient_org_ids=recipient_org_ids)
+    receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)
     return IssueResult(document=doc, entry=entry, version_id=final.id, sha256=final.sha256, receipts=receipts)

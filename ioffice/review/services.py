@@ -8,7 +8,7 @@ the approval of the last stage approves the document, and :func:`approved_sha256
 binds to. A new draft version (:func:`upload_new_version`) supersedes earlier approvals.
 
 Step and round statuses move through :data:`ioffice.workflow.STEP_TRANSITIONS`; the document's
-status through :func:`ioffice.states.transition`. Every change is audited with the version hash and
+status through :func:`ioffice.lifecycle.transition`. Every change is audited with the version hash and
 announced with :func:`ioffice.notify.notify` in the same transaction.
 """
 from __future__ import annotations
@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.delegation.models import Delegation
 from ioffice.delegation.services import principals_of
-from ioffice.documents import lifecycle as states
+from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.rules import check_expected, doc_title, touch, version_ref
@@ -95,12 +95,13 @@ def _require_drafter(user: User, doc: Document) -> None:
 
 
 def submit(
-    session: Session, *, actor: Actor, user: User, document_id: str, template_id: str | None = None,
+    session: Session, *, caller: Caller, document_id: str, template_id: str | None = None,
     stages: list[StageSpec] | None = None, comment: str = "", expected_lock_version: int | None = None,
 ) -> ReviewRound:
     """The drafter submits the current version on a template's route (given, or the agency's
     default for the type) or an ad-hoc route. Raises PermissionDenied, NotFound, InvalidInput,
     Conflict (status or stale)."""
+    user = caller.person
     doc = _outgoing_of(session, user, document_id)
     _require_drafter(user, doc)
     check_expected(doc, expected_lock_version)
@@ -121,7 +122,7 @@ def submit(
         raise InvalidInput("Thiếu quy trình trình duyệt.")
     resolved = resolve_route(session, doc=doc, drafter=user, stages=stages, conditions=conditions)
     before = doc.status
-    states.transition(doc, "submit")
+    lifecycle.transition(doc, "submit")
     touch(doc)
     if doc.drafting_unit_id is None:  # the drafting unit is the drafter's (công văn symbols name it)
         doc.drafting_unit_id = user.unit_id
@@ -141,7 +142,7 @@ def submit(
     session.flush()
     _activate(session, rnd, 0, doc)
     session.flush()
-    audit.record(session, actor=actor, action="workflow.submit", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.submit", object_type="document", object_id=doc.id,
                  details={"version": v.id, "sha256": v.sha256, "from": before, "to": doc.status, "round": rnd.id,
                           "template": rnd.template_id, "stages": rnd.stages})
     return rnd
@@ -170,7 +171,7 @@ def _acting_step(session: Session, user: User, rnd: ReviewRound, step_id: str | 
 
 
 def decide(
-    session: Session, *, actor: Actor, user: User, document_id: str, decision: Literal["approve", "return"],
+    session: Session, *, caller: Caller, document_id: str, decision: Literal["approve", "return"],
     comment: str = "", step_id: str | None = None, expected_lock_version: int | None = None,
     expected_sha256: str | None = None,
 ) -> ReviewStep:
@@ -180,6 +181,7 @@ def decide(
     Returning needs a comment and sends the draft back to the drafter. Raises PermissionDenied,
     NotFound, InvalidInput, Conflict (not in review, step not pending, stale, hash mismatch).
     """
+    user = caller.person
     doc = _outgoing_of(session, user, document_id)
     check_expected(doc, expected_lock_version)
     rnd = active_round(session, doc)
@@ -190,7 +192,7 @@ def decide(
             last, _ = _acting_step(session, user, rounds[-1], step_id)
             if last.status != "pending":
                 step_transition(last, decision)  # raises: the table has no such move from a settled step
-        raise Conflict(f"Văn bản không ở trạng thái chờ xem xét (hiện: «{states.STATUS_LABELS.get(doc.status, doc.status)}»).")
+        raise Conflict(f"Văn bản không ở trạng thái chờ xem xét (hiện: «{lifecycle.STATUS_LABELS.get(doc.status, doc.status)}»).")
     step, delegation = _acting_step(session, user, rnd, step_id)
     if step.stage_index != rnd.current_stage and step.status == "waiting":
         raise Conflict("Chưa đến lượt bạn xem xét văn bản này.")
@@ -215,7 +217,7 @@ def decide(
                 step_transition(s, "cancel")
         step_transition(rnd, "return")
         rnd.ended_at = now
-        states.transition(doc, "return")
+        lifecycle.transition(doc, "return")
         notify(session, org_id=doc.org_id, user_ids=[doc.created_by or ""], kind="review.returned",
                title="Dự thảo bị trả lại", body=f"{title}.\nNgười trả lại: {user.full_name}.\nÝ kiến: {step.comment}",
                document_id=doc.id)
@@ -228,11 +230,11 @@ def decide(
         if settled and step.stage_index + 1 < len(rnd.stages):
             step_transition(rnd, "advance")
             _activate(session, rnd, step.stage_index + 1, doc)
-            states.transition(doc, "review")
+            lifecycle.transition(doc, "review")
         elif settled:
             step_transition(rnd, "approve")
             rnd.ended_at = now
-            states.transition(doc, "approve")
+            lifecycle.transition(doc, "approve")
             competence, position = signing_capacity(session, user=user, document=doc, step=step)
             doc.signer_name, doc.signer_position, doc.signer_competence = user.full_name, position, competence
             extra = dict(doc.extra or {})
@@ -249,9 +251,9 @@ def decide(
                    exclude=[doc.created_by or ""])
         else:
             step_transition(rnd, "advance")  # serialises concurrent decisions on the round
-            states.transition(doc, "review")
+            lifecycle.transition(doc, "review")
     session.flush()
-    audit.record(session, actor=actor, action=f"workflow.review.{decision}", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action=f"workflow.review.{decision}", object_type="document", object_id=doc.id,
                  details={"version": step.version_id, "sha256": step.sha256, "from": before, "to": doc.status,
                           "round": rnd.id, "step": step.id, "stage": step.stage_index,
                           "reviewer": step.reviewer_id, "on_behalf_of": step.reviewer_id if delegation else None,
@@ -259,16 +261,17 @@ def decide(
     return step
 
 
-def withdraw(session: Session, *, actor: Actor, user: User, document_id: str, comment: str = "",
+def withdraw(session: Session, *, caller: Caller, document_id: str, comment: str = "",
              expected_lock_version: int | None = None) -> Document:
     """The drafter withdraws: a draft in review goes back to draft (its round ends); a draft or a
     returned draft is abandoned (withdrawn). Raises PermissionDenied, NotFound, Conflict."""
+    user = caller.person
     doc = _outgoing_of(session, user, document_id)
     _require_drafter(user, doc)
     check_expected(doc, expected_lock_version)
     before = doc.status
     rnd = active_round(session, doc)
-    states.transition(doc, "withdraw")
+    lifecycle.transition(doc, "withdraw")
     touch(doc)
     notified: list[str] = []
     if rnd is not None:
@@ -280,7 +283,7 @@ def withdraw(session: Session, *, actor: Actor, user: User, document_id: str, co
         step_transition(rnd, "withdraw")
         rnd.ended_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="workflow.withdraw", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.withdraw", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "from": before, "to": doc.status,
                           "round": rnd.id if rnd else None, "comment": comment})
     notify(session, org_id=doc.org_id, user_ids=notified, kind="review.withdrawn", title="Dự thảo đã được rút lại",
@@ -289,19 +292,20 @@ def withdraw(session: Session, *, actor: Actor, user: User, document_id: str, co
 
 
 def upload_new_version(
-    session: Session, store: BlobStore, *, actor: Actor, user: User, document_id: str, file: BinaryIO,
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, file: BinaryIO,
     filename: str | None, max_size: int = documents.DEFAULT_MAX_UPLOAD, expected_lock_version: int | None = None,
 ) -> DocumentVersion:
     """The drafter uploads a new draft version (status draft, returned or approved → draft).
     Approvals given to earlier versions no longer count. Raises PermissionDenied, NotFound,
     Conflict, InvalidDocument, PayloadTooLarge."""
+    user = caller.person
     doc = _outgoing_of(session, user, document_id)
     _require_drafter(user, doc)
     check_expected(doc, expected_lock_version)
     before = doc.status
-    states.transition(doc, "new_version")
+    lifecycle.transition(doc, "new_version")
     touch(doc)
-    v = documents.add_version(session, store, actor=actor, document=doc, file=file, filename=filename,
+    v = documents.add_version(session, store, caller=caller, document=doc, file=file, filename=filename,
                               kind="upload", max_size=max_size)
     superseded = []
     for rnd in rounds_of(session, org_id=doc.org_id, document_id=doc.id):
@@ -318,7 +322,7 @@ def upload_new_version(
         extra.pop("signer_authority", None)
         doc.extra = extra
     session.flush()
-    audit.record(session, actor=actor, action="workflow.new_version", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="workflow.new_version", object_type="document", object_id=doc.id,
                  details={"version": v.id, "sha256": v.sha256, "seq": v.seq, "from": before, "to": doc.status,
                           "superseded_approvals": superseded})
     return v

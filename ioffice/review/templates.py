@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import ROLES, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import resolve_doc_type
 from ioffice.documents.models import Document
+from ioffice.kernel.db import get_scoped
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
 from ioffice.review.models import RouteTemplate
+from ioffice.kernel.vocab import Secrecy, Urgency
 
 
 # --------------------------------------------------------------------------- route specifications
@@ -35,8 +37,8 @@ class StageSpec(BaseModel):
 class ConditionIf(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    secrecy: list[Literal["mat", "toi_mat", "tuyet_mat"]] | None = None
-    urgency: list[Literal["khan", "thuong_khan", "hoa_toc"]] | None = None
+    secrecy: list[Secrecy] | None = None
+    urgency: list[Urgency] | None = None
     doc_type: list[str] | None = None
 
 
@@ -77,9 +79,7 @@ def _check_stage(session: Session, org_id: str, s: StageSpec) -> None:
     if not s.roles and not s.reviewer_ids:
         raise InvalidInput(f"Bước «{s.name}» chưa có người xem xét hoặc vai trò.")
     for uid in s.reviewer_ids:
-        u = session.get(User, uid)
-        if u is None or u.org_id != org_id:
-            raise NotFound(f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan.")
+        u = get_scoped(session, User, uid, org_id, not_found=f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan.")
 
 
 # --------------------------------------------------------------------------- templates
@@ -102,24 +102,22 @@ def _template_values(session: Session, org_id: str, body: RouteTemplateIn) -> di
     }
 
 
-def create_template(session: Session, *, actor: Actor, org_id: str, body: RouteTemplateIn) -> RouteTemplate:
+def create_template(session: Session, *, caller: Caller, org_id: str, body: RouteTemplateIn) -> RouteTemplate:
     """Create a route template (admin). Raises InvalidInput, NotFound."""
-    t = RouteTemplate(org_id=org_id, created_by=actor.user_id, **_template_values(session, org_id, body))
+    t = RouteTemplate(org_id=org_id, created_by=caller.user_id, **_template_values(session, org_id, body))
     session.add(t)
     session.flush()
-    audit.record(session, actor=actor, org_id=org_id, action="route_template.create", object_type="route_template",
+    audit.record(session, caller=caller, org_id=org_id, action="route_template.create", object_type="route_template",
                  object_id=t.id, details={"name": t.name, "doc_type": t.doc_type, "stages": len(t.stages)})
     return t
 
 
 def get_template(session: Session, *, org_id: str, template_id: str) -> RouteTemplate:
-    t = session.get(RouteTemplate, template_id)
-    if t is None or t.org_id != org_id:
-        raise NotFound("Không tìm thấy quy trình mẫu.")
+    t = get_scoped(session, RouteTemplate, template_id, org_id, not_found="Không tìm thấy quy trình mẫu.")
     return t
 
 
-def update_template(session: Session, *, actor: Actor, org_id: str, template_id: str, body: RouteTemplateIn,
+def update_template(session: Session, *, caller: Caller, org_id: str, template_id: str, body: RouteTemplateIn,
                     expected_lock_version: int | None = None) -> RouteTemplate:
     """Replace a template's definition. Raises NotFound, InvalidInput, Conflict (stale)."""
     t = get_template(session, org_id=org_id, template_id=template_id)
@@ -128,17 +126,17 @@ def update_template(session: Session, *, actor: Actor, org_id: str, template_id:
     for k, v in _template_values(session, org_id, body).items():
         setattr(t, k, v)
     session.flush()
-    audit.record(session, actor=actor, org_id=org_id, action="route_template.update", object_type="route_template",
+    audit.record(session, caller=caller, org_id=org_id, action="route_template.update", object_type="route_template",
                  object_id=t.id, details={"name": t.name, "doc_type": t.doc_type, "stages": len(t.stages)})
     return t
 
 
-def delete_template(session: Session, *, actor: Actor, org_id: str, template_id: str) -> None:
+def delete_template(session: Session, *, caller: Caller, org_id: str, template_id: str) -> None:
     """Deactivate a template (rounds keep referring to it). Raises NotFound."""
     t = get_template(session, org_id=org_id, template_id=template_id)
     t.is_active = False
     session.flush()
-    audit.record(session, actor=actor, org_id=org_id, action="route_template.delete", object_type="route_template",
+    audit.record(session, caller=caller, org_id=org_id, action="route_template.delete", object_type="route_template",
                  object_id=t.id, details={"name": t.name})
 
 

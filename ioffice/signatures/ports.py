@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, Protocol
+from ioffice.kernel.vocab import PADES_LEVELS
 
 
 Kind = Literal["personal", "seal", "attachment", "copy"]
 KINDS = ("personal", "seal", "attachment", "copy")
-LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+LEVELS = PADES_LEVELS
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
-from ioffice.documents import lifecycle as states
+from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
@@ -16,12 +16,12 @@ from ioffice.signatures.ports import KINDS, LEVELS, SignSpec
 # --------------------------------------------------------------------------------------------
 
 def _final_approval(session: Session, doc: Document):
-    from ioffice import review as routing
+    from ioffice import review
 
-    rnd = routing.approved_round(session, doc)
+    rnd = review.approved_round(session, doc)
     if rnd is None:
         return None
-    steps = routing.steps_of(session, round_id=rnd.id, stage_index=len(rnd.stages) - 1)
+    steps = review.steps_of(session, round_id=rnd.id, stage_index=len(rnd.stages) - 1)
     return [s for s in steps if s.status == "approved"]
 
 
@@ -31,7 +31,7 @@ def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[s
     Raises PermissionDenied unless the user gave the final approval or holds an active
     delegation from the leader who did.
     """
-    from ioffice import review as routing
+    from ioffice import review
     from ioffice.delegation.services import active_delegation
 
     steps = _final_approval(session, doc) or []
@@ -39,7 +39,7 @@ def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[s
     delegated = [s for s in steps if active_delegation(session, delegator_id=s.reviewer_id, delegate_id=user.id)]
     if not mine and not delegated:
         raise PermissionDenied("Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này.")
-    authority = routing.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
+    authority = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
     return authority, user.position or ""
 
 
@@ -52,8 +52,8 @@ def check_can_sign(session: Session, *, user: User, doc: Document, kind: str) ->
     if kind == "personal":
         if not user.has_role("leader", "unit_head"):
             raise PermissionDenied("Chỉ lãnh đạo mới được ký số cá nhân lên văn bản đi.")
-        if not states.can(doc, "sign"):
-            states.transition(doc, "sign")  # raises the 409 naming the status
+        if not lifecycle.can(doc, "sign"):
+            lifecycle.transition(doc, "sign")  # raises the 409 naming the status
         if doc.status == "approved":
             approved = _approved_sha(session, doc)
             current = documents.current_version(session, doc)
@@ -70,15 +70,15 @@ def check_can_sign(session: Session, *, user: User, doc: Document, kind: str) ->
         if kind == "attachment" and not doc.number_symbol:
             raise Conflict("Văn bản chưa có số, ký hiệu: hãy phát hành văn bản chính trước khi ký phụ lục.")
         return None
-    if not states.can(doc, "sign"):
-        states.transition(doc, "sign")
+    if not lifecycle.can(doc, "sign"):
+        lifecycle.transition(doc, "sign")
     return None
 
 
 def _approved_sha(session: Session, doc: Document) -> str | None:
-    from ioffice import review as routing
+    from ioffice import review
 
-    return routing.approved_sha256(session, doc)
+    return review.approved_sha256(session, doc)
 
 
 def resolve_level(org: Organisation, requested: str | None, default: str) -> str:

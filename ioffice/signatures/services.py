@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
-from ioffice.audit.services import Actor
-from ioffice.documents import lifecycle as states
+from ioffice.kernel.caller import Caller
+from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import DocumentVersion
 from ioffice.kernel.db import utcnow
@@ -48,7 +48,7 @@ def find_idempotent(session: Session, *, org_id: str, key: str | None, document_
 
 
 def sign_document(
-    session: Session, store, port: PdfSigningPort, *, actor: Actor, user: User, document_id: str, kind: str,
+    session: Session, store, port: PdfSigningPort, *, caller: Caller, document_id: str, kind: str,
     idempotency_key: str | None = None, level: str | None = None, default_level: str = "B-B",
     max_size: int = documents.DEFAULT_MAX_UPLOAD,
 ) -> tuple[DocumentVersion, bool]:
@@ -56,8 +56,9 @@ def sign_document(
     version. Returns (version, replayed) — replayed is True when ``idempotency_key`` was already
     used for this document (the earlier result is returned, nothing is signed again).
     """
-    doc = documents.get_document(session, org_id=actor.org_id, document_id=document_id)
-    done = find_idempotent(session, org_id=actor.org_id, key=idempotency_key, document_id=doc.id)
+    user = caller.person
+    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
+    done = find_idempotent(session, org_id=caller.org_id, key=idempotency_key, document_id=doc.id)
     if done is not None:
         return done, True
     authority = check_can_sign(session, user=user, doc=doc, kind=kind)
@@ -74,15 +75,15 @@ def sign_document(
         port.sign(src, spec, out)
         out.seek(0)
         blob = store.put_stream(out, max_size=max(max_size, base.size * 2 + 10 * 1024 * 1024))
-    version = documents.add_version(session, store, actor=actor, document=doc, sha256=blob.sha256, size=blob.size,
+    version = documents.add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
                                     kind="signed", is_final=True, page_count=base.page_count)
     if kind in ("personal", "seal"):
-        states.transition(doc, "sign")
+        lifecycle.transition(doc, "sign")
         if kind == "personal":
             doc.signer_name = user.full_name
             doc.signer_position = user.position
             doc.signer_competence = authority.split(" ", 1)[0] if authority else None
-    audit.record(session, actor=actor, action=f"document.sign.{kind}", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action=f"document.sign.{kind}", object_type="document", object_id=doc.id,
                  details={"base_sha256": base.sha256, "sha256": blob.sha256, "version": version.id,
                           "level": spec.level, "authority": authority})
     if idempotency_key:
@@ -100,10 +101,11 @@ def sign_document(
 # --------------------------------------------------------------------------------------------
 
 def prepare_external(
-    session: Session, store, port: ExternalSigningPort, *, actor: Actor, user: User, document_id: str,
+    session: Session, store, port: ExternalSigningPort, *, caller: Caller, document_id: str,
     certificate_pem: str, chain_pem: list[str], level: str | None = None, default_level: str = "B-B",
 ) -> tuple[SigningSession, PreparedExternal]:
-    doc = documents.get_document(session, org_id=actor.org_id, document_id=document_id)
+    user = caller.person
+    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
     authority = check_can_sign(session, user=user, doc=doc, kind="personal")
     org = session.get(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind="personal",
@@ -117,18 +119,19 @@ def prepare_external(
                           expires_at=prepared.expires_at)
     session.add(sess)
     session.flush()
-    audit.record(session, actor=actor, action="document.sign.external_prepare", object_type="document",
+    audit.record(session, caller=caller, action="document.sign.external_prepare", object_type="document",
                  object_id=doc.id, details={"session": sess.id, "base_sha256": base.sha256,
                                             "prepared_sha256": blob.sha256})
     return sess, prepared
 
 
 def complete_external(
-    session: Session, store, port: ExternalSigningPort, *, actor: Actor, user: User, session_id: str,
+    session: Session, store, port: ExternalSigningPort, *, caller: Caller, session_id: str,
     signature: bytes, now: datetime | None = None,
 ) -> DocumentVersion:
+    user = caller.person
     sess = session.get(SigningSession, session_id)
-    if sess is None or sess.org_id != actor.org_id or sess.user_id != user.id:
+    if sess is None or sess.org_id != caller.org_id or sess.user_id != user.id:
         raise NotFound("Không tìm thấy phiên ký.")
     if sess.status == "completed":
         return session.get(DocumentVersion, sess.result_version_id)
@@ -137,7 +140,7 @@ def complete_external(
         sess.status = "expired"
         session.flush()
         raise Conflict("Phiên ký đã hết hạn; hãy bắt đầu ký lại.")
-    doc = documents.get_document(session, org_id=actor.org_id, document_id=sess.document_id)
+    doc = documents.get_document(session, org_id=caller.org_id, document_id=sess.document_id)
     current = documents.current_version(session, doc)
     if current is None or current.id != sess.base_version_id:
         sess.status = "expired"
@@ -152,14 +155,14 @@ def complete_external(
         raise Conflict("Bản chuẩn bị ký đã bị thay đổi; hãy bắt đầu ký lại.")
     signed = port.complete(prepared, sess.state["engine"], signature, spec)
     blob = store.put_bytes(signed)
-    version = documents.add_version(session, store, actor=actor, document=doc, sha256=blob.sha256, size=blob.size,
+    version = documents.add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
                                     kind="signed", is_final=True, page_count=current.page_count)
-    states.transition(doc, "sign")
+    lifecycle.transition(doc, "sign")
     doc.signer_name, doc.signer_position = user.full_name, user.position
     doc.signer_competence = authority.split(" ", 1)[0] if authority else None
     sess.status = "completed"
     sess.result_version_id = version.id
-    audit.record(session, actor=actor, action="document.sign.personal", object_type="document", object_id=doc.id,
+    audit.record(session, caller=caller, action="document.sign.personal", object_type="document", object_id=doc.id,
                  details={"base_sha256": current.sha256, "sha256": blob.sha256, "version": version.id,
                           "external_session": sess.id, "org": org.id})
     return version

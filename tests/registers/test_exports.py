@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from ioffice.kernel.workcalendar import vn_today
 
-from ._support import approve
+from tests.support.agencies import approve
 
 INCOMING = dict(direction="incoming", doc_type="Công văn", issuing_body="Sở Tài nguyên và Môi trường tỉnh Ninh Bình",
                 issued_date="2026-03-02")

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ioffice import review as routing
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import Conflict
 from ioffice.accounts.models import User
 from ioffice.audit.models import AuditEvent
 
-from ._support import Demo, db_session
+from tests.support.workflow import Demo, db_session
 
 
 def _any_stage(d: Demo) -> list[dict]:
@@ -70,7 +70,7 @@ def test_interleaved_approvals_loser_hits_the_version_check(client, as_user, env
 
     def approve_as(session, username: str):
         user = session.scalar(select(User).where(User.username == username))
-        return routing.decide(session, actor=Actor(user.id, user.username, user.org_id), user=user,
+        return routing.decide(session, caller=Caller.of(user),
                               document_id=doc_id, decision="approve")
 
     def reviewer_a() -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ioffice.documents import lifecycle as states
+from ioffice.documents import lifecycle
 from ioffice.accounts.services import create_organisation, create_unit, create_user
-from ioffice.audit.services import Actor
+from ioffice.kernel.caller import Caller
 from ioffice.accounts.models import Organisation, Unit
 from ioffice.documents.models import Document
 
@@ -36,19 +36,19 @@ def approve(env, document_id: str) -> None:
     through the transition table (submit → approve), as the review route would."""
     with db_session(env) as s:
         doc = s.get(Document, document_id)
-        states.transition(doc, "submit")
-        states.transition(doc, "approve")
+        lifecycle.transition(doc, "submit")
+        lifecycle.transition(doc, "approve")
 
 
 def second_agency(env, client, *, name: str = "UBND xã Khánh Hòa", code: str = "000.00.31.H41",
                   clerk: str = "vanthu_xa") -> tuple[str, dict[str, str]]:
     """Create another agency with a clerk on the same installation → (org id, clerk auth headers)."""
-    system = Actor(username="test")
+    system = Caller(username="test")
     with db_session(env) as s:
-        org = create_organisation(s, actor=system, name=name, abbreviation="UBND", organ_code=code,
+        org = create_organisation(s, caller=system, name=name, abbreviation="UBND", organ_code=code,
                                   place="Khánh Hòa")
-        unit = create_unit(s, actor=system, org_id=org.id, name="Văn phòng", abbreviation="VP")
-        create_user(s, actor=system, org_id=org.id, username=clerk, full_name="Trần Thị Văn Thư",
+        unit = create_unit(s, caller=system, org_id=org.id, name="Văn phòng", abbreviation="VP")
+        create_user(s, caller=system, org_id=org.id, username=clerk, full_name="Trần Thị Văn Thư",
                     password=DEMO_PASSWORD, roles=["clerk"], unit_id=unit.id)
         org_id = org.id
     return org_id, login(client, clerk)

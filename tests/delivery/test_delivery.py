@@ -1,7 +1,7 @@
 """Delivery to another agency on the same installation, and the acknowledgement back."""
 from __future__ import annotations
 
-from ._support import approve, second_agency
+from tests.support.agencies import approve, second_agency
 
 
 def test_issued_document_reaches_the_second_agency_and_is_acknowledged(env, client, as_user, upload):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from ioffice.accounts.models import User
 from ioffice.kernel.workcalendar import vn_today
 
-from ._support import approve, db_session, demo_org, second_agency
+from tests.support.agencies import approve, db_session, demo_org, second_agency
 
 
 def user_id(env, username: str) -> str:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from ioffice.kernel.workcalendar import vn_today
 
 from ..conftest import login
-from ._support import Demo, db_session
+from tests.support.workflow import Demo, db_session
 
 
 def _incoming_registered(d: Demo, upload, summary: str) -> str:

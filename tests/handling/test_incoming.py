@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import time_machine
 
 from ..conftest import login, make_pdf
-from ._support import Demo, problem
+from tests.support.workflow import Demo, problem
 
 
 def _incoming(upload, **meta):

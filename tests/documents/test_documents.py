@@ -147,14 +147,14 @@ def test_identical_content_is_stored_once(client, as_user, upload, env):
 
 def test_another_agency_cannot_see_documents(client, as_user, upload, env):
     from ioffice import accounts
-    from ioffice.audit.services import Actor
+    from ioffice.kernel.caller import Caller
     from ioffice.kernel.db import make_engine, make_session_factory
 
     doc = upload()
     engine = make_engine(env.database_url)
     with make_session_factory(engine)() as s, s.begin():
-        org = accounts.create_organisation(s, actor=Actor(), name="UBND huyện Kim Sơn", abbreviation="UBND")
-        accounts.create_user(s, actor=Actor(), org_id=org.id, username="vanthu.kimson", full_name="Hà Văn Sơn",
+        org = accounts.create_organisation(s, caller=Caller(), name="UBND huyện Kim Sơn", abbreviation="UBND")
+        accounts.create_user(s, caller=Caller(), org_id=org.id, username="vanthu.kimson", full_name="Hà Văn Sơn",
                              password="kimson-password", roles=["clerk"])
     engine.dispose()
     r = client.post("/api/v1/auth/token", data={"username": "vanthu.kimson", "password": "kimson-password"})

@@ -12,7 +12,7 @@ from ioffice.audit.services import verify_chains
 from ioffice.audit.models import AuditEvent
 
 from ..conftest import DEMO_PASSWORD, make_pdf
-from ._support import Demo, db_session, problem
+from tests.support.workflow import Demo, db_session, problem
 
 
 def _review(d: Demo, username: str, doc_id: str, decision: str = "approve", **kw):
@@ -69,7 +69,7 @@ def test_full_outgoing_flow(client, as_user, env):
 
     # the clerk sees it waiting for issue, and issues it to a second agency on this installation
     assert any(t["kind"] == "issue" and t["document_id"] == doc_id for t in d.tasks("vanthu"))
-    from ..registers._support import second_agency
+    from tests.support.agencies import second_agency
 
     other_org, other_clerk = second_agency(env, client)
     r = d.post("vanthu", f"/api/v1/documents/{doc_id}/issue", {"recipient_org_ids": [other_org]})
@@ -244,7 +244,7 @@ def test_delegation_lets_a_deputy_approve_with_kt(client, as_user, env):
 
 
 def test_other_agencies_see_and_touch_nothing(client, as_user, env):
-    from ..registers._support import second_agency
+    from tests.support.agencies import second_agency
 
     d = Demo(client, as_user)
     other_org, other_clerk = second_agency(env, client)
