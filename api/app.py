@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ioffice.errors import PayloadTooLarge
+from ioffice.kernel.errors import PayloadTooLarge
 
 from . import problems
 from .container import Container

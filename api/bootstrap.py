@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ioffice import accounts
-from ioffice.audit import Actor
-from ioffice.db import make_engine, make_session_factory
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.db import make_engine, make_session_factory
 from ioffice.migrate import upgrade
-from ioffice.models import Organisation, Unit, User
+from ioffice.accounts.models import Organisation, Unit, User
 
 from .settings import Settings
 
@@ -76,23 +76,23 @@ def init(settings: Settings, *, demo: bool = False) -> InitResult:
         upgrade(engine)
         result = InitResult(database_url=engine.url.render_as_string(hide_password=True))
         sessions = make_session_factory(engine)
-        system = Actor(username="system")
+        system = Caller(username="system")
         with sessions() as s, s.begin():
             org = s.scalar(select(Organisation).where(Organisation.organ_code == DEMO_ORG["organ_code"]))
             if demo:
                 password = _demo_password(settings)
                 result.demo_password = password
                 if org is None:
-                    org = accounts.create_organisation(s, actor=system, **DEMO_ORG)
+                    org = accounts.create_organisation(s, caller=system, **DEMO_ORG)
                     result.created_demo = True
                 units = {u.abbreviation: u for u in s.scalars(select(Unit).where(Unit.org_id == org.id))}
                 for name, abbr in DEMO_UNITS:
                     if abbr not in units:
-                        units[abbr] = accounts.create_unit(s, actor=system, org_id=org.id, name=name, abbreviation=abbr)
+                        units[abbr] = accounts.create_unit(s, caller=system, org_id=org.id, name=name, abbreviation=abbr)
                 for username, full_name, roles, unit, position in DEMO_USERS:
                     result.demo_users.append(username)
                     if s.scalar(select(User.id).where(User.username == username)) is None:
-                        accounts.create_user(s, actor=system, org_id=org.id, username=username, full_name=full_name,
+                        accounts.create_user(s, caller=system, org_id=org.id, username=username, full_name=full_name,
                                              password=password, roles=roles, unit_id=units[unit].id if unit else None,
                                              position=position)
             signers = [(u.username, u.full_name) for u in s.scalars(select(User)) if

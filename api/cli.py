@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import timedelta
 
-from ioffice.errors import DomainError
+from ioffice.kernel.errors import DomainError
 
 from .settings import Settings
 
@@ -67,8 +67,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
-    from ioffice.audit import verify_chains
-    from ioffice.db import make_engine, make_session_factory
+    from ioffice.audit.services import verify_chains
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     settings = Settings()
     engine = make_engine(settings.db_url)

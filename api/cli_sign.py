@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ioffice.errors import DomainError
+from ioffice.kernel.errors import DomainError
 
 APPEARANCES = ("personal", "seal", "attachment", "copy", "none")
 

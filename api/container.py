@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ioffice.db import make_engine, make_session_factory
-from ioffice.ports import BlobStore
+from ioffice.kernel.db import make_engine, make_session_factory
+from ioffice.kernel.ports import BlobStore
 
 from .settings import Settings
 
@@ -54,7 +54,7 @@ class Container:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Container":
-        from ioffice import workcalendar
+        from ioffice.kernel import workcalendar
         from storage import open_blob_store
 
         workcalendar.configure(workcalendar.parse_dates(settings.holidays))

@@ -1,5 +1,5 @@
 """Request dependencies: the database session owns the transaction (commit on success, rollback on
-error, before the response is sent), the current user, role checks, the actor for audit."""
+error, before the response is sent), the current user, role checks, and the caller handed to the core."""
 from __future__ import annotations
 
 from typing import Annotated, Iterator
@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from ioffice.audit import Actor
-from ioffice.errors import AuthenticationFailed, PermissionDenied
-from ioffice.models import User
-from ioffice.ports import BlobStore
+from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
+from ioffice.accounts.models import User
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.ports import BlobStore
 
 from .container import Container
 from .security import decode_token
@@ -67,11 +67,12 @@ def get_current_user(request: Request, db: SessionDep, container: ContainerDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_actor(request: Request, user: CurrentUser) -> Actor:
-    return Actor(user_id=user.id, username=user.username, org_id=user.org_id, client_addr=client_addr(request))
+def get_caller(request: Request, user: CurrentUser) -> Caller:
+    """The signed-in user as the core's one caller type (identity for audit + the user row)."""
+    return Caller.of(user, client_addr=client_addr(request))
 
 
-ActorDep = Annotated[Actor, Depends(get_actor)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 def require_roles(*roles: str):

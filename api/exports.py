@@ -10,9 +10,9 @@ import csv
 import io
 from pathlib import Path
 
-from ioffice.errors import ServiceUnavailable
-from ioffice.registers import Register
-from ioffice.workcalendar import vn_now
+from ioffice.kernel.errors import ServiceUnavailable
+from ioffice.registers.books import Register
+from ioffice.kernel.workcalendar import vn_now
 
 _FONT_DIRS = [
     Path(__file__).resolve().parent.parent / "signing" / "assets" / "fonts",

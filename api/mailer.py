@@ -18,7 +18,7 @@ from email.utils import formataddr, make_msgid
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ioffice.notify import Notifier, OutgoingMail, discard_outbox, take_outbox
+from ioffice.notify.services import Notifier, OutgoingMail, discard_outbox, take_outbox
 
 from .container import Container
 from .settings import Settings

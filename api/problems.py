@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ioffice.errors import DomainError
+from ioffice.kernel.errors import DomainError
 
 log = logging.getLogger("ioffice.api")
 TYPE_BASE = "https://ioffice.dev/problems/"

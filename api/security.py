@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import jwt
 
-from ioffice.db import utcnow
-from ioffice.errors import AuthenticationFailed
-from ioffice.models import User
+from ioffice.kernel.db import utcnow
+from ioffice.kernel.errors import AuthenticationFailed
+from ioffice.accounts.models import User
 
 ALGORITHM = "HS256"
 AUDIENCE = "ioffice-api"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 
 from .trust import trust_roots
 

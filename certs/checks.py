@@ -19,8 +19,8 @@ from pyhanko_certvalidator.errors import (
     PathValidationError, RevokedError,
 )
 
-from ioffice.errors import ServiceUnavailable
-from ioffice.errors import SignerCertificateRejected
+from ioffice.kernel.errors import ServiceUnavailable
+from ioffice.kernel.errors import SignerCertificateRejected
 
 from .aio import run_sync
 
@@ -56,7 +56,7 @@ def check_signer_certificate(
     an unreachable OCSP/CRL service does not block signing; with ``hard-fail`` it does.
     Raises :class:`SignerCertificateRejected` (``extra['reason']`` one of ``expired``,
     ``not-yet-valid``, ``key-usage``, ``untrusted``, ``revoked``) or
-    :class:`ioffice.errors.ServiceUnavailable` when revocation status is required but could not
+    :class:`ioffice.kernel.errors.ServiceUnavailable` when revocation status is required but could not
     be obtained.
     """
     leaf = _asn1(cert)

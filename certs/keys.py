@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign import signers
 
-from ioffice.errors import SigningKeyUnavailable
+from ioffice.kernel.errors import SigningKeyUnavailable
 
 _DEFAULT_MODULES = (
     "/usr/lib/softhsm/libsofthsm2.so",

@@ -1,21 +1,24 @@
 """Imports every module that defines tables or blob references, so metadata is complete.
 
-Alembic's env.py and the sweeper import this. Add new model modules here.
+Alembic's env.py and the sweeper import this. Add new model modules here (one shared ``Base``).
 """
 from __future__ import annotations
 
-from . import models  # noqa: F401
-from .models import DocumentVersion, User
-from .sweeper import register_blob_reference
+from ioffice.accounts import models as _accounts  # noqa: F401
+from ioffice.audit import models as _audit  # noqa: F401
+from ioffice.delegation import models as _delegation  # noqa: F401
+from ioffice.delivery import models as _delivery  # noqa: F401
+from ioffice.documents import attachment_models as _attachments
+from ioffice.documents import models as _documents
+from ioffice.handling import models as _handling  # noqa: F401
+from ioffice.kernel.blobrefs import register_blob_reference
+from ioffice.notify import models as _notify  # noqa: F401
+from ioffice.registers import counter as _counter  # noqa: F401
+from ioffice.registers import models as _registers  # noqa: F401
+from ioffice.review import models as _review  # noqa: F401
+from ioffice.signatures import models as _signatures  # noqa: F401
 
-register_blob_reference(DocumentVersion.sha256)
-register_blob_reference(User.signature_image_sha256)
-
-# Domain modules that add tables register themselves below (keep one import per line).
-from . import registers  # noqa: F401,E402  (registers, numbering, delivery)
-from . import notify, delegation, workflow, routing  # noqa: F401,E402  (workflow, routing, notifications)
-from . import signatures  # noqa: F401,E402  (signing requests, external signing sessions)
-from . import attachments  # noqa: E402  (attachments sent as separate files)
-
-register_blob_reference(attachments.Attachment.sha256)
-register_blob_reference(attachments.Attachment.original_sha256)
+register_blob_reference(_documents.DocumentVersion.sha256)
+register_blob_reference(_accounts.User.signature_image_sha256)
+register_blob_reference(_attachments.Attachment.sha256)
+register_blob_reference(_attachments.Attachment.original_sha256)

@@ -9,23 +9,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from .db import utcnow
-from .errors import BlobLocked
-from .ports import BlobStore
-
-_REFERENCES: list[InstrumentedAttribute] = []
-
-
-def register_blob_reference(column: InstrumentedAttribute) -> None:
-    """Declare a column holding blob SHA-256s; the sweeper never removes what it references."""
-    if column not in _REFERENCES:
-        _REFERENCES.append(column)
+from ioffice.kernel.blobrefs import _REFERENCES
+from ioffice.kernel.db import utcnow
+from ioffice.kernel.errors import BlobLocked
+from ioffice.kernel.ports import BlobStore
 
 
 def referenced_hashes(session: Session) -> set[str]:
-    from . import schema  # noqa: F401  (imports every module that registers references)
+    from ioffice import schema  # noqa: F401  (imports every module that registers references)
 
     refs: set[str] = set()
     for col in _REFERENCES:

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from typing import Any, BinaryIO, Callable
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 from ioffice.signatures import PreparedExternal, SignSpec
 
 DEFAULT_NUMBER_BOX = (57.0, 716.0, 270.0, 740.0)
@@ -182,7 +182,7 @@ def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    from ioffice.errors import PermissionDenied
+    from ioffice.kernel.errors import PermissionDenied
 
     try:
         cert = x509.load_pem_x509_certificate(certificate_pem.encode())

@@ -40,7 +40,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
-from ioffice.errors import InvalidDocument, InvalidInput, ServiceUnavailable
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.aio import run_sync as _run_sync
 from signing.errors import SignerCertificateRejected, SigningFailed
 

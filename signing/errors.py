@@ -5,7 +5,7 @@ certificate checks) as well as here, so they live in the core's error tree and a
 """
 from __future__ import annotations
 
-from ioffice.errors import (
+from ioffice.kernel.errors import (
     DomainError,
     ServiceUnavailable,
     SignerCertificateRejected,

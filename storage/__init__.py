@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from ioffice.errors import InvalidInput
-from ioffice.ports import BlobStore
+from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.ports import BlobStore
 
 from .filesystem import FilesystemBlobStore
 from .s3 import S3BlobStore, make_http_client, make_minio_client

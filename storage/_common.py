@@ -5,7 +5,7 @@ import hashlib
 import re
 from typing import BinaryIO
 
-from ioffice.errors import InvalidInput, PayloadTooLarge
+from ioffice.kernel.errors import InvalidInput, PayloadTooLarge
 
 CHUNK_SIZE = 1024 * 1024
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")

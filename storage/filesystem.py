@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ioffice.errors import BlobCorrupted, BlobLocked, BlobNotFound, StorageUnavailable
-from ioffice.ports import BlobInfo, StoredBlob, blob_key
+from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, StorageUnavailable
+from ioffice.kernel.ports import BlobInfo, StoredBlob, blob_key
 
 from ._common import CHUNK_SIZE, is_sha256, normalize_sha256, too_large_error
 

@@ -24,15 +24,8 @@ from minio.error import MinioException, S3Error
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
-from ioffice.errors import (
-    BlobCorrupted,
-    BlobLocked,
-    BlobNotFound,
-    DomainError,
-    InvalidInput,
-    StorageUnavailable,
-)
-from ioffice.ports import BlobInfo, StoredBlob, blob_key
+from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, DomainError, InvalidInput, StorageUnavailable
+from ioffice.kernel.ports import BlobInfo, StoredBlob, blob_key
 
 from ._common import CHUNK_SIZE, HashingReader, SourceReadError, is_sha256, normalize_sha256
 

@@ -82,7 +82,7 @@ def demo_templates(tmp_path_factory):
 @contextmanager
 def db_session(env):
     """A session on the test database that commits on success."""
-    from ioffice.db import make_engine, make_session_factory
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     engine = make_engine(env.database_url)
     session = make_session_factory(engine)()

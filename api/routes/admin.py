@@ -7,10 +7,11 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ioffice import accounts, agency
-from ioffice.models import Organisation, Unit, User
+from ioffice import accounts
+from ioffice import agency
+from ioffice.accounts.models import Organisation, Unit, User
 
-from ..deps import ActorDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -18,23 +19,23 @@ ADMIN = require_roles("admin")
 
 
 @router.get("/units", response_model=list[UnitOut], responses=problem_responses(401))
-def list_units(db: SessionDep, actor: ActorDep) -> list[UnitOut]:
+def list_units(db: SessionDep, caller: CallerDep) -> list[UnitOut]:
     """Units of the caller's organisation (any signed-in user)."""
-    rows = db.scalars(select(Unit).where(Unit.org_id == actor.org_id).order_by(Unit.name))
+    rows = db.scalars(select(Unit).where(Unit.org_id == caller.org_id).order_by(Unit.name))
     return [UnitOut.model_validate(u) for u in rows]
 
 
 @router.get("/users", response_model=list[UserOut], responses=problem_responses(401))
-def list_users(db: SessionDep, actor: ActorDep) -> list[UserOut]:
+def list_users(db: SessionDep, caller: CallerDep) -> list[UserOut]:
     """Users of the caller's organisation (for choosing handlers and signers)."""
-    rows = db.scalars(select(User).where(User.org_id == actor.org_id).order_by(User.username))
+    rows = db.scalars(select(User).where(User.org_id == caller.org_id).order_by(User.username))
     return [UserOut.model_validate(u) for u in rows]
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=problem_responses(401, 403, 409, 422),
              dependencies=[ADMIN])
-def create_user(body: UserCreate, db: SessionDep, actor: ActorDep) -> UserOut:
-    user = accounts.create_user(db, actor=actor, org_id=actor.org_id, username=body.username,
+def create_user(body: UserCreate, db: SessionDep, caller: CallerDep) -> UserOut:
+    user = accounts.create_user(db, caller=caller, org_id=caller.org_id, username=body.username,
                                 full_name=body.full_name, password=body.password, roles=body.roles,
                                 unit_id=body.unit_id, position=body.position, email=body.email)
     return UserOut.model_validate(user)
@@ -42,14 +43,14 @@ def create_user(body: UserCreate, db: SessionDep, actor: ActorDep) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(401, 403, 404, 422),
               dependencies=[ADMIN])
-def update_user(user_id: str, body: UserUpdate, db: SessionDep, actor: ActorDep) -> UserOut:
-    user = accounts.get_user(db, org_id=actor.org_id, user_id=user_id)
+def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep) -> UserOut:
+    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
     if body.roles is not None:
-        user = accounts.set_roles(db, actor=actor, org_id=actor.org_id, user_id=user_id, roles=body.roles)
+        user = accounts.set_roles(db, caller=caller, org_id=caller.org_id, user_id=user_id, roles=body.roles)
     if body.password is not None:
-        user = accounts.set_password(db, actor=actor, org_id=actor.org_id, user_id=user_id, password=body.password)
+        user = accounts.set_password(db, caller=caller, org_id=caller.org_id, user_id=user_id, password=body.password)
     if body.is_active is not None:
-        user = accounts.set_active(db, actor=actor, org_id=actor.org_id, user_id=user_id, active=body.is_active)
+        user = accounts.set_active(db, caller=caller, org_id=caller.org_id, user_id=user_id, active=body.is_active)
     return UserOut.model_validate(user)
 
 
@@ -60,37 +61,37 @@ class OrganisationSettingsOut(BaseModel):
 
 
 @router.get("/organisation", response_model=OrganisationSettingsOut, responses=problem_responses(401))
-def get_organisation(db: SessionDep, actor: ActorDep) -> OrganisationSettingsOut:
+def get_organisation(db: SessionDep, caller: CallerDep) -> OrganisationSettingsOut:
     """The caller's agency and its settings (numbering series, signature layout and level)."""
-    org = db.get(Organisation, actor.org_id)
+    org = db.get(Organisation, caller.org_id)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
 
 @router.patch("/organisation/settings", response_model=OrganisationSettingsOut,
               responses=problem_responses(401, 403, 422), dependencies=[ADMIN])
-def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, actor: ActorDep
+def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, caller: CallerDep
                                  ) -> OrganisationSettingsOut:
     """Change some settings; a key sent as null is removed (back to the default)."""
-    org = db.get(Organisation, actor.org_id)
-    settings = agency.update_settings(db, actor=actor, org=org, changes=body)
+    org = db.get(Organisation, caller.org_id)
+    settings = agency.update_settings(db, caller=caller, org=org, changes=body)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=settings)
 
 
 @router.put("/organisation/seal-image", response_model=OrganisationSettingsOut,
             responses=problem_responses(401, 403, 422, 503), dependencies=[ADMIN])
 def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, transparent PNG")], db: SessionDep,
-                   store: StoreDep, actor: ActorDep) -> OrganisationSettingsOut:
-    org = db.get(Organisation, actor.org_id)
-    agency.set_seal_image(db, store, actor=actor, org=org, png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
+                   store: StoreDep, caller: CallerDep) -> OrganisationSettingsOut:
+    org = db.get(Organisation, caller.org_id)
+    agency.set_seal_image(db, store, caller=caller, org=org, png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
 
 @router.put("/users/{user_id}/signature-image", response_model=UserOut,
             responses=problem_responses(401, 403, 404, 422, 503))
 def put_signature_image(user_id: str, file: Annotated[UploadFile, File(description="blue signature, transparent PNG")],
-                        db: SessionDep, store: StoreDep, actor: ActorDep, editor: CurrentUser) -> UserOut:
+                        db: SessionDep, store: StoreDep, caller: CallerDep) -> UserOut:
     """An official's handwritten signature image (by the official or the administrator)."""
-    user = accounts.get_user(db, org_id=actor.org_id, user_id=user_id)
-    agency.set_signature_image(db, store, actor=actor, editor=editor, user=user,
+    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    agency.set_signature_image(db, store, caller=caller, user=user,
                                png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return UserOut.model_validate(user)

@@ -10,10 +10,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from ioffice import documents as docs
-from ioffice.errors import InvalidInput
-from ioffice.models import Document
+from ioffice.kernel.errors import InvalidInput
+from ioffice.documents.models import Document
 
-from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -54,13 +54,13 @@ def document_out(db, doc: Document, model=DocumentOut):
              responses=problem_responses(401, 403, 413, 422, 503),
              dependencies=[require_roles(*DOC_WRITERS)])
 def upload_document(
-    db: SessionDep, store: StoreDep, actor: ActorDep, container: ContainerDep,
+    db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
     file: Annotated[UploadFile, File(description="The PDF")],
     metadata: Annotated[str, Form(description="JSON: direction, doc_type, summary, … (Decree 30 fields)")],
 ) -> DocumentDetail:
     """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second."""
     meta = parse_metadata(metadata)
-    doc = docs.create_document(db, store, actor=actor, metadata=meta, file=file.file, filename=file.filename,
+    doc = docs.create_document(db, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
                                max_size=container.settings.max_upload_bytes)
     out = document_out(db, doc, DocumentDetail)
     out.versions = [VersionOut.model_validate(v) for v in doc.versions]
@@ -70,7 +70,7 @@ def upload_document(
 @router.get("", response_model=DocumentPage, responses=problem_responses(401, 403, 422),
             dependencies=[require_roles(*DOC_READERS)])
 def list_documents(
-    db: SessionDep, actor: ActorDep,
+    db: SessionDep, caller: CallerDep,
     direction: Literal["incoming", "outgoing"] | None = None,
     doc_type: str | None = Query(default=None, description="type name or abbreviation"),
     status: str | None = None,
@@ -86,14 +86,14 @@ def list_documents(
     """The caller's organisation's documents, newest first."""
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
-    rows, total = docs.list_documents(db, org_id=actor.org_id, f=f)
+    rows, total = docs.list_documents(db, org_id=caller.org_id, f=f)
     return DocumentPage(items=[document_out(db, d) for d in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),
             dependencies=[require_roles(*DOC_READERS)])
-def get_document(document_id: str, db: SessionDep, actor: ActorDep) -> DocumentDetail:
-    doc = docs.get_document(db, org_id=actor.org_id, document_id=document_id)
+def get_document(document_id: str, db: SessionDep, caller: CallerDep) -> DocumentDetail:
+    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
     out = document_out(db, doc, DocumentDetail)
     out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out
@@ -113,10 +113,10 @@ def stream_file(f, chunk: int = 1024 * 1024):
 @router.get("/{document_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 500, 503)},
             dependencies=[require_roles(*DOC_READERS)])
-def get_content(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep,
+def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep,
                 version_id: str | None = None) -> StreamingResponse:
     """The bytes of the current version (or ``version_id``), verified against their SHA-256."""
-    version, f = docs.open_content(db, store, actor=actor, document_id=document_id, version_id=version_id)
+    version, f = docs.open_content(db, store, caller=caller, document_id=document_id, version_id=version_id)
     from urllib.parse import quote
 
     headers = {

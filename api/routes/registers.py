@@ -9,12 +9,15 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import delivery, numbering, registers
-from ioffice.errors import InvalidInput
-from ioffice.models import Organisation
+from ioffice import delivery
+from ioffice.registers import numbering
+from ioffice import registers
+from ioffice.handling import followup
+from ioffice.kernel.errors import InvalidInput
+from ioffice.accounts.models import Organisation
 
 from .. import exports
-from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
 
 router = APIRouter(tags=["registers"])
 
@@ -166,7 +169,7 @@ YearPath = Annotated[int, Path(ge=1900, le=2999)]
 
 @router.post("/api/v1/documents/{document_id}/register", response_model=RegisterOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*CLERK)])
-def register_document(document_id: str, db: SessionDep, actor: ActorDep,
+def register_document(document_id: str, db: SessionDep, caller: CallerDep,
                       body: Annotated[RegisterIn | None, Body()] = None) -> RegisterOut:
     """Enter a received document in the incoming register: the next arrival number of the year.
 
@@ -174,7 +177,7 @@ def register_document(document_id: str, db: SessionDep, actor: ActorDep,
     ``duplicate_of`` naming the earlier document, unless ``confirm_duplicate`` is true.
     """
     body = body or RegisterIn()
-    reg = registers.register_incoming(db, actor=actor, document_id=document_id,
+    reg = registers.register_incoming(db, caller=caller, document_id=document_id,
                                       confirm_duplicate=body.confirm_duplicate, recipient=body.recipient,
                                       notes=body.notes)
     e = reg.entry
@@ -186,51 +189,48 @@ def register_document(document_id: str, db: SessionDep, actor: ActorDep,
 
 @router.post("/api/v1/documents/{document_id}/return", response_model=ReturnOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*CLERK)])
-def return_document(document_id: str, body: ReturnIn, db: SessionDep, actor: ActorDep) -> ReturnOut:
+def return_document(document_id: str, body: ReturnIn, db: SessionDep, caller: CallerDep) -> ReturnOut:
     """Return a received (misaddressed or failing) document to its sender with a reason."""
-    doc = registers.return_incoming(db, actor=actor, document_id=document_id, reason=body.reason)
+    doc = registers.return_incoming(db, caller=caller, document_id=document_id, reason=body.reason)
     return ReturnOut(document_id=doc.id, status=doc.status, reason=body.reason.strip())
 
 
 @router.post("/api/v1/documents/{document_id}/issue", response_model=IssueOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503), dependencies=[require_roles(*CLERK)])
-def issue_document(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, container: ContainerDep,
+def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
                    body: Annotated[IssueIn | None, Body()] = None) -> IssueOut:
     """Issue an approved (or signed) outgoing document: number from the right series, Decree 30
     symbol, date, outgoing register row, final version, delivery to agencies on this installation."""
     body = body or IssueIn()
     seal = container.issue_seal  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
-    res = registers.issue_outgoing(db, store, actor=actor, document_id=document_id, issued_date=body.issued_date,
+    res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
                                    seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
                                    copies=body.copies)
-    _sign_attachments(db, store, actor, container, res.document.id)
-    rows = delivery.list_deliveries(db, org_id=actor.org_id, document_id=res.document.id)
+    _sign_attachments(db, store, caller, container, res.document.id)
+    rows = delivery.list_deliveries(db, org_id=caller.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
                     version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
 
 
-def _sign_attachments(db, store, actor, container, document_id: str) -> None:
+def _sign_attachments(db, store, caller, container, document_id: str) -> None:
     """Attachments sent as separate files get the agency's attachment mark at issue time."""
-    from ioffice import attachments
+    from ioffice.documents import attachments
 
-    if not attachments.list_attachments(db, org_id=actor.org_id, document_id=document_id):
+    if not attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id):
         return
-    from ioffice.models import User
-
     from ..signing_adapter import adapter
 
     a = adapter(container)
-    attachments.sign_attachments(db, store, a, actor=actor, user=db.get(User, actor.user_id),
-                                 document_id=document_id, level=a.default_level())
+    attachments.sign_attachments(db, store, a, caller=caller, document_id=document_id, level=a.default_level())
 
 
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],
             responses=problem_responses(401, 403, 404), dependencies=[require_roles(*DOC_READERS)])
-def list_deliveries(document_id: str, db: SessionDep, actor: ActorDep) -> list[DeliveryOut]:
+def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list[DeliveryOut]:
     """Where an issued document went on this installation and how far each recipient got with it."""
-    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=actor.org_id,
+    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=caller.org_id,
                                                                      document_id=document_id)]
 
 
@@ -240,36 +240,36 @@ def list_deliveries(document_id: str, db: SessionDep, actor: ActorDep) -> list[D
 @router.get("/api/v1/registers/follow-up/{year}", response_model=RegisterBookOut,
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS)])
-def follow_up_register(year: YearPath, db: SessionDep, actor: ActorDep, format: FormatQuery = "json",
+def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format: FormatQuery = "json",
                        q: SearchQuery = None):
     """The follow-up register (sổ theo dõi giải quyết văn bản đến) of ``year``."""
-    book = registers.follow_up_register(db, org_id=actor.org_id, year=year, q=q)
-    return _render(db, actor.org_id, book, format)
+    book = followup.follow_up_register(db, org_id=caller.org_id, year=year, q=q)
+    return _render(db, caller.org_id, book, format)
 
 
 @router.get("/api/v1/registers/{kind}/{year}", response_model=RegisterBookOut,
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS)])
-def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, actor: ActorDep,
+def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, caller: CallerDep,
                  format: FormatQuery = "json", q: SearchQuery = None):
     """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns."""
     fn = {"incoming": registers.incoming_register, "outgoing": registers.outgoing_register,
           "copies": registers.copies_register}[kind]
-    return _render(db, actor.org_id, fn(db, org_id=actor.org_id, year=year, q=q), format)
+    return _render(db, caller.org_id, fn(db, org_id=caller.org_id, year=year, q=q), format)
 
 
 @router.get("/api/v1/reports/follow-up", response_model=FollowUpReportOut,
             responses=problem_responses(401, 403, 422), dependencies=[require_roles(*REGISTER_READERS)])
-def follow_up_report(db: SessionDep, actor: ActorDep,
+def follow_up_report(db: SessionDep, caller: CallerDep,
                      date_from: Annotated[date, Query(alias="from", description="arrival date from")],
                      date_to: Annotated[date, Query(alias="to", description="arrival date to (inclusive)")]
                      ) -> FollowUpReportOut:
     """Incoming documents per unit and handler: handled on time, late, overdue and pending."""
     if (date_to - date_from).days > 3660:
         raise InvalidInput("Khoảng thời gian tối đa 10 năm.")
-    by_unit, by_handler = registers.follow_up_report(db, org_id=actor.org_id, date_from=date_from, date_to=date_to)
+    by_unit, by_handler = followup.follow_up_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)
 
-    def out(c: registers.FollowUpCount) -> FollowUpCountOut:
+    def out(c: followup.FollowUpCount) -> FollowUpCountOut:
         return FollowUpCountOut(unit=c.unit, handler=c.handler, on_time=c.on_time, late=c.late, overdue=c.overdue,
                                 pending=c.pending, total=c.total)
 

@@ -13,13 +13,16 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import attachments, audit, signatures
-from ioffice.errors import InvalidInput
-from ioffice.signatures import SignSpec
+from ioffice.documents import attachments
+from ioffice import audit
+from ioffice import signatures
+from ioffice.kernel.errors import InvalidInput
+from ioffice.signatures.ports import SignSpec
 
-from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut
 from ..signing_adapter import adapter, b64
+from ioffice.kernel.vocab import PadesLevel
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -30,7 +33,7 @@ class SignIn(BaseModel):
         default=None, description="personal (leader's own key), seal (agency key, clerk), attachment or copy "
                                   "(agency key, text mark at the top right); default: personal for leaders, "
                                   "seal for clerks")
-    level: Literal["B-B", "B-T", "B-LT", "B-LTA"] | None = Field(default=None, description="PAdES baseline level")
+    level: PadesLevel | None = Field(default=None, description="PAdES baseline level")
     mode: Literal["server", "external"] = Field(default="server", description="external: the key is on the "
                                                 "official's USB token; returns what the token must sign")
     certificate_pem: str | None = Field(default=None, description="external mode: the token's certificate")
@@ -62,12 +65,12 @@ class CompleteIn(BaseModel):
 @router.post("/documents/{document_id}/sign", status_code=201, response_model=SignedOut | ExternalSessionOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503))
 def sign_document(document_id: str, body: SignIn, response: Response, db: SessionDep, store: StoreDep,
-                  actor: ActorDep, user: CurrentUser, container: ContainerDep,
+                  caller: CallerDep, container: ContainerDep,
                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None):
     """Sign the current version. A personal signature binds the exact approved version; the
     result is a new, final version. Repeating a request with the same ``Idempotency-Key``
     returns the first result without signing again."""
-    kind = body.kind or ("personal" if user.has_role("leader", "unit_head") else "seal")
+    kind = body.kind or ("personal" if caller.person.has_role("leader", "unit_head") else "seal")
     a = adapter(container)
     if body.mode == "external":
         if kind != "personal":
@@ -75,13 +78,13 @@ def sign_document(document_id: str, body: SignIn, response: Response, db: Sessio
         if not body.certificate_pem:
             raise InvalidInput("Thiếu chứng thư số (certificate_pem) của USB token.")
         sess, prepared = signatures.prepare_external(
-            db, store, a, actor=actor, user=user, document_id=document_id, certificate_pem=body.certificate_pem,
+            db, store, a, caller=caller, document_id=document_id, certificate_pem=body.certificate_pem,
             chain_pem=body.chain_pem, level=body.level, default_level=a.default_level())
         return ExternalSessionOut(session_id=sess.id, data_to_sign=b64(prepared.data_to_sign),
                                   digest_algorithm=prepared.digest_algorithm,
                                   signature_mechanism=prepared.signature_mechanism, expires_at=prepared.expires_at)
     version, replayed = signatures.sign_document(
-        db, store, a, actor=actor, user=user, document_id=document_id, kind=kind, idempotency_key=idempotency_key,
+        db, store, a, caller=caller, document_id=document_id, kind=kind, idempotency_key=idempotency_key,
         level=body.level, default_level=a.default_level(), max_size=container.settings.max_upload_bytes)
     if replayed:
         response.status_code = 200
@@ -92,15 +95,15 @@ def sign_document(document_id: str, body: SignIn, response: Response, db: Sessio
 
 @router.post("/signing-sessions/{session_id}/complete", response_model=SignedOut,
              responses=problem_responses(401, 404, 409, 422, 503))
-def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: StoreDep, actor: ActorDep,
-                     user: CurrentUser, container: ContainerDep) -> SignedOut:
+def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: StoreDep, caller: CallerDep,
+                     container: ContainerDep) -> SignedOut:
     """Embed the token's signature; the document must not have changed since prepare."""
     try:
         signature = base64.b64decode(body.signature, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput("Chữ ký gửi lên không phải base64 hợp lệ.") from exc
-    version = signatures.complete_external(db, store, adapter(container), actor=actor, user=user,
-                                           session_id=session_id, signature=signature)
+    version = signatures.complete_external(db, store, adapter(container), caller=caller, session_id=session_id,
+                                           signature=signature)
     doc = version.document
     return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
                      version=VersionOut.model_validate(version))
@@ -142,12 +145,12 @@ class AttachmentOut(BaseModel):
 @router.post("/documents/{document_id}/attachments", status_code=201, response_model=AttachmentOut,
              responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
              dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
-def add_attachment(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, container: ContainerDep,
+def add_attachment(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
                    file: Annotated[UploadFile, File(description="the attachment as a PDF")],
                    title: Annotated[str | None, Form(max_length=255)] = None) -> AttachmentOut:
     """Add an attachment sent as a separate file (phụ lục). It is signed by the clerk with the
     agency key and the number/symbol mark when the document is issued."""
-    att = attachments.add_attachment(db, store, actor=actor, document_id=document_id, file=file.file,
+    att = attachments.add_attachment(db, store, caller=caller, document_id=document_id, file=file.file,
                                      filename=file.filename, title=title,
                                      max_size=container.settings.max_upload_bytes)
     return AttachmentOut.model_validate(att)
@@ -156,21 +159,21 @@ def add_attachment(document_id: str, db: SessionDep, store: StoreDep, actor: Act
 @router.get("/documents/{document_id}/attachments", response_model=list[AttachmentOut],
             responses=problem_responses(401, 403, 404),
             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
-def list_attachments(document_id: str, db: SessionDep, actor: ActorDep) -> list[AttachmentOut]:
+def list_attachments(document_id: str, db: SessionDep, caller: CallerDep) -> list[AttachmentOut]:
     return [AttachmentOut.model_validate(a) for a in
-            attachments.list_attachments(db, org_id=actor.org_id, document_id=document_id)]
+            attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id)]
 
 
 @router.get("/documents/{document_id}/attachments/{attachment_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 503)},
             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
 def attachment_content(document_id: str, attachment_id: str, db: SessionDep, store: StoreDep,
-                       actor: ActorDep) -> StreamingResponse:
+                       caller: CallerDep) -> StreamingResponse:
     from .documents import stream_file
 
-    att = attachments.get_attachment(db, org_id=actor.org_id, document_id=document_id, attachment_id=attachment_id)
+    att = attachments.get_attachment(db, org_id=caller.org_id, document_id=document_id, attachment_id=attachment_id)
     f = store.open(att.sha256)
-    audit.record(db, actor=actor, action="document.attachment.download", object_type="document",
+    audit.record(db, caller=caller, action="document.attachment.download", object_type="document",
                  object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})
     return StreamingResponse(stream_file(f), media_type="application/pdf",
                              headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
@@ -179,10 +182,10 @@ def attachment_content(document_id: str, attachment_id: str, db: SessionDep, sto
 
 @router.post("/documents/{document_id}/attachments/sign", response_model=list[AttachmentOut],
              responses=problem_responses(401, 403, 404, 409, 422, 503), dependencies=[require_roles("clerk")])
-def sign_attachments(document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, user: CurrentUser,
+def sign_attachments(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep,
                      container: ContainerDep) -> list[AttachmentOut]:
     """Sign the issued document's unsigned attachments (issuing does this too)."""
     a = adapter(container)
-    done = attachments.sign_attachments(db, store, a, actor=actor, user=user, document_id=document_id,
+    done = attachments.sign_attachments(db, store, a, caller=caller, document_id=document_id,
                                         level=a.default_level())
     return [AttachmentOut.model_validate(x) for x in done]

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from ioffice import notify, tasks
+from ioffice import notify
+from ioffice import tasks
 
 from ..deps import CurrentUser, SessionDep, problem_responses
 

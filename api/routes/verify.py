@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ioffice.errors import PayloadTooLarge
-from ioffice.ratelimit import hit
+from ioffice.kernel.errors import PayloadTooLarge
+from ioffice.accounts.ratelimit import hit
 
 from ..deps import ContainerDep, client_addr, problem_responses
 from ..trust import trust_roots
@@ -85,7 +85,7 @@ class _Obj(dict):
 async def verify_page_post(request: Request, container: ContainerDep,
                            file: Annotated[UploadFile | None, File()] = None):
     """The citizen's page: the same validation, rendered in plain Vietnamese."""
-    from ioffice.errors import DomainError
+    from ioffice.kernel.errors import DomainError
 
     try:
         await run_in_threadpool(rate_limit, container, request, "verify")

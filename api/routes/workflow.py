@@ -12,13 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import routing, workflow
-from ioffice.models import User
+from ioffice import review as routing
+from ioffice import handling
+from ioffice.accounts.models import User
 
 from .. import mailer
-from ..deps import (ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses,
+from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses,
                     require_roles)
 from ..schemas import VersionOut
+from ioffice.kernel.vocab import DelegationPrefix
 
 
 @asynccontextmanager
@@ -237,7 +239,7 @@ class RouteTemplateOut(BaseModel):
 class DelegationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     delegate_id: str
-    competence: Literal["KT.", "TUQ."] = "KT."
+    competence: DelegationPrefix = "KT."
     start_date: date
     end_date: date
     note: str = Field(default="", max_length=2000)
@@ -263,10 +265,10 @@ def _round_out(db, rnd: routing.ReviewRound) -> RoundOut:
     return out
 
 
-def _assignment_out(a: workflow.Assignment) -> AssignmentOut:
+def _assignment_out(a: handling.Assignment) -> AssignmentOut:
     out = AssignmentOut.model_validate(a)
     if a.role != "info" and a.status in ("assigned", "in_progress", "completed"):
-        out.outcome = workflow.outcome(a)
+        out.outcome = handling.outcome(a)
     return out
 
 
@@ -280,13 +282,13 @@ def _state(doc) -> DocStateOut:
              responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
              dependencies=[require_roles(*STAFF)])
 def upload_version(
-    document_id: str, db: SessionDep, store: StoreDep, actor: ActorDep, user: CurrentUser, container: ContainerDep,
+    document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
     file: Annotated[UploadFile, File(description="The new draft PDF")],
     expected_lock_version: Annotated[int | None, Form()] = None,
 ) -> VersionOut:
     """The drafter uploads a new version of a draft (status draft, returned or approved → draft).
     Approvals of earlier versions no longer count."""
-    v = routing.upload_new_version(db, store, actor=actor, user=user, document_id=document_id, file=file.file,
+    v = routing.upload_new_version(db, store, caller=caller, document_id=document_id, file=file.file,
                                    filename=file.filename, max_size=container.settings.max_upload_bytes,
                                    expected_lock_version=expected_lock_version)
     return VersionOut.model_validate(v)
@@ -294,23 +296,23 @@ def upload_version(
 
 @router.post("/documents/{document_id}/submit", status_code=201, response_model=RoundOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
-def submit(document_id: str, body: SubmitIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> RoundOut:
+def submit(document_id: str, body: SubmitIn, db: SessionDep, caller: CallerDep) -> RoundOut:
     """The drafter submits the current version on a route (template or ad hoc)."""
-    rnd = routing.submit(db, actor=actor, user=user, document_id=document_id, template_id=body.template_id,
+    rnd = routing.submit(db, caller=caller, document_id=document_id, template_id=body.template_id,
                          stages=body.stages, comment=body.comment, expected_lock_version=body.expected_lock_version)
     return _round_out(db, rnd)
 
 
 @router.post("/documents/{document_id}/review", response_model=DecisionOut,
              responses=problem_responses(401, 403, 404, 409, 422))
-def review(document_id: str, body: ReviewIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> DecisionOut:
+def review(document_id: str, body: ReviewIn, db: SessionDep, caller: CallerDep) -> DecisionOut:
     """Approve the current version (its SHA-256 is recorded) or return the draft with comments.
     Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the step is no longer pending, the
     document changed (``expected_lock_version``) or another reviewer won a race."""
-    step = routing.decide(db, actor=actor, user=user, document_id=document_id, decision=body.decision,
+    step = routing.decide(db, caller=caller, document_id=document_id, decision=body.decision,
                           comment=body.comment, step_id=body.step_id, expected_lock_version=body.expected_lock_version,
                           expected_sha256=body.expected_sha256)
-    doc = docs.get_document(db, org_id=user.org_id, document_id=document_id)
+    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
     db.flush()
     return DecisionOut(step=StepOut.model_validate(step), document_status=doc.status, lock_version=doc.lock_version,
                        approved_sha256=routing.approved_sha256(db, doc))
@@ -318,9 +320,9 @@ def review(document_id: str, body: ReviewIn, db: SessionDep, actor: ActorDep, us
 
 @router.post("/documents/{document_id}/withdraw", response_model=DocStateOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
-def withdraw(document_id: str, body: WithdrawIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> DocStateOut:
+def withdraw(document_id: str, body: WithdrawIn, db: SessionDep, caller: CallerDep) -> DocStateOut:
     """The drafter withdraws a draft: in review → draft; draft or returned → withdrawn."""
-    doc = routing.withdraw(db, actor=actor, user=user, document_id=document_id, comment=body.comment,
+    doc = routing.withdraw(db, caller=caller, document_id=document_id, comment=body.comment,
                            expected_lock_version=body.expected_lock_version)
     db.flush()
     return _state(doc)
@@ -335,8 +337,8 @@ def get_workflow(document_id: str, db: SessionDep, user: CurrentUser) -> Workflo
         document_id=doc.id, direction=doc.direction, status=doc.status, lock_version=doc.lock_version,
         approved_sha256=routing.approved_sha256(db, doc) if doc.direction == "outgoing" else None,
         rounds=[_round_out(db, r) for r in routing.rounds_of(db, org_id=doc.org_id, document_id=doc.id)],
-        assignments=[_assignment_out(a) for a in workflow.assignments_of(db, org_id=doc.org_id, document_id=doc.id)],
-        notes=[NoteOut.model_validate(n) for n in workflow.notes_of(db, document_id=doc.id)],
+        assignments=[_assignment_out(a) for a in handling.assignments_of(db, org_id=doc.org_id, document_id=doc.id)],
+        notes=[NoteOut.model_validate(n) for n in handling.notes_of(db, document_id=doc.id)],
     )
 
 
@@ -344,15 +346,15 @@ def get_workflow(document_id: str, db: SessionDep, user: CurrentUser) -> Workflo
 
 @router.post("/documents/{document_id}/assign", status_code=201, response_model=list[AssignmentOut],
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles("leader")])
-def assign(document_id: str, body: AssignIn, db: SessionDep, actor: ActorDep, user: CurrentUser
+def assign(document_id: str, body: AssignIn, db: SessionDep, caller: CallerDep
            ) -> list[AssignmentOut]:
     """The leader assigns a registered incoming document: lead, co-handlers, for information,
     directions and a deadline (a date or N working days)."""
-    deadline = workflow.resolve_deadline(deadline=body.deadline, working_days=body.deadline_working_days)
-    rows = workflow.assign(
-        db, actor=actor, user=user, document_id=document_id,
-        lead=workflow.Target(unit_id=body.lead.unit_id, user_id=body.lead.user_id),
-        co_handlers=[workflow.Target(unit_id=t.unit_id, user_id=t.user_id) for t in body.co_handlers],
+    deadline = handling.resolve_deadline(deadline=body.deadline, working_days=body.deadline_working_days)
+    rows = handling.assign(
+        db, caller=caller, document_id=document_id,
+        lead=handling.Target(unit_id=body.lead.unit_id, user_id=body.lead.user_id),
+        co_handlers=[handling.Target(unit_id=t.unit_id, user_id=t.user_id) for t in body.co_handlers],
         info_user_ids=body.info_user_ids, directions=body.directions, deadline=deadline,
         expected_lock_version=body.expected_lock_version)
     return [_assignment_out(a) for a in rows]
@@ -360,10 +362,10 @@ def assign(document_id: str, body: AssignIn, db: SessionDep, actor: ActorDep, us
 
 @router.post("/assignments/{assignment_id}/pass-on", status_code=201, response_model=AssignmentOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles("unit_head")])
-def pass_on(assignment_id: str, body: PassOnIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> AssignmentOut:
+def pass_on(assignment_id: str, body: PassOnIn, db: SessionDep, caller: CallerDep) -> AssignmentOut:
     """The unit head hands the unit's assignment to a specialist of the unit."""
-    deadline = workflow.resolve_deadline(deadline=body.deadline, working_days=body.deadline_working_days)
-    child = workflow.pass_on(db, actor=actor, user=user, assignment_id=assignment_id, to_user_id=body.user_id,
+    deadline = handling.resolve_deadline(deadline=body.deadline, working_days=body.deadline_working_days)
+    child = handling.pass_on(db, caller=caller, assignment_id=assignment_id, to_user_id=body.user_id,
                              directions=body.directions, deadline=deadline,
                              expected_lock_version=body.expected_lock_version)
     return _assignment_out(child)
@@ -371,28 +373,28 @@ def pass_on(assignment_id: str, body: PassOnIn, db: SessionDep, actor: ActorDep,
 
 @router.post("/assignments/{assignment_id}/progress", status_code=201, response_model=NoteOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
-def progress(assignment_id: str, body: ProgressIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> NoteOut:
+def progress(assignment_id: str, body: ProgressIn, db: SessionDep, caller: CallerDep) -> NoteOut:
     """The handler records a progress note."""
-    n = workflow.record_progress(db, actor=actor, user=user, assignment_id=assignment_id, note=body.note,
+    n = handling.record_progress(db, caller=caller, assignment_id=assignment_id, note=body.note,
                                  expected_lock_version=body.expected_lock_version)
     return NoteOut.model_validate(n)
 
 
 @router.post("/assignments/{assignment_id}/complete", response_model=AssignmentOut,
              responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
-def complete(assignment_id: str, body: CompleteIn, db: SessionDep, actor: ActorDep, user: CurrentUser
+def complete(assignment_id: str, body: CompleteIn, db: SessionDep, caller: CallerDep
              ) -> AssignmentOut:
     """The handler completes the assignment, optionally linking the outgoing reply."""
-    a = workflow.complete(db, actor=actor, user=user, assignment_id=assignment_id, note=body.note,
+    a = handling.complete(db, caller=caller, assignment_id=assignment_id, note=body.note,
                           reply_document_id=body.reply_document_id, expected_lock_version=body.expected_lock_version)
     return _assignment_out(a)
 
 
 @router.post("/assignments/{assignment_id}/read", response_model=AssignmentOut,
              responses=problem_responses(401, 403, 404, 409))
-def acknowledge(assignment_id: str, db: SessionDep, actor: ActorDep, user: CurrentUser) -> AssignmentOut:
+def acknowledge(assignment_id: str, db: SessionDep, caller: CallerDep) -> AssignmentOut:
     """Someone who received the document for information (nhận để biết) marks it read."""
-    return _assignment_out(workflow.acknowledge(db, actor=actor, user=user, assignment_id=assignment_id))
+    return _assignment_out(handling.acknowledge(db, caller=caller, assignment_id=assignment_id))
 
 
 @router.get("/reports/follow-up/details", response_model=FollowupOut, responses=problem_responses(401, 403, 422),
@@ -401,10 +403,10 @@ def followup(db: SessionDep, user: CurrentUser, year: int | None = Query(default
              start: date | None = None, end: date | None = None) -> FollowupOut:
     """Every assignment with its outcome (on time, late, overdue, pending) and the counts per unit and
     handler, by assignment date. The summary at /reports/follow-up also counts unassigned documents."""
-    rows = workflow.followup_rows(db, org_id=user.org_id, year=year, start=start, end=end)
+    rows = handling.followup_rows(db, org_id=user.org_id, year=year, start=start, end=end)
     return FollowupOut(rows=[FollowupRowOut(**r.__dict__) for r in rows],
-                       by_unit=[FollowupCount(**c) for c in workflow.followup_summary(rows, by="unit")],
-                       by_handler=[FollowupCount(**c) for c in workflow.followup_summary(rows, by="handler")])
+                       by_unit=[FollowupCount(**c) for c in handling.followup_summary(rows, by="unit")],
+                       by_handler=[FollowupCount(**c) for c in handling.followup_summary(rows, by="handler")])
 
 
 # --------------------------------------------------------------------------- route templates
@@ -420,9 +422,9 @@ def list_route_templates(db: SessionDep, user: CurrentUser, include_inactive: bo
 @router.post("/route-templates", status_code=201, response_model=RouteTemplateOut,
              responses=problem_responses(401, 403, 404, 422), dependencies=[require_roles("admin")],
              tags=["route templates"])
-def create_route_template(body: routing.RouteTemplateIn, db: SessionDep, actor: ActorDep) -> RouteTemplateOut:
+def create_route_template(body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep) -> RouteTemplateOut:
     """Create a route template for a document type (or any type), with conditional stages."""
-    return RouteTemplateOut.model_validate(routing.create_template(db, actor=actor, org_id=actor.org_id, body=body))
+    return RouteTemplateOut.model_validate(routing.create_template(db, caller=caller, org_id=caller.org_id, body=body))
 
 
 @router.get("/route-templates/{template_id}", response_model=RouteTemplateOut, responses=problem_responses(401, 404),
@@ -434,10 +436,10 @@ def get_route_template(template_id: str, db: SessionDep, user: CurrentUser) -> R
 @router.put("/route-templates/{template_id}", response_model=RouteTemplateOut,
             responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles("admin")],
             tags=["route templates"])
-def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: SessionDep, actor: ActorDep,
+def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep,
                           expected_lock_version: int | None = None) -> RouteTemplateOut:
     """Replace a template (rounds already started keep their resolved route)."""
-    t = routing.update_template(db, actor=actor, org_id=actor.org_id, template_id=template_id, body=body,
+    t = routing.update_template(db, caller=caller, org_id=caller.org_id, template_id=template_id, body=body,
                                 expected_lock_version=expected_lock_version)
     db.flush()
     return RouteTemplateOut.model_validate(t)
@@ -445,9 +447,9 @@ def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: S
 
 @router.delete("/route-templates/{template_id}", status_code=204, responses=problem_responses(401, 403, 404),
                dependencies=[require_roles("admin")], tags=["route templates"])
-def delete_route_template(template_id: str, db: SessionDep, actor: ActorDep) -> None:
+def delete_route_template(template_id: str, db: SessionDep, caller: CallerDep) -> None:
     """Deactivate a template."""
-    routing.delete_template(db, actor=actor, org_id=actor.org_id, template_id=template_id)
+    routing.delete_template(db, caller=caller, org_id=caller.org_id, template_id=template_id)
 
 
 # --------------------------------------------------------------------------- delegations
@@ -463,18 +465,18 @@ def list_delegations(db: SessionDep, user: CurrentUser, mine: bool = False) -> l
 @router.post("/delegations", status_code=201, response_model=DelegationOut,
              responses=problem_responses(401, 403, 404, 422), dependencies=[require_roles("leader", "admin")],
              tags=["delegations"])
-def create_delegation(body: DelegationIn, db: SessionDep, actor: ActorDep, user: CurrentUser) -> DelegationOut:
+def create_delegation(body: DelegationIn, db: SessionDep, caller: CallerDep, user: CurrentUser) -> DelegationOut:
     """A leader hands signing capacity to a deputy for a period (``KT.`` or ``TUQ.``)."""
     delegator: User = user
     if body.delegator_id and body.delegator_id != user.id:
         if not user.has_role("admin"):
-            from ioffice.errors import PermissionDenied
+            from ioffice.kernel.errors import PermissionDenied
 
             raise PermissionDenied("Chỉ quản trị mới ghi nhận ủy quyền thay cho lãnh đạo khác.")
-        from ioffice.accounts import get_user
+        from ioffice.accounts.services import get_user
 
         delegator = get_user(db, org_id=user.org_id, user_id=body.delegator_id)
-    d = dlg.create_delegation(db, actor=actor, delegator=delegator, delegate_id=body.delegate_id,
+    d = dlg.create_delegation(db, caller=caller, delegator=delegator, delegate_id=body.delegate_id,
                               competence=body.competence, start_date=body.start_date, end_date=body.end_date,
                               note=body.note)
     return DelegationOut.model_validate(d)
@@ -482,8 +484,8 @@ def create_delegation(body: DelegationIn, db: SessionDep, actor: ActorDep, user:
 
 @router.post("/delegations/{delegation_id}/revoke", response_model=DelegationOut,
              responses=problem_responses(401, 403, 404, 409), tags=["delegations"])
-def revoke_delegation(delegation_id: str, db: SessionDep, actor: ActorDep, user: CurrentUser) -> DelegationOut:
+def revoke_delegation(delegation_id: str, db: SessionDep, caller: CallerDep) -> DelegationOut:
     """End a delegation now (the delegator or an admin)."""
-    d = dlg.revoke_delegation(db, actor=actor, user=user, delegation_id=delegation_id)
+    d = dlg.revoke_delegation(db, caller=caller, delegation_id=delegation_id)
     db.flush()
     return DelegationOut.model_validate(d)

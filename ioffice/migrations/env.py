@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 
 from ioffice import schema  # noqa: F401  (loads every table)
-from ioffice.db import Base
+from ioffice.kernel.db import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -13,7 +13,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from ioffice.db import make_engine
+        from ioffice.kernel.db import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.connect() as connection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 
 from .base import COPY_FORMS, DEFAULT_SEAL_DIAMETER_MM, FontKey, MM, VisibleSignature
 from .dev_images import dev_seal_png, dev_signature_png

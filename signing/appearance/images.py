@@ -11,7 +11,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 
 from .fonts import _writer_cache
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 
 from .base import AUTHORITY_PREFIXES, FontKey, MM, VisibleSignature, _TIME_SAMPLE
 from .fonts import _nfc, text_width

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
-from ioffice.errors import ServiceUnavailable
+from ioffice.kernel.errors import ServiceUnavailable
 
 from .certificates import _mechanism_for, _resolve_vc, _verify_raw_signature
 from .errors import ExternalSigningError, InvalidExternalSignature, InvalidSigningSession, PreparedDocumentChanged, SigningSessionExpired
@@ -93,7 +93,7 @@ async def _build_cms(
     A failing TSA is retried ``attempts`` times with exponential backoff, then
     ServiceUnavailable is raised (nothing has been written anywhere). A DomainError raised by
     the timestamper itself (e.g. a retrying wrapper's) passes through unchanged."""
-    from ioffice.errors import DomainError
+    from ioffice.kernel.errors import DomainError
 
     if timestamper is None:
         return await signer.async_sign_prescribed_attributes(DIGEST_ALGORITHM, signed_attrs)

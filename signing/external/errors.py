@@ -1,7 +1,7 @@
 """Errors of external (token) signing sessions."""
 from __future__ import annotations
 
-from ioffice.errors import Conflict, InvalidInput
+from ioffice.kernel.errors import Conflict, InvalidInput
 
 
 class ExternalSigningError(InvalidInput):

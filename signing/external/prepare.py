@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any, Iterable
 
-from ioffice.errors import InvalidDocument
+from ioffice.kernel.errors import InvalidDocument
 
 from .certificates import CertLike, _check_signer_cert, _load_cert, _mechanism_for, _resolve_vc, _signature_size, _validate_signer_path
 from .errors import DocumentNotSignable

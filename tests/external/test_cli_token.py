@@ -14,7 +14,7 @@ from io import BytesIO
 
 import pytest
 
-from ioffice.errors import DomainError, NotFound
+from ioffice.kernel.errors import DomainError, NotFound
 from signing.external import complete_external_signature, prepare_external_signature
 
 from tests.support.pdfs import make_pdf
@@ -86,7 +86,7 @@ class ContractServer:
                 "expires_at": session.expires_at.isoformat()}
 
     def complete(self, session_id: str, body: dict) -> dict:
-        from ioffice.errors import InvalidInput
+        from ioffice.kernel.errors import InvalidInput
 
         s = self.sessions.get(session_id)
         if s is None:

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ioffice.errors import Conflict, InvalidInput
+from ioffice.kernel.errors import Conflict, InvalidInput
 from signing.external import (
     InvalidExternalSignature,
     PreparedDocumentChanged,
@@ -301,7 +301,7 @@ def test_expired_or_unsuitable_certificate_is_refused_at_prepare(pki):
 
 
 def test_not_a_pdf_is_refused(token):
-    from ioffice.errors import InvalidDocument
+    from ioffice.kernel.errors import InvalidDocument
 
     with pytest.raises(InvalidDocument):
         prepare_external_signature(b"hello, not a pdf", signer_cert=token.certs["signer"])
@@ -354,7 +354,7 @@ def test_revoked_or_untrusted_certificate_is_refused_at_prepare(pki):
 
 
 def test_timestamp_service_down_gives_clear_error_and_no_document(signed_session):
-    from ioffice.errors import ServiceUnavailable
+    from ioffice.kernel.errors import ServiceUnavailable
 
     session, signature = signed_session
     state = roundtrip_state(session.state)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import threading
 
-from ioffice import numbering
-from ioffice.db import make_engine, make_session_factory
+from ioffice.kernel.workcalendar import vn_today
+from ioffice.registers import numbering
+from ioffice.kernel.db import make_engine, make_session_factory
 
-from ._support import db_session, demo_org
+from tests.support.agencies import db_session, demo_org
 
 WORKERS = 60
 
@@ -57,18 +58,18 @@ def test_two_clerks_issuing_the_same_document_at_once(env, upload):
     from sqlalchemy.orm.exc import StaleDataError
 
     from ioffice import registers
-    from ioffice.audit import Actor
-    from ioffice.errors import Conflict
-    from ioffice.models import User
+    from ioffice.kernel.caller import Caller
+    from ioffice.kernel.errors import Conflict
+    from ioffice.accounts.models import User
     from storage import open_blob_store
 
-    from ._support import approve
+    from tests.support.agencies import approve
 
     doc_id = upload("chuyenvien", direction="outgoing", doc_type="Quyết định", summary="Về việc khen thưởng")["id"]
     approve(env, doc_id)
     with db_session(env) as s:
         clerk = s.query(User).filter_by(username="vanthu").one()
-        actor = Actor(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
+        caller = Caller(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
         org_id = clerk.org_id
     store = open_blob_store(env.settings().blob_url)
     engine = make_engine(env.database_url)
@@ -81,7 +82,7 @@ def test_two_clerks_issuing_the_same_document_at_once(env, upload):
             try:
                 start.wait(timeout=30)
                 with session.begin():
-                    registers.issue_outgoing(session, store, actor=actor, document_id=doc_id)
+                    registers.issue_outgoing(session, store, caller=caller, document_id=doc_id)
                 outcomes.append("issued")
             except (Conflict, StaleDataError):
                 outcomes.append("conflict")
@@ -94,5 +95,5 @@ def test_two_clerks_issuing_the_same_document_at_once(env, upload):
     engine.dispose()
     assert sorted(outcomes) == ["conflict", "issued"]
     with db_session(env) as s:
-        assert numbering.last_number(s, org_id=org_id, register="outgoing", year=registers.vn_today().year) == 1
-        assert len(registers.outgoing_register(s, org_id=org_id, year=registers.vn_today().year).rows) == 1
+        assert numbering.last_number(s, org_id=org_id, register="outgoing", year=vn_today().year) == 1
+        assert len(registers.outgoing_register(s, org_id=org_id, year=vn_today().year).rows) == 1

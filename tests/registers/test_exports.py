@@ -6,9 +6,9 @@ import io
 import subprocess
 from datetime import date, timedelta
 
-from ioffice.workcalendar import vn_today
+from ioffice.kernel.workcalendar import vn_today
 
-from ._support import approve
+from tests.support.agencies import approve
 
 INCOMING = dict(direction="incoming", doc_type="Công văn", issuing_body="Sở Tài nguyên và Môi trường tỉnh Ninh Bình",
                 issued_date="2026-03-02")

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 import time_machine
 
 from ioffice import registers
-from ioffice.audit import Actor
-from ioffice.models import User
+from ioffice.kernel.caller import Caller
+from ioffice.accounts.models import User
 
-from ._support import db_session, demo_org, second_agency
+from tests.support.agencies import db_session, demo_org, second_agency
 
 INCOMING = dict(direction="incoming", doc_type="Công văn", issuing_body="Sở Tư pháp tỉnh Ninh Bình",
                 issued_date="2026-03-02")
@@ -98,14 +98,14 @@ def test_arrival_numbers_restart_on_first_of_january(env, upload):
     ids = [upload(summary=f"Cuối năm {i}", number_symbol=f"{i}/TB-STP", **INCOMING)["id"] for i in range(3)]
     with db_session(env) as s:
         clerk = s.query(User).filter_by(username="vanthu").one()
-        actor = Actor(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
+        caller = Caller(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
         # 23:30 on 31 December in Vietnam (16:30 UTC).
         with time_machine.travel(datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc), tick=False):
-            a = registers.register_incoming(s, actor=actor, document_id=ids[0])
-            b = registers.register_incoming(s, actor=actor, document_id=ids[1])
+            a = registers.register_incoming(s, caller=caller, document_id=ids[0])
+            b = registers.register_incoming(s, caller=caller, document_id=ids[1])
         # 00:10 on 1 January in Vietnam is still 31 December in UTC.
         with time_machine.travel(datetime(2026, 12, 31, 17, 10, tzinfo=timezone.utc), tick=False):
-            c = registers.register_incoming(s, actor=actor, document_id=ids[2])
+            c = registers.register_incoming(s, caller=caller, document_id=ids[2])
         assert (a.entry.year, a.entry.arrival_number) == (2026, 1)
         assert (b.entry.year, b.entry.arrival_number) == (2026, 2)
         assert (c.entry.year, c.entry.arrival_number, c.arrival_number_display) == (2027, 1, "01")

@@ -6,11 +6,12 @@ import io
 from pypdf import PdfReader, PdfWriter
 
 from ioffice import registers
-from ioffice.audit import Actor
-from ioffice.models import Document, DocumentVersion, User
-from ioffice.workcalendar import vn_today
+from ioffice.kernel.caller import Caller
+from ioffice.accounts.models import User
+from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.workcalendar import vn_today
 
-from ._support import approve, db_session, set_org_settings, unit_id
+from tests.support.agencies import approve, db_session, set_org_settings, unit_id
 
 
 def outgoing(upload, env, doc_type="Quyết định", summary="Về việc ban hành quy chế", **meta):
@@ -102,9 +103,9 @@ def test_seal_callback_makes_a_new_final_version(env, client, as_user, upload):
     store = open_blob_store(env.settings().blob_url)
     with db_session(env) as s:
         clerk = s.query(User).filter_by(username="vanthu").one()
-        actor = Actor(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
+        caller = Caller(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
         before = s.get(Document, doc_id).current_version_id
-        res = registers.issue_outgoing(s, store, actor=actor, document_id=doc_id, seal=seal)
+        res = registers.issue_outgoing(s, store, caller=caller, document_id=doc_id, seal=seal)
         version = s.get(DocumentVersion, res.version_id)
         assert version.id != before and version.kind == "issued" and version.is_final
         assert store.is_final(version.sha256)
@@ -118,7 +119,7 @@ def test_seal_callback_makes_a_new_final_version(env, client, as_user, upload):
 def test_date_line_and_symbol_rules():
     from datetime import date
 
-    from ioffice.numbering import build_symbol
+    from ioffice.registers.numbering import build_symbol
 
     assert registers.date_line("Yên Ninh", date(2024, 3, 5)) == "Yên Ninh, ngày 05 tháng 3 năm 2024"
     assert registers.date_line("Yên Ninh", date(2024, 2, 15)) == "Yên Ninh, ngày 15 tháng 02 năm 2024"

@@ -140,7 +140,7 @@ def test_revoked_signer_certificate_is_refused_before_signing(client, as_user, a
 def test_official_without_a_server_key_is_told_to_use_the_token(client, as_user, approved_draft, env):
     from sqlalchemy import update
 
-    from ioffice.models import User
+    from ioffice.accounts.models import User
     from tests.conftest import db_session
 
     with db_session(env) as s:

@@ -14,7 +14,7 @@ from PIL import Image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import BoxConstraints
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 from signing import appearance as ap
 
 from ._support import (

@@ -8,7 +8,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from certs.keys import load_signer
-from ioffice.errors import InvalidInput, SignerCertificateRejected
+from ioffice.kernel.errors import InvalidInput, SignerCertificateRejected
 from ioffice.signatures import SignSpec
 from signing.adapter import PyHankoSigning
 from signing.engine import http_timestamper

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from certs.checks import check_prepared_signer, check_signer_certificate
-from ioffice.errors import ServiceUnavailable
+from ioffice.kernel.errors import ServiceUnavailable
 from signing.engine import PreparedSigner
 from signing.errors import SignerCertificateRejected
 

@@ -10,7 +10,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 
-from ioffice.errors import InvalidDocument, InvalidInput, ServiceUnavailable
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from certs.trust import load_trust_roots
 from signing.engine import PreparedSigner, http_timestamper, issue_stamp, sign_pdf
 

@@ -8,7 +8,7 @@ from typing import Callable
 import pytest
 from minio import Minio
 
-from ioffice.ports import BlobStore, blob_key
+from ioffice.kernel.ports import BlobStore, blob_key
 from storage import FilesystemBlobStore, S3BlobStore
 from storage.s3 import MIN_PART_SIZE, make_http_client, make_minio_client
 

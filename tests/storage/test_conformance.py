@@ -7,15 +7,8 @@ import os
 
 import pytest
 
-from ioffice.errors import (
-    BlobCorrupted,
-    BlobLocked,
-    BlobNotFound,
-    InvalidInput,
-    PayloadTooLarge,
-    StorageUnavailable,
-)
-from ioffice.ports import BlobStore, StoredBlob
+from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, InvalidInput, PayloadTooLarge, StorageUnavailable
+from ioffice.kernel.ports import BlobStore, StoredBlob
 
 from .conftest import StoreCase
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ioffice.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput
 from storage import FilesystemBlobStore, S3BlobStore, open_blob_store
 
 from .s3server import S3Target

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ioffice.errors import BlobLocked, StorageUnavailable
-from ioffice.ports import blob_key
+from ioffice.kernel.errors import BlobLocked, StorageUnavailable
+from ioffice.kernel.ports import blob_key
 from storage import FilesystemBlobStore
 
 

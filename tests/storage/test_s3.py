@@ -12,8 +12,8 @@ import pytest
 from minio.commonconfig import ENABLED
 from minio.error import S3Error
 
-from ioffice.errors import StorageUnavailable
-from ioffice.ports import blob_key
+from ioffice.kernel.errors import StorageUnavailable
+from ioffice.kernel.ports import blob_key
 from storage import S3BlobStore
 
 from .conftest import StoreCase

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 15:49:35.530400
 """
 from alembic import op
 import sqlalchemy as sa
-import ioffice.db
+import ioffice.kernel.db
 
 
 revision = '0001_foundation'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('object_type', sa.String(length=64), nullable=True),
     sa.Column('object_id', sa.String(length=64), nullable=True),
     sa.Column('client_addr', sa.String(length=64), nullable=True),
-    sa.Column('at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('client_addr', sa.String(length=64), nullable=True),
     sa.Column('success', sa.Boolean(), nullable=False),
-    sa.Column('at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('parent_name', sa.String(length=255), nullable=True),
     sa.Column('place', sa.String(length=128), nullable=True),
     sa.Column('settings', sa.JSON(), nullable=False),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('organ_code', name=op.f('uq_organisations_organ_code'))
     )
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('signing_key', sa.String(length=1024), nullable=True),
     sa.Column('signature_image_sha256', sa.String(length=64), nullable=True),
     sa.Column('email', sa.String(length=255), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_users_org_id_organisations')),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_users_unit_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -140,8 +140,8 @@ def upgrade() -> None:
     sa.Column('current_version_id', sa.String(length=32), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_documents_created_by_users')),
     sa.ForeignKeyConstraint(['drafting_unit_id'], ['units.id'], name=op.f('fk_documents_drafting_unit_id_units')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_documents_org_id_organisations')),
@@ -166,7 +166,7 @@ def upgrade() -> None:
     sa.Column('is_final', sa.Boolean(), nullable=False),
     sa.Column('page_count', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_document_versions_created_by_users')),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_document_versions_document_id_documents')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_document_versions_org_id_organisations')),

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 15:56:05.361727
 """
 from alembic import op
 import sqlalchemy as sa
-import ioffice.db
+import ioffice.kernel.db
 
 
 revision = '0002_registers'
@@ -38,10 +38,10 @@ def upgrade() -> None:
     sa.Column('recipient_document_id', sa.String(length=32), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
-    sa.Column('sent_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('acknowledged_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.String(length=1000), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_delivery_receipts_document_id_documents')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_delivery_receipts_org_id_organisations')),
@@ -62,7 +62,7 @@ def upgrade() -> None:
     sa.Column('series', sa.String(length=64), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('arrival_number', sa.Integer(), nullable=False),
-    sa.Column('arrival_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('arrival_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('arrival_date', sa.Date(), nullable=False),
     sa.Column('duplicate_key', sa.String(length=400), nullable=True),
     sa.Column('duplicate_of', sa.String(length=32), nullable=True),
@@ -90,7 +90,7 @@ def upgrade() -> None:
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('symbol', sa.String(length=128), nullable=False),
     sa.Column('issued_date', sa.Date(), nullable=False),
-    sa.Column('issued_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('file_copy', sa.String(length=255), nullable=True),
     sa.Column('copies', sa.Integer(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),

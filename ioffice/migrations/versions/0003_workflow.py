@@ -6,7 +6,7 @@ Create Date: 2026-11-26 15:57:57.390358
 """
 from alembic import op
 import sqlalchemy as sa
-import ioffice.db
+import ioffice.kernel.db
 
 
 revision = '0003_workflow'
@@ -27,8 +27,8 @@ def upgrade() -> None:
     sa.Column('end_date', sa.Date(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_delegations_created_by_users')),
     sa.ForeignKeyConstraint(['delegate_id'], ['users.id'], name=op.f('fk_delegations_delegate_id_users')),
@@ -49,8 +49,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=255), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('document_id', sa.String(length=32), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_notifications_org_id_organisations')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
@@ -68,8 +68,8 @@ def upgrade() -> None:
     sa.Column('conditions', sa.JSON(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_route_templates_created_by_users')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_route_templates_org_id_organisations')),
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('deadline', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=True),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_by', sa.String(length=32), nullable=True),
     sa.Column('completed_on', sa.Date(), nullable=True),
     sa.Column('result_note', sa.Text(), nullable=False),
@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.Column('document_id', sa.String(length=32), nullable=False),
     sa.Column('author_id', sa.String(length=32), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_assignment_notes_assignment_id_assignments')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_assignment_notes_author_id_users')),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_assignment_notes_document_id_documents')),
@@ -145,8 +145,8 @@ def upgrade() -> None:
     sa.Column('current_stage', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('submitted_by', sa.String(length=32), nullable=True),
-    sa.Column('submitted_at', ioffice.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_review_rounds_document_id_documents')),
@@ -173,11 +173,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('due_working_days', sa.Integer(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
-    sa.Column('activated_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('activated_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('acted_by', sa.String(length=32), nullable=True),
     sa.Column('delegation_id', sa.String(length=32), nullable=True),
     sa.Column('competence', sa.String(length=8), nullable=True),
-    sa.Column('decided_at', ioffice.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version_id', sa.String(length=32), nullable=True),
     sa.Column('sha256', sa.String(length=64), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),

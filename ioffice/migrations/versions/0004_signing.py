@@ -5,7 +5,7 @@ Revises: 0001_foundation
 """
 from alembic import op
 import sqlalchemy as sa
-import ioffice.db
+import ioffice.kernel.db
 
 revision = "0004_signing"
 down_revision = "0001_foundation"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("result_version_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", ioffice.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name=op.f("fk_signing_requests_document_id_documents")),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_signing_requests_org_id_organisations")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_signing_requests_user_id_users")),
@@ -42,8 +42,8 @@ def upgrade() -> None:
         sa.Column("prepared_sha256", sa.String(length=64), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", ioffice.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", ioffice.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("result_version_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name=op.f("fk_signing_sessions_document_id_documents")),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_signing_sessions_org_id_organisations")),

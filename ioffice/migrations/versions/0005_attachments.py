@@ -5,7 +5,7 @@ Revises: 0001_foundation
 """
 from alembic import op
 import sqlalchemy as sa
-import ioffice.db
+import ioffice.kernel.db
 
 revision = "0005_attachments"
 down_revision = "0001_foundation"
@@ -26,9 +26,9 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("original_sha256", sa.String(length=64), nullable=False),
         sa.Column("page_count", sa.Integer(), nullable=True),
-        sa.Column("signed_at", ioffice.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("signed_at", ioffice.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.String(length=32), nullable=True),
-        sa.Column("created_at", ioffice.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", ioffice.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_attachments_created_by_users")),
         sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name=op.f("fk_attachments_document_id_documents")),
         sa.ForeignKeyConstraint(["org_id"], ["organisations.id"], name=op.f("fk_attachments_org_id_organisations")),

@@ -1,0 +1,171 @@
+"""Organisations, units, users, roles, password hashing and login throttling."""
+from __future__ import annotations
+
+from datetime import timedelta
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ioffice.accounts.models import ROLES, LoginAttempt, Organisation, Unit, User
+from ioffice.audit import services as audit
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.db import get_scoped, utcnow
+from ioffice.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
+
+
+_hasher = PasswordHasher()
+# A hash of a random password, verified when the user does not exist so timing does not leak it.
+_DUMMY_HASH = _hasher.hash("ioffice-dummy-password")
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ADDR = 30
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise InvalidInput("Mật khẩu phải có ít nhất 8 ký tự.")
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, *, username: str, password: str, client_addr: str | None) -> User:
+    """Check credentials with throttling; every attempt is recorded and audited.
+
+    Raises TooManyRequests after too many recent failures for the user or address, and
+    AuthenticationFailed for a wrong username or password (same message for both).
+    """
+    now = utcnow()
+    since = now - FAILURE_WINDOW
+    user_failures = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+        )
+    )
+    addr_failures = 0
+    if client_addr:
+        addr_failures = session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+            )
+        )
+    if user_failures >= MAX_FAILURES or addr_failures >= MAX_FAILURES_PER_ADDR:
+        raise TooManyRequests(
+            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", retry_after=int(FAILURE_WINDOW.total_seconds())
+        )
+    user = session.scalar(select(User).where(User.username == username))
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok and not user.is_active:
+        ok = False
+    session.add(LoginAttempt(username=username[:64], client_addr=client_addr, success=ok, at=now))
+    if not ok:
+        audit.record(
+            session,
+            caller=Caller(username=username[:64], client_addr=client_addr, org_id=user.org_id if user else None),
+            action="auth.login_failed",
+            object_type="user",
+            object_id=user.id if user else None,
+        )
+        raise AuthenticationFailed("Tên đăng nhập hoặc mật khẩu không đúng.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    audit.record(
+        session,
+        caller=Caller(user_id=user.id, username=user.username, org_id=user.org_id, client_addr=client_addr),
+        action="auth.login",
+        object_type="user",
+        object_id=user.id,
+    )
+    return user
+
+
+def create_organisation(
+    session: Session, *, caller: Caller, name: str, abbreviation: str, organ_code: str | None = None,
+    parent_name: str | None = None, place: str | None = None,
+) -> Organisation:
+    org = Organisation(name=name, abbreviation=abbreviation, organ_code=organ_code, parent_name=parent_name, place=place)
+    session.add(org)
+    session.flush()
+    audit.record(session, caller=caller, org_id=org.id, action="org.create", object_type="organisation",
+                 object_id=org.id, details={"name": name})
+    return org
+
+
+def create_unit(session: Session, *, caller: Caller, org_id: str, name: str, abbreviation: str) -> Unit:
+    unit = Unit(org_id=org_id, name=name, abbreviation=abbreviation)
+    session.add(unit)
+    session.flush()
+    audit.record(session, caller=caller, org_id=org_id, action="unit.create", object_type="unit", object_id=unit.id,
+                 details={"name": name, "abbreviation": abbreviation})
+    return unit
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise InvalidInput(f"Vai trò không hợp lệ: {', '.join(bad) or '(trống)'}. Các vai trò: {', '.join(ROLES)}.")
+    return list(dict.fromkeys(roles))
+
+
+def create_user(
+    session: Session, *, caller: Caller, org_id: str, username: str, full_name: str, password: str,
+    roles: list[str], unit_id: str | None = None, position: str | None = None, email: str | None = None,
+) -> User:
+    """Create a user in ``org_id``. Raises InvalidInput, Conflict (username taken)."""
+    username = username.strip().lower()
+    if not USERNAME_RE.match(username):
+        raise InvalidInput("Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch ngang (2–64 ký tự).")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"Tên đăng nhập «{username}» đã tồn tại.")
+    if unit_id is not None:
+        unit = get_scoped(session, Unit, unit_id, org_id, not_found="Không tìm thấy đơn vị.")
+    user = User(
+        org_id=org_id, username=username, full_name=full_name, password_hash=hash_password(password),
+        roles=_check_roles(roles), unit_id=unit_id, position=position, email=email,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, caller=caller, org_id=org_id, action="user.create", object_type="user", object_id=user.id,
+                 details={"username": username, "roles": user.roles})
+    return user
+
+
+def get_user(session: Session, *, org_id: str, user_id: str) -> User:
+    user = get_scoped(session, User, user_id, org_id, not_found="Không tìm thấy người dùng.")
+    return user
+
+
+def set_roles(session: Session, *, caller: Caller, org_id: str, user_id: str, roles: list[str]) -> User:
+    user = get_user(session, org_id=org_id, user_id=user_id)
+    if user.id == caller.user_id and "admin" not in roles:
+        raise PermissionDenied("Không thể tự gỡ vai trò quản trị của chính mình.")
+    old = list(user.roles)
+    user.roles = _check_roles(roles)
+    user.token_version += 1
+    audit.record(session, caller=caller, org_id=org_id, action="user.roles", object_type="user", object_id=user.id,
+                 details={"old": old, "new": user.roles})
+    return user
+
+
+def set_password(session: Session, *, caller: Caller, org_id: str, user_id: str, password: str) -> User:
+    user = get_user(session, org_id=org_id, user_id=user_id)
+    user.password_hash = hash_password(password)
+    user.token_version += 1
+    audit.record(session, caller=caller, org_id=org_id, action="user.password", object_type="user", object_id=user.id)
+    return user
+
+
+def set_active(session: Session, *, caller: Caller, org_id: str, user_id: str, active: bool) -> User:
+    user = get_user(session, org_id=org_id, user_id=user_id)
+    user.is_active = active
+    user.token_version += 1
+    audit.record(session, caller=caller, org_id=org_id, action="user.activate" if active else "user.deactivate",
+                 object_type="user", object_id=user.id)
+    return user

@@ -1,0 +1,133 @@
+"""Append-only audit events forming one SHA-256 hash chain per organisation.
+
+``record`` is called inside the transaction of the state change it describes, so the event and the
+change commit or roll back together. The chain head row is locked (``FOR UPDATE`` on PostgreSQL,
+the IMMEDIATE transaction on SQLite) so concurrent writers never fork the chain.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+import hashlib
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.audit.models import AuditEvent, AuditHead
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.db import utcnow
+
+
+GENESIS = "0" * 64
+SYSTEM_CHAIN = "_system"
+
+
+def _canonical(ev: AuditEvent) -> bytes:
+    body = {
+        "chain": ev.chain,
+        "seq": ev.seq,
+        "org_id": ev.org_id,
+        "actor_id": ev.actor_id,
+        "actor_name": ev.actor_name,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "client_addr": ev.client_addr,
+        "at": ev.at.isoformat(timespec="microseconds"),
+        "details": ev.details or {},
+        "prev_hash": ev.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def event_hash(ev: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(ev)).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    caller: Caller,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    org_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append an event to the chain of ``org_id`` (or the caller's organisation) and flush."""
+    org = org_id if org_id is not None else caller.org_id
+    chain = org or SYSTEM_CHAIN
+    head = session.execute(select(AuditHead).where(AuditHead.chain == chain).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(chain=chain, seq=0, hash=GENESIS)
+        session.add(head)
+        session.flush()
+    now = at or utcnow()
+    # Store microsecond precision consistently across backends.
+    ev = AuditEvent(
+        chain=chain,
+        seq=head.seq + 1,
+        org_id=org,
+        actor_id=caller.user_id,
+        actor_name=caller.username,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        client_addr=caller.client_addr,
+        at=now,
+        details=details or {},
+        prev_hash=head.hash,
+    )
+    ev.hash = event_hash(ev)
+    head.seq = ev.seq
+    head.hash = ev.hash
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    chain: str
+    seq: int
+    event_id: int
+    reason: str
+
+
+def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
+    """Recompute every chain. Returns (events checked, problems: the first bad event per chain)."""
+    problems: list[ChainProblem] = []
+    checked = 0
+    chains = session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash)).all()
+    known = {c for c, _, _ in chains}
+    for orphan in session.execute(select(AuditEvent.chain).distinct()).scalars():
+        if orphan not in known:
+            chains.append((orphan, -1, ""))
+    for chain, head_seq, head_hash in chains:
+        prev = GENESIS
+        expected_seq = 1
+        bad = None
+        last_hash = GENESIS
+        q = select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        for ev in session.execute(q).scalars():
+            checked += 1
+            if ev.seq != expected_seq:
+                bad = ChainProblem(chain, ev.seq, ev.id, f"missing event before seq {ev.seq} (expected {expected_seq})")
+                break
+            if ev.prev_hash != prev:
+                bad = ChainProblem(chain, ev.seq, ev.id, "prev_hash does not match the previous event")
+                break
+            if event_hash(ev) != ev.hash:
+                bad = ChainProblem(chain, ev.seq, ev.id, "event content does not match its hash (edited)")
+                break
+            prev = ev.hash
+            last_hash = ev.hash
+            expected_seq += 1
+        if bad is None and head_seq >= 0 and (expected_seq - 1 != head_seq or last_hash != head_hash):
+            bad = ChainProblem(chain, expected_seq, -1, "events missing at the end of the chain (head mismatch)")
+        if bad:
+            problems.append(bad)
+    return checked, problems

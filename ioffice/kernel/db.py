@@ -1,0 +1,116 @@
+"""Database engine, session factory and declarative base.
+
+SQLite gets WAL, foreign keys and IMMEDIATE transactions (so that counter allocation is a real
+write lock); PostgreSQL is used as is. Nothing here reads settings: callers pass the URL.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TypeVar
+import uuid
+
+from sqlalchemy import DateTime, MetaData, String, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def id_column_type() -> String:
+    return String(32)
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` with the per-backend settings the core relies on."""
+    if url.startswith("sqlite"):
+        # A pool keeps connections open: closing the last connection of a WAL database makes SQLite
+        # checkpoint (and fsync) every time.
+        pool = {"poolclass": StaticPool} if ":memory:" in url or url.rstrip("/") == "sqlite:" else {
+            "pool_size": 5, "max_overflow": 10}
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def is_sqlite(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"
+
+
+M = TypeVar("M")
+
+
+def get_scoped(session: Session, model: type[M], row_id: str | None, org_id: str | None, *,
+               not_found: str = "Không tìm thấy.") -> M:
+    """The row of ``model`` with primary key ``row_id`` inside organisation ``org_id``.
+
+    Raises NotFound (with ``not_found`` as the message) when there is no such row or it belongs to
+    another organisation: one agency never learns whether another agency's identifier exists.
+    """
+    from ioffice.kernel.errors import NotFound
+
+    row = session.get(model, row_id) if row_id else None
+    if row is None or getattr(row, "org_id") != org_id:
+        raise NotFound(not_found)
+    return row

@@ -1,0 +1,297 @@
+"""Incoming registration, outgoing issue and the Decree 30 registers.
+
+- :func:`register_incoming` gives a received document the next arrival number (số đến) of the
+  year, after a duplicate check (same issuer + number/symbol + date already registered).
+- :func:`return_incoming` sends a misaddressed or failing document back with a reason.
+- :func:`issue_outgoing` numbers an approved/signed document from the right series, builds its
+  symbol (``05/QĐ-UBND``, ``123/UBND-VP``), finalises (optionally seals) its version, writes the
+  outgoing register row and delivers it to recipient agencies of this installation.
+- :func:`incoming_register`, :func:`outgoing_register`, :func:`copies_register`,
+  :func:`follow_up_register` and :func:`follow_up_report` give the printable registers.
+
+Services only flush; the caller owns the transaction. Every state change writes an audit event
+naming the version SHA-256 it applies to.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ioffice.accounts.models import Organisation, Unit, User
+from ioffice.audit import services as audit
+from ioffice.kernel.caller import Caller
+from ioffice.delivery import services as delivery
+from ioffice.documents import lifecycle
+from ioffice.documents.models import Document
+from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
+from ioffice.kernel.db import utcnow
+from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
+from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.workcalendar import to_vn_date, vn_today
+from ioffice.registers import numbering
+from ioffice.registers.models import IncomingEntry, OutgoingEntry
+from ioffice.kernel.vocab import SECRECY_LABELS
+
+
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _require_role(session: Session, caller: Caller, *roles: str) -> User:
+    user = session.get(User, caller.user_id) if caller.user_id else None
+    if user is None or user.org_id != caller.org_id or not user.has_role(*roles):
+        raise PermissionDenied("Chỉ văn thư được thực hiện thao tác này.")
+    return user
+
+
+def _norm_text(s: str | None) -> str:
+    return " ".join(search_key(s or "").split())
+
+
+def _norm_symbol(s: str | None) -> str:
+    return re.sub(r"\s+", "", search_key(s or ""))
+
+
+def duplicate_key(doc: Document) -> str | None:
+    """Normalised issuer + number/symbol + date, or None when the document lacks a number/symbol."""
+    if not doc.number_symbol:
+        return None
+    issuer = _norm_text(doc.issuing_body or doc.issuing_body_code)
+    day = doc.issued_date.isoformat() if doc.issued_date else ""
+    return f"{issuer}|{_norm_symbol(doc.number_symbol)}|{day}"[:400]
+
+
+def date_vn(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else ""
+
+
+def date_line(place: str | None, d: date) -> str:
+    """``Yên Khánh, ngày 05 tháng 3 năm 2026`` (day < 10 and months 1–2 zero-padded)."""
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    text = f"ngày {d.day:02d} tháng {month} năm {d.year}"
+    return f"{place}, {text}" if place else text.capitalize()
+
+
+def _version_sha(session: Session, doc: Document) -> str | None:
+    v = current_version(session, doc)
+    return v.sha256 if v else None
+
+
+# --------------------------------------------------------------------------------------------
+# incoming
+
+
+@dataclass
+class Registration:
+    document: Document
+    entry: IncomingEntry
+
+    @property
+    def arrival_number_display(self) -> str:
+        return numbering.format_number(self.entry.arrival_number)
+
+
+def find_duplicate(session: Session, *, org_id: str, doc: Document) -> tuple[Document, IncomingEntry] | None:
+    """An already registered document of ``org_id`` with the same issuer, number/symbol and date."""
+    key = duplicate_key(doc)
+    if key is None:
+        return None
+    row = session.execute(
+        select(Document, IncomingEntry).join(IncomingEntry, IncomingEntry.document_id == Document.id)
+        .where(IncomingEntry.org_id == org_id, IncomingEntry.duplicate_key == key, Document.id != doc.id)
+        .order_by(IncomingEntry.arrival_at).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def register_incoming(
+    session: Session, *, caller: Caller, document_id: str, confirm_duplicate: bool = False,
+    arrival_time: datetime | None = None, recipient: str | None = None, notes: str | None = None,
+) -> Registration:
+    """Enter a received document in the incoming register with the next arrival number of the year.
+
+    Raises PermissionDenied (not a clerk), NotFound (not in the caller's organisation),
+    Conflict (not in status ``received``; or a likely duplicate — ``duplicate_of`` names the
+    earlier document — unless ``confirm_duplicate``).
+    """
+    _require_role(session, caller, "clerk")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    if doc.direction != "incoming":
+        raise Conflict("Chỉ văn bản đến mới được vào sổ văn bản đến.")
+    if not lifecycle.can(doc, "register"):
+        lifecycle.transition(doc, "register")  # raises the standard Conflict with allowed actions
+    dup = find_duplicate(session, org_id=caller.org_id, doc=doc)
+    if dup is not None and not confirm_duplicate:
+        other, other_entry = dup
+        raise Conflict(
+            f"Văn bản có thể bị trùng: «{other.number_symbol}» của {other.issuing_body or 'cùng cơ quan'} "
+            f"đã được vào sổ với số đến {numbering.format_number(other_entry.arrival_number)} "
+            f"ngày {date_vn(other_entry.arrival_date)}. Xác nhận để vẫn vào sổ.",
+            duplicate_of=other.id, duplicate_arrival_number=other_entry.arrival_number,
+        )
+    at = arrival_time or utcnow()
+    if at.tzinfo is None:
+        raise InvalidInput("Thời điểm đến phải có múi giờ.")
+    arrival_date = to_vn_date(at)
+    org = session.get(Organisation, caller.org_id)
+    series = numbering.incoming_series(org.settings if org else None, secrecy=doc.secrecy)
+    lifecycle.transition(doc, "register")
+    number = numbering.allocate_number(session, org_id=caller.org_id, register="incoming",
+                                       year=arrival_date.year, series=series)
+    sha = _version_sha(session, doc)
+    entry = IncomingEntry(
+        org_id=caller.org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
+        arrival_at=at, arrival_date=arrival_date, duplicate_key=duplicate_key(doc),
+        duplicate_of=dup[0].id if dup else None, recipient=recipient, notes=notes,
+        registered_by=caller.user_id, sha256=sha,
+    )
+    session.add(entry)
+    extra = dict(doc.extra or {})
+    extra.update({"arrival_number": number, "arrival_date": arrival_date.isoformat()})
+    doc.extra = extra
+    session.flush()
+    audit.record(session, caller=caller, action="document.register", object_type="document", object_id=doc.id,
+                 details={"arrival_number": number, "year": arrival_date.year, "series": series, "sha256": sha,
+                          "duplicate_of": entry.duplicate_of})
+    delivery.report_status(session, caller=caller, document=doc, status=delivery.ACCEPTED)
+    return Registration(document=doc, entry=entry)
+
+
+def return_incoming(session: Session, *, caller: Caller, document_id: str, reason: str) -> Document:
+    """Return a received (misaddressed or failing) document to its sender with ``reason``.
+
+    Raises PermissionDenied, NotFound, InvalidInput (empty reason), Conflict (wrong status).
+    """
+    _require_role(session, caller, "clerk")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Cần nêu lý do trả lại văn bản.")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    lifecycle.transition(doc, "return")
+    extra = dict(doc.extra or {})
+    extra["return_reason"] = reason
+    doc.extra = extra
+    session.flush()
+    audit.record(session, caller=caller, action="document.return", object_type="document", object_id=doc.id,
+                 details={"reason": reason, "sha256": _version_sha(session, doc)})
+    delivery.report_status(session, caller=caller, document=doc, status=delivery.REJECTED, note=reason)
+    return doc
+
+
+def incoming_entry(session: Session, *, org_id: str, document_id: str) -> IncomingEntry | None:
+    return session.scalar(select(IncomingEntry).where(IncomingEntry.org_id == org_id,
+                                                      IncomingEntry.document_id == document_id))
+
+
+# --------------------------------------------------------------------------------------------
+# outgoing
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    """What a seal/stamp callback needs to put number, date and the agency on the PDF."""
+
+    document_id: str
+    org_id: str
+    org_name: str
+    org_abbreviation: str
+    number: int
+    number_display: str
+    symbol: str
+    issued_date: date
+    place: str | None
+    date_line: str
+    sha256: str  # the version being issued
+    org_settings: dict = field(default_factory=dict)  # layout (boxes) and signature level of the agency
+
+
+SealFn = Callable[[bytes, IssueInfo], bytes]
+
+
+@dataclass
+class IssueResult:
+    document: Document
+    entry: OutgoingEntry
+    version_id: str
+    sha256: str
+    receipts: list[delivery.DeliveryReceipt] = field(default_factory=list)
+
+
+def issue_outgoing(
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
+    seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (), notes: str | None = None,
+    copies: int | None = None,
+) -> IssueResult:
+    """Number, date and register an approved (or signed) outgoing document, then deliver it.
+
+    The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
+    issue date (Vietnam time). With ``seal`` the sealed bytes become a new final version
+    (kind ``issued``); without it the current version is marked final. Raises PermissionDenied,
+    NotFound, Conflict (status does not allow issuing), InvalidInput.
+    """
+    _require_role(session, caller, "clerk")
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    if doc.direction != "outgoing":
+        raise Conflict("Chỉ văn bản đi mới được cấp số ban hành.")
+    version = current_version(session, doc)
+    if version is None:
+        raise InvalidInput("Văn bản chưa có nội dung.")
+    approved_sha = (doc.extra or {}).get("approved_sha256")
+    if approved_sha and approved_sha != version.sha256 and doc.status == "approved":
+        raise Conflict("Phiên bản hiện tại không phải phiên bản đã được phê duyệt.")
+    today = vn_today()
+    day = issued_date or today
+    if day > today:
+        raise InvalidInput("Ngày ban hành không được sau ngày hôm nay.")
+    if copies is not None and not 0 < copies <= 10000:
+        raise InvalidInput("Số lượng bản không hợp lệ.")
+    lifecycle.transition(doc, "issue")
+    org = session.get(Organisation, doc.org_id)
+    assert org is not None
+    series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
+    number = numbering.allocate_number(session, org_id=org.id, register="outgoing", year=day.year, series=series)
+    unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
+    if unit is not None and unit.org_id != org.id:
+        unit = None
+    symbol = numbering.build_symbol(number, doc_type=doc.doc_type, body_abbr=org.abbreviation,
+                                    unit_abbr=unit.abbreviation if unit else None)
+    doc.number = number
+    doc.number_symbol = symbol
+    doc.issued_date = day
+    doc.place = doc.place or org.place
+    doc.issuing_body = org.name
+    doc.issuing_body_code = org.organ_code
+    doc.parent_body = doc.parent_body or org.parent_name
+    refresh_search(doc)
+    info = IssueInfo(document_id=doc.id, org_id=org.id, org_name=org.name, org_abbreviation=org.abbreviation,
+                     number=number, number_display=numbering.format_number(number), symbol=symbol, issued_date=day,
+                     place=doc.place, date_line=date_line(doc.place, day), sha256=version.sha256,
+                     org_settings=dict(org.settings or {}))
+    if seal is not None:
+        sealed = seal(store.read_bytes(version.sha256), info)
+        blob = store.put_bytes(sealed)
+        final = add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
+                            kind="issued", is_final=True, page_count=version.page_count)
+    else:
+        version.is_final = True
+        store.mark_final(version.sha256)
+        final = version
+    entry = OutgoingEntry(
+        org_id=org.id, document_id=doc.id, series=series, year=day.year, number=number, symbol=symbol,
+        issued_date=day, file_copy=unit.name if unit else org.name, copies=copies,
+        notes=notes, issued_by=caller.user_id, sha256=final.sha256,
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
+                 details={"number": number, "symbol": symbol, "series": series, "year": day.year,
+                          "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
+    receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)
+    return IssueResult(document=doc, entry=entry, version_id=final.id, sha256=final.sha256, receipts=receipts)

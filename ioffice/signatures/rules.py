@@ -1,0 +1,104 @@
+"""Who may sign what, with which authority line, level and look."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ioffice.accounts.models import Organisation, User
+from ioffice.documents import lifecycle
+from ioffice.documents import services as documents
+from ioffice.documents.models import Document
+from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
+from ioffice.signatures.ports import KINDS, LEVELS, SignSpec
+
+
+# --------------------------------------------------------------------------------------------
+# Rules: who may sign what
+# --------------------------------------------------------------------------------------------
+
+def _final_approval(session: Session, doc: Document):
+    from ioffice import review
+
+    rnd = review.approved_round(session, doc)
+    if rnd is None:
+        return None
+    steps = review.steps_of(session, round_id=rnd.id, stage_index=len(rnd.stages) - 1)
+    return [s for s in steps if s.status == "approved"]
+
+
+def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[str | None, str]:
+    """(authority line or None, position) for ``user`` signing ``doc`` personally.
+
+    Raises PermissionDenied unless the user gave the final approval or holds an active
+    delegation from the leader who did.
+    """
+    from ioffice import review
+    from ioffice.delegation.services import active_delegation
+
+    steps = _final_approval(session, doc) or []
+    mine = [s for s in steps if s.acted_by == user.id]
+    delegated = [s for s in steps if active_delegation(session, delegator_id=s.reviewer_id, delegate_id=user.id)]
+    if not mine and not delegated:
+        raise PermissionDenied("Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này.")
+    authority = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
+    return authority, user.position or ""
+
+
+def check_can_sign(session: Session, *, user: User, doc: Document, kind: str) -> str | None:
+    """Role, direction and status rules. Returns the personal authority line (personal kind)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"Loại chữ ký không hợp lệ: {kind}. Dùng: {', '.join(KINDS)}.")
+    if doc.direction != "outgoing":
+        raise Conflict("Chỉ văn bản đi mới được ký số trong hệ thống.")
+    if kind == "personal":
+        if not user.has_role("leader", "unit_head"):
+            raise PermissionDenied("Chỉ lãnh đạo mới được ký số cá nhân lên văn bản đi.")
+        if not lifecycle.can(doc, "sign"):
+            lifecycle.transition(doc, "sign")  # raises the 409 naming the status
+        if doc.status == "approved":
+            approved = _approved_sha(session, doc)
+            current = documents.current_version(session, doc)
+            if approved is None or current is None or current.sha256 != approved:
+                raise Conflict("Phiên bản hiện tại không phải là phiên bản đã được phê duyệt; không thể ký.",
+                               approved_sha256=approved, current_sha256=current.sha256 if current else None)
+        authority, _ = personal_capacity(session, user=user, doc=doc)
+        return authority
+    if not user.has_role("clerk"):
+        raise PermissionDenied("Chỉ văn thư mới được ký số của cơ quan (con dấu).")
+    if kind in ("attachment", "copy"):
+        if doc.status not in ("approved", "signed", "issued"):
+            raise Conflict("Văn bản chưa được phê duyệt; chưa thể ký số của cơ quan.", current_status=doc.status)
+        if kind == "attachment" and not doc.number_symbol:
+            raise Conflict("Văn bản chưa có số, ký hiệu: hãy phát hành văn bản chính trước khi ký phụ lục.")
+        return None
+    if not lifecycle.can(doc, "sign"):
+        lifecycle.transition(doc, "sign")
+    return None
+
+
+def _approved_sha(session: Session, doc: Document) -> str | None:
+    from ioffice import review
+
+    return review.approved_sha256(session, doc)
+
+
+def resolve_level(org: Organisation, requested: str | None, default: str) -> str:
+    level = requested or (org.settings or {}).get("signature_level") or default
+    if level not in LEVELS:
+        raise InvalidInput(f"Mức chữ ký PAdES không hợp lệ: {level}. Dùng: {', '.join(LEVELS)}.")
+    return level
+
+
+def build_spec(session: Session, store, *, user: User, doc: Document, kind: str, level: str,
+               authority: str | None) -> SignSpec:
+    org = session.get(Organisation, doc.org_id)
+    sig_img = store.read_bytes(user.signature_image_sha256) if (kind == "personal" and user.signature_image_sha256) else None
+    seal_sha = (org.settings or {}).get("seal_image_sha256")
+    seal_img = store.read_bytes(seal_sha) if (kind == "seal" and seal_sha) else None
+    return SignSpec(
+        kind=kind, level=level, key_ref=user.signing_key if kind == "personal" else None,
+        full_name=user.full_name, position=user.position or "", authority=authority, agency_name=org.name,
+        number_symbol=doc.number_symbol, signature_image=sig_img, seal_image=seal_img,
+        location=org.place,
+        reason="Ký số văn bản" if kind == "personal" else "Văn thư ký số của cơ quan",
+        extra={"parent_body": org.parent_name, "username": user.username, "org_settings": dict(org.settings or {})},
+    )
