@@ -19,3 +19,7 @@ from . import attachments  # noqa: E402  (attachments sent as separate files)
 
 register_blob_reference(attachments.Attachment.sha256)
 register_blob_reference(attachments.Attachment.original_sha256)
+from . import copies  # noqa: E402  (certified and agency electronic copies)
+
+register_blob_reference(copies.CopyRecord.sha256)
+register_blob_reference(copies.CopyRecord.source_sha256)
