@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delivery, numbering, registers
-from ioffice.errors import InvalidInput
+from ioffice.errors import InvalidInput, PermissionDenied
 from ioffice.models import Organisation
 
 from .. import exports
-from ..deps import ActorDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import ActorDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 
 router = APIRouter(tags=["registers"])
 
@@ -249,10 +249,13 @@ def follow_up_register(year: YearPath, db: SessionDep, actor: ActorDep, format: 
 
 @router.get("/api/v1/registers/{kind}/{year}", response_model=RegisterBookOut,
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
-            dependencies=[require_roles(*REGISTER_READERS)])
+            dependencies=[require_roles(*REGISTER_READERS, "certifier")])
 def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, actor: ActorDep,
-                 format: FormatQuery = "json", q: SearchQuery = None):
-    """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns."""
+                 user: CurrentUser, format: FormatQuery = "json", q: SearchQuery = None):
+    """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns
+    (certifiers read the certified-copies register only)."""
+    if kind != "copies" and not user.has_role(*REGISTER_READERS):
+        raise PermissionDenied("Vai trò của bạn không được phép xem sổ này.")
     fn = {"incoming": registers.incoming_register, "outgoing": registers.outgoing_register,
           "copies": registers.copies_register}[kind]
     return _render(db, actor.org_id, fn(db, org_id=actor.org_id, year=year, q=q), format)
