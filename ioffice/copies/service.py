@@ -268,7 +268,8 @@ def find_by_code(session: Session, code: str) -> CopyRecord:
     c = rules.normalise_code(code)
     rec = session.scalar(select(CopyRecord).where(CopyRecord.code == c))
     if rec is None:
-        raise NotFound("Không tìm thấy bản sao điện tử nào có mã xác thực này.")
+        raise NotFound(f"Không tìm thấy bản sao điện tử nào có mã xác thực «{c}». Hãy kiểm tra lại mã, hoặc "
+                       "tải tệp PDF lên để kiểm tra chữ ký số.")
     return rec
 
 

@@ -35,5 +35,7 @@ def test_public_verification_is_rate_limited(env):
 
 
 def test_unknown_verification_code_is_a_plain_404_page(client):
-    r = client.get("/verify/ABC-123")
-    assert r.status_code == 404 and "Không tìm thấy" in r.text and "ABC-123" in r.text
+    r = client.get("/verify/ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert r.status_code == 404 and "Không tìm thấy" in r.text and "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" in r.text
+    r = client.get("/verify/ABC-123")  # not a code at all (32 base32 characters)
+    assert r.status_code == 422 and "không đúng định dạng" in r.text
