@@ -90,6 +90,7 @@ class PublicCopyOut(BaseModel):
     status: Literal["active", "revoked"]
     status_label: str
     revoked_at: datetime | None
+    revoked_date: str | None = Field(description="dd/mm/yyyy, Vietnam time")
     agency: str
     agency_code: str | None
     number: int

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput
+from ..workcalendar import to_vn_date
 from .models import KIND_CERTIFIED, CopyRecord
 from .rules import money
 
@@ -18,7 +19,7 @@ from .rules import money
 def _row(rec: CopyRecord) -> dict[str, Any]:
     notes = [rec.notes] if rec.notes else []
     if rec.status == "revoked":
-        notes.append(f"Đã thu hồi ngày {rec.revoked_at:%d/%m/%Y}: {rec.revocation_reason}")
+        notes.append(f"Đã thu hồi ngày {to_vn_date(rec.revoked_at):%d/%m/%Y}: {rec.revocation_reason}")
     return {
         "number": f"{rec.number:02d}",
         "date": f"{rec.certified_date:%d/%m/%Y}",

@@ -22,7 +22,7 @@ from ..db import utcnow
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..models import Organisation, User
 from ..registers import date_line
-from ..workcalendar import vn_today
+from ..workcalendar import to_vn_date, vn_today
 from . import rules
 from .intake import Scan, read_scan
 from .models import AGENCY_FORMS, KIND_CERTIFIED, CopyRecord
@@ -296,6 +296,7 @@ def public_view(session: Session, rec: CopyRecord) -> dict[str, Any]:
         "status": rec.status,
         "status_label": STATUS_LABELS.get(rec.status, rec.status),
         "revoked_at": rec.revoked_at.isoformat() if rec.revoked_at else None,
+        "revoked_date": f"{to_vn_date(rec.revoked_at):%d/%m/%Y}" if rec.revoked_at else None,
         "agency": org.name if org else "",
         "agency_code": org.organ_code if org else None,
         "number": rec.number,

@@ -116,6 +116,7 @@ def test_round_trip_certify_verify_revoke_tamper(env, client, as_user, settings,
     tampered = data[:i] + bytes([data[i] ^ 0x55]) + data[i + 1:]
     v = client.post("/api/v1/verify", files={"file": ("t.pdf", tampered, "application/pdf")}).json()
     assert v["verdict"] in ("modified", "invalid"), v["verdict"]
+    assert v["copy"]["status"] == "revoked" and v["copy"]["matched_by"] == "code"  # found by its embedded code
 
     # every action is in the audit chain
     with db_session(env) as s:
