@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime, timezone
 
 import pytest
 
@@ -87,6 +88,8 @@ def test_round_trip_certify_verify_revoke_tamper(env, client, as_user, settings,
     v = client.post("/api/v1/verify", files={"file": ("c.pdf", data, "application/pdf")}).json()
     assert v["verdict"] == "valid" and v["trusted"] is True, v
     assert v["copy"]["status"] == "active" and v["copy"]["number"] == 1 and v["copy"]["book"] == "01-SCTĐT/BS"
+    html = client.post("/verify", files={"file": ("c.pdf", data, "application/pdf")})
+    assert html.status_code == 200 and "CÒN HIỆU LỰC" in html.text and "N*** T** H**" in html.text
     # by code: JSON and the page the QR opens
     pub = client.get(f"/api/v1/public/copies/{out['code']}")
     assert pub.status_code == 200
@@ -227,7 +230,12 @@ def test_public_lookups_are_rate_limited(env, as_user):
 
     from api.app import create_app
 
-    with TestClient(create_app(env.settings(public_rate_limit_per_minute=3)), raise_server_exceptions=False) as c:
+    import time_machine
+
+    # The limiter counts per clock minute: hold the wall clock still so the four look-ups share one
+    # window however slowly a loaded machine runs them.
+    with time_machine.travel(datetime.now(timezone.utc).replace(second=5), tick=False), \
+            TestClient(create_app(env.settings(public_rate_limit_per_minute=3)), raise_server_exceptions=False) as c:
         codes = [c.get(f"/api/v1/public/copies/{'B' * 32}").status_code for _ in range(4)]
     assert codes[:3] == [404, 404, 404] and codes[3] == 429
 
