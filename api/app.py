@@ -26,6 +26,7 @@ ROUTE_MODULES = [
     "api.routes.workflow",
     "api.routes.tasks",
     "api.routes.registers",
+    "api.routes.copies",
 ]
 
 

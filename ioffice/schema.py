@@ -22,3 +22,7 @@ register_blob_reference(_documents.DocumentVersion.sha256)
 register_blob_reference(_accounts.User.signature_image_sha256)
 register_blob_reference(_attachments.Attachment.sha256)
 register_blob_reference(_attachments.Attachment.original_sha256)
+from ioffice import copies as _copies  # noqa: E402  (certified and agency electronic copies)
+
+register_blob_reference(_copies.CopyRecord.sha256)
+register_blob_reference(_copies.CopyRecord.source_sha256)

@@ -13,7 +13,7 @@ from ioffice import delivery
 from ioffice.registers import numbering
 from ioffice import registers
 from ioffice.handling import followup
-from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.errors import InvalidInput, PermissionDenied
 from ioffice.accounts.models import Organisation
 
 from .. import exports
@@ -249,10 +249,13 @@ def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format
 
 @router.get("/api/v1/registers/{kind}/{year}", response_model=RegisterBookOut,
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
-            dependencies=[require_roles(*REGISTER_READERS)])
+            dependencies=[require_roles(*REGISTER_READERS, "certifier")])
 def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, caller: CallerDep,
                  format: FormatQuery = "json", q: SearchQuery = None):
-    """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns."""
+    """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns
+    (certifiers read the certified-copies register only)."""
+    if kind != "copies" and not caller.person.has_role(*REGISTER_READERS):
+        raise PermissionDenied("Vai trò của bạn không được phép xem sổ này.")
     fn = {"incoming": registers.incoming_register, "outgoing": registers.outgoing_register,
           "copies": registers.copies_register}[kind]
     return _render(db, caller.org_id, fn(db, org_id=caller.org_id, year=year, q=q), format)

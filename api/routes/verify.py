@@ -39,8 +39,11 @@ def rate_limit(container, request: Request, bucket: str) -> None:
 def validate_upload(container, data: bytes) -> dict:
     from signing.validation import validate_pdf
 
-    report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False, timeout=20)
-    return report.to_dict()
+    from .copies import copy_section
+
+    report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False, timeout=20).to_dict()
+    report["copy"] = copy_section(container, data) or report.get("copy")
+    return report
 
 
 @router.post("/api/v1/verify", responses={200: {"content": {"application/json": {"example": REPORT_EXAMPLE}}},
@@ -107,11 +110,14 @@ async def verify_page_post(request: Request, container: ContainerDep,
 
 @router.get("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def verify_code_page(request: Request, code: str, container: ContainerDep):
-    """A verification code (from a certified copy's QR code). Certified copies are not issued by this
-    version yet, so every code is unknown; the page says so plainly."""
-    await run_in_threadpool(rate_limit, container, request, "verify-code")
-    return templates.TemplateResponse(
-        request, "verify.html",
-        {"error": f"Không tìm thấy bản sao điện tử nào có mã xác thực «{code[:64]}». Hãy kiểm tra lại mã, "
-                  "hoặc tải tệp PDF lên để kiểm tra chữ ký số."},
-        status_code=404)
+    """What a certified copy's QR code opens: the copy's public status, in plain Vietnamese."""
+    from ioffice.kernel.errors import DomainError
+
+    from .copies import public_status
+
+    try:
+        await run_in_threadpool(rate_limit, container, request, "copy-code")
+        copy = await run_in_threadpool(public_status, container, code)
+    except DomainError as exc:
+        return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
+    return templates.TemplateResponse(request, "verify.html", {"copy": _Obj(copy)})

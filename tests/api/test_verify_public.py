@@ -25,7 +25,13 @@ def test_citizen_page_renders_the_verdict_in_vietnamese(client):
 def test_public_verification_is_rate_limited(env):
     from api.app import create_app
 
-    with TestClient(create_app(env.settings(public_rate_limit_per_minute=3))) as c:
+    from datetime import datetime, timezone
+
+    import time_machine
+
+    # one fixed window (per clock minute) for all requests, however slowly a loaded machine runs
+    with time_machine.travel(datetime.now(timezone.utc).replace(second=5), tick=False), \
+            TestClient(create_app(env.settings(public_rate_limit_per_minute=3))) as c:
         codes = [c.post("/api/v1/verify", files={"file": ("a.pdf", b"x", "application/pdf")}).status_code
                  for _ in range(4)]
         assert codes[:3] == [200, 200, 200]
@@ -35,5 +41,7 @@ def test_public_verification_is_rate_limited(env):
 
 
 def test_unknown_verification_code_is_a_plain_404_page(client):
-    r = client.get("/verify/ABC-123")
-    assert r.status_code == 404 and "Không tìm thấy" in r.text and "ABC-123" in r.text
+    r = client.get("/verify/ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert r.status_code == 404 and "Không tìm thấy" in r.text and "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" in r.text
+    r = client.get("/verify/ABC-123")  # not a code at all (32 base32 characters)
+    assert r.status_code == 422 and "không đúng định dạng" in r.text
