@@ -496,8 +496,7 @@ def test_byte_range_not_starting_at_zero(signed, pki):
     """ByteRange edited in place (same length) so that the first segment skips the header."""
     a, b, c, d = byte_range(signed)
     old = f"/ByteRange [{a} {b} {c} {d}]".encode()
-    if old not in signed:
-        pytest.skip("unexpected /ByteRange formatting")
+    assert old in signed  # pyHanko writes the array in this form
     new = f"/ByteRange [1 {b - 1} {c} {d}]".encode()
     new = new + b" " * (len(old) - len(new))
     rep = check(signed.replace(old, new), pki)
