@@ -56,7 +56,8 @@ def test_compose_file_is_valid_and_wires_postgres_and_minio():
     assert "ioffice init" in command and "ioffice serve" in command and "--demo" not in command
     published = {name for name, svc in spec["services"].items() if svc.get("ports")}
     assert published == {"app"}
-    assert all(str(p.get("host_ip", "")) == "127.0.0.1" for p in app["ports"])
+    for port in app["ports"]:  # "127.0.0.1:8000:8000" (compose v1) or {host_ip: …} (compose v2)
+        assert (port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]) == "127.0.0.1", port
 
 
 def test_compose_refuses_to_start_without_passwords():
