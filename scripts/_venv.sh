@@ -3,6 +3,16 @@
 # one (a stamp holds the hash of pyproject.toml, the lock files and the extras).
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 
+pip_progress() {  # run pip showing what it fetches and installs (not the already-satisfied lines)
+  local rc
+  set +o pipefail
+  .venv/bin/python -m pip --disable-pip-version-check "$@" 2>&1 \
+    | grep --line-buffered -vE '^(WARNING: Location|Requirement already satisfied)' | sed -u 's/^/    /'
+  rc=${PIPESTATUS[0]}
+  set -o pipefail
+  [ "$rc" = 0 ] || { echo "ioffice: pip install failed (exit $rc)" >&2; exit "$rc"; }
+}
+
 ensure_venv() {  # $1: "" or "test"
   local extras="$1" py=${PYTHON:-python3} stamp=.venv/.ioffice-install-stamp want
   if [ ! -x .venv/bin/python ]; then
@@ -25,15 +35,13 @@ ensure_venv() {  # $1: "" or "test"
   fi
   local n; n=$(grep -c '==' requirements.lock)
   say "Cài $n thư viện đã khóa phiên bản (requirements.lock) — lần đầu mất vài phút"
-  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar on -q -r requirements.lock \
-    2>&1 | grep -v "^WARNING: Location" || true
+  pip_progress install --progress-bar off -r requirements.lock
   if [ "$extras" = test ]; then
     say "Cài thư viện kiểm thử (requirements-test.lock)"
-    .venv/bin/python -m pip install --disable-pip-version-check -q -r requirements-test.lock \
-      2>&1 | grep -v "^WARNING: Location" || true
+    pip_progress install --progress-bar off -r requirements-test.lock
   fi
   say "Cài ioffice (chế độ phát triển: sửa mã nguồn không cần cài lại)"
-  .venv/bin/python -m pip install --disable-pip-version-check -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+  pip_progress install -q --no-deps -e .
   .venv/bin/python -c "import api.cli" || { echo "ioffice: cài đặt không thành công" >&2; exit 1; }
   echo "$want" > "$stamp"
 }
