@@ -47,7 +47,7 @@ def test_two_instances_on_one_database_and_bucket_behave_as_one(tmp_path, moto_s
             procs.append(_start(["serve", "--workers", workers], tmp_path,
                                 dict(env, IOFFICE_BASE_URL=f"http://127.0.0.1:{port}"), port))
         for proc, port in zip(procs, ports):
-            _wait_healthy(proc, port)
+            _wait_healthy(proc, port, timeout=240.0)  # worker processes start slowly on a busy machine
         a = httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=60)
         b = httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}", timeout=60)
         # A token issued by one instance is honoured by the other (shared secret, sessions in the DB).

@@ -47,7 +47,7 @@ def _wait_healthy(proc, port, timeout=60.0) -> float:
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError("healthz not ok within 60 s")
+    raise AssertionError(f"healthz not ok within {timeout:.0f} s")
 
 
 def _stop(proc) -> str:
