@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
@@ -111,7 +112,7 @@ def test_agency_and_administrator_from_an_empty_database_then_login(empty_instal
         _stop(proc)
 
 
-def _make_p12(tmp_path, name: str, passphrase: bytes):
+def _make_p12(tmp_path, name: str, passphrase: bytes, *, rsa: bool = False):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -126,11 +127,17 @@ def _make_p12(tmp_path, name: str, passphrase: bytes):
           .not_valid_after(now + timedelta(days=365))
           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
           .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
+    if rsa:
+        from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
+
+        key = rsa_keys.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=90))
             .sign(ca_key, hashes.SHA256()))
+    _make_p12.last_key = key
     p12 = tmp_path / f"{name}.p12"
     p12.write_bytes(pkcs12.serialize_key_and_certificates(b"k", key, cert, [ca],
                                                           serialization.BestAvailableEncryption(passphrase)))
@@ -185,3 +192,46 @@ def test_seal_key_user_key_and_trust_roots_are_imported(empty_install, tmp_path)
     eng.dispose()
     assert ref == str(tmp_path / "data" / "keys" / "users" / "giamdoc.p12")
     assert load_signer(ref, passphrase=settings.pki_passphrase).signing_cert.dump() == signer.signing_cert.dump()
+
+
+SOFTHSM = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",
+                            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so") if Path(p).exists()), None)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_seal_key_in_an_hsm_is_imported_by_its_pkcs11_uri(empty_install, tmp_path):
+    """A `pkcs11:` seal key (SoftHSM2 standing in for the agency's HSM) is opened to check it, and
+    its URI becomes the agency's key reference; a wrong PIN is one line and changes nothing."""
+    import os
+    import shutil
+
+    from cryptography.hazmat.primitives import serialization
+
+    from api.settings import Settings
+
+    if SOFTHSM is None or shutil.which("pkcs11-tool") is None:
+        pytest.skip("softhsm2 / pkcs11-tool (opensc) is not installed")
+    d = tmp_path / "hsm"
+    (d / "tokens").mkdir(parents=True)
+    (d / "softhsm2.conf").write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n")
+    env = dict(empty_install, SOFTHSM2_CONF=str(d / "softhsm2.conf"))
+    hsm_env = dict(os.environ, SOFTHSM2_CONF=str(d / "softhsm2.conf"))
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "agency-hsm", "--so-pin", "87654321",
+                    "--pin", "1234"], check=True, capture_output=True, env=hsm_env)
+    _, root, cert = _make_p12(tmp_path, "Con dau HSM", b"x", rsa=True)
+    (d / "key.der").write_bytes(_make_p12.last_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (d / "cert.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    for fname, typ in (("key.der", "privkey"), ("cert.der", "cert")):
+        subprocess.run(["pkcs11-tool", "--module", SOFTHSM, "--token-label", "agency-hsm", "--login", "--pin", "1234",
+                        "--write-object", str(d / fname), "--type", typ, "--label", "seal", "--id", "01"],
+                       check=True, capture_output=True, env=hsm_env)
+    uri = f"pkcs11:token=agency-hsm;object=seal?pin-value=1234&module-path={SOFTHSM}"
+    assert "PKCS#11" in _one_line_error(ioffice(env, "key", "import-seal", uri.replace("1234", "9999")))
+    assert not (tmp_path / "data" / "keys" / "seal.ref").exists()
+    r = ioffice(env, "key", "import-seal", uri)
+    assert r.returncode == 0, r.stderr
+    assert "Con dau HSM" in r.stdout
+    ref = tmp_path / "data" / "keys" / "seal.ref"
+    assert ref.read_text().strip() == uri and ref.stat().st_mode & 0o077 == 0  # the URI holds the PIN
+    assert Settings(data_dir=tmp_path / "data").seal_key == uri
