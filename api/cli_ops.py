@@ -32,6 +32,8 @@ def print_next_steps(settings: Settings) -> None:
     print("Các bước tiếp theo (xem README, mục Production):")
     if not settings.trust_roots:
         print("  ioffice trust add goc-tin-cay.pem        # chứng thư gốc (VGCA, NEAC…)")
+        if settings.pki_dir.exists():
+            print(f"  rm -r {settings.pki_dir}   # PKI phát triển chỉ để dùng thử; bỏ đi khi đã có gốc tin cậy thật")
     if not orgs:
         print('  ioffice org create "UBND huyện …" --code 000.00.00.H00 --abbr UBND --parent "UBND tỉnh …" --place "…"')
     print('  ioffice user create admin --org 000.00.00.H00 --role admin --full-name "…" --password-stdin')
