@@ -97,7 +97,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         container.issue_seal = make_issue_seal(container)
     # Multipart overhead on top of the file itself.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    from .observability import install as install_observability
+
+    install_observability(app)  # request ids, JSON access log, /metrics (outermost middleware)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory ``ioffice serve`` hands to uvicorn: every worker process builds its own."""
+    return create_app(Settings())
 
 
 def _mount_dev_pki(app: FastAPI, container: Container) -> None:

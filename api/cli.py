@@ -12,7 +12,7 @@ from ioffice.kernel.errors import DomainError
 from .settings import Settings
 
 # Modules adding their own subcommands: each has ``register(subparsers)`` and sets ``func``.
-COMMAND_MODULES = ["api.cli_sign", "api.cli_verify", "api.cli_token"]
+COMMAND_MODULES = ["api.cli_sign", "api.cli_verify", "api.cli_token", "api.cli_admin", "api.cli_ops"]
 
 
 def _err(msg: str, code: int = 1) -> int:
@@ -30,6 +30,10 @@ def cmd_init(args) -> int:
         print(f"PKI phát triển: {result.pki_dir}")
     if args.demo:
         _print_demo(result)
+    else:
+        from .cli_ops import print_next_steps
+
+        print_next_steps(settings)
     return 0
 
 
@@ -40,16 +44,9 @@ def _print_demo(result) -> None:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
+    from .cli_ops import serve
 
-    from .app import create_app
-
-    settings = Settings()
-    if args.port != 8000 or args.host != "127.0.0.1":
-        settings = Settings(base_url=f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
-    return 0
+    return serve(args.host, args.port, args.workers)
 
 
 def cmd_demo(args) -> int:
@@ -110,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help="run the HTTP service" if name == "serve" else "init --demo, then serve")
         sp.add_argument("--host", default="127.0.0.1")
         sp.add_argument("--port", type=int, default=8000)
+        sp.add_argument("--workers", type=int, default=None if name == "serve" else 1,
+                        help="worker processes (default: the CPU count)" if name == "serve" else argparse.SUPPRESS)
         sp.set_defaults(func=fn)
     sp = sub.add_parser("audit", help="audit log tools")
     asub = sp.add_subparsers(dest="audit_command", metavar="ACTION")

@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     holidays: str | None = None  # comma-separated ISO dates added to the built-in public holidays
     signature_level: str | None = None  # default PAdES level; None → B-LT with a TSA, B-B without
+
+    @model_validator(mode="after")
+    def _from_data_dir(self) -> "Settings":
+        """Keys and roots imported with ``ioffice key import-seal`` / ``ioffice trust add``."""
+        home = self.resolved_data_dir
+        if self.seal_key is None and (home / "keys" / "seal.ref").is_file():
+            self.seal_key = (home / "keys" / "seal.ref").read_text().strip() or None
+        if self.trust_roots is None and (home / "trust").is_dir() and any((home / "trust").glob("*.pem")):
+            self.trust_roots = str(home / "trust")
+        return self
 
     @property
     def resolved_data_dir(self) -> Path:

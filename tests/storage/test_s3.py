@@ -92,7 +92,7 @@ def test_missing_bucket_without_create_is_unavailable(s3_target: S3Target) -> No
 
 def test_wrong_credentials_are_unavailable_without_leaking_them(s3_target: S3Target) -> None:
     if s3_target.is_moto:
-        pytest.skip("moto accepts any credentials")
+        pytest.skip("not applicable: moto accepts any credentials")
     from storage.s3 import make_minio_client
 
     client = make_minio_client(s3_target.endpoint, "nobody", "wrong-secret-123", secure=s3_target.secure)

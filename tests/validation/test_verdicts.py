@@ -463,13 +463,14 @@ def test_data_after_last_eof(signed, pki):
 
 
 def test_not_entire_revision_coverage(signed, pki):
-    """A signature covering a contiguous block that is not a whole revision (the rest of the
-    file is not an incremental update): coverage partial, modified."""
+    """The signed revision's end marker is destroyed and a bare one appended: the signature no
+    longer covers a whole revision and the file no longer parses as one — reported as unreadable
+    (a damaged file), never as valid or merely modified."""
     tampered = signed.replace(b"%%EOF", b"%%EOX")
     tampered = tampered + b"\n%%EOF\n"
     rep = check(tampered, pki)
-    assert rep.verdict in ("modified", "invalid", "unreadable")
-    assert rep.verdict != "valid"
+    assert rep.verdict == "unreadable"
+    assert rep.problems == ["Tệp PDF bị hỏng, không đọc được."]
 
 
 # ------------------------------------------------------------------------------------------
@@ -497,8 +498,7 @@ def test_byte_range_not_starting_at_zero(signed, pki):
     """ByteRange edited in place (same length) so that the first segment skips the header."""
     a, b, c, d = byte_range(signed)
     old = f"/ByteRange [{a} {b} {c} {d}]".encode()
-    if old not in signed:
-        pytest.skip("unexpected /ByteRange formatting")
+    assert old in signed  # pyHanko writes the array in this form
     new = f"/ByteRange [1 {b - 1} {c} {d}]".encode()
     new = new + b" " * (len(old) - len(new))
     rep = check(signed.replace(old, new), pki)
