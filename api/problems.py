@@ -37,6 +37,10 @@ def problem(status: int, code: str, title: str, detail: str, instance: str | Non
     if instance:
         body["instance"] = instance
     headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="ioffice"'
+    if status == 429:
+        headers["Retry-After"] = "60"
     for k, v in extra.items():
         if k == "retry_after":
             headers["Retry-After"] = str(v)

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
+    body_timeout_seconds: float = Field(default=30, gt=0)  # a request body idle this long → 408
+    trusted_proxies: str = ""  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     base_url: str = "http://127.0.0.1:8000"
     pkcs11_module: str | None = None
     seal_key: str | None = None  # the agency's key: PKCS#12 path or pkcs11: URI (default: the dev PKI seal)
