@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from . import docs, problems
 from .container import Container
 from .middleware import BodyGuard, CatchAll, SecurityHeaders
+from .proxies import ForwardedFor
 from .settings import Settings
 
 log = logging.getLogger("ioffice")
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                        timeout_seconds=settings.body_timeout_seconds)
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ForwardedFor, trusted=settings.trusted_proxies)
     return app
 
 

@@ -48,7 +48,9 @@ def cmd_serve(args) -> int:
     if args.port != 8000 or args.host != "127.0.0.1":
         settings = Settings(base_url=f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    from .proxies import server_options
+
+    uvicorn.run(app, **server_options(args.host, args.port))
     return 0
 
 

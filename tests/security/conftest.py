@@ -18,7 +18,9 @@ def live_server(app):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    from api.proxies import server_options
+
+    config = uvicorn.Config(app, lifespan="on", **server_options("127.0.0.1", port, log_level="warning"))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
