@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from . import problems
 
@@ -62,6 +63,15 @@ def _too_large(limit: int) -> _BodyFailure:
                         f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
 
 
+def _nul() -> _BodyFailure:
+    return _BodyFailure(422, "invalid-input", "Dữ liệu không hợp lệ",
+                        "Dữ liệu gửi lên chứa ký tự NUL (\\u0000), không được phép trong văn bản.")
+
+
+_NUL_MARKERS = {b"application/json": re.compile(rb"(?<!\\)\\u0000", re.I),
+                b"application/x-www-form-urlencoded": re.compile(rb"%00")}
+
+
 def _timed_out(seconds: float) -> _BodyFailure:
     return _BodyFailure(408, "request-timeout", "Hết thời gian chờ dữ liệu",
                         f"Không nhận được dữ liệu trong {seconds:g} giây; yêu cầu đã bị hủy. Vui lòng gửi lại.")
@@ -81,10 +91,16 @@ class BodyGuard:
         self.timeout = timeout_seconds
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and re.search(rb"%00", scope.get("query_string", b"")):
+            return await _send_problem(scope, send, _nul(), close=False)
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         limit = self.max_bytes
+        nul_marker = None
+        tail = b""
         for name, value in scope.get("headers", ()):
+            if name == b"content-type":
+                nul_marker = _NUL_MARKERS.get(value.split(b";")[0].strip().lower())
             if name == b"content-length":
                 try:
                     if int(value) > limit:
@@ -97,7 +113,7 @@ class BodyGuard:
         started = False
 
         async def guarded_receive():
-            nonlocal seen, body_done, failure
+            nonlocal seen, body_done, failure, tail
             if body_done or failure is not None:
                 return await receive()
             try:
@@ -111,6 +127,12 @@ class BodyGuard:
                     failure = _too_large(limit)
                     raise failure
                 body_done = not message.get("more_body", False)
+                if nul_marker is not None:  # NUL in text: PostgreSQL refuses it, nobody means it
+                    chunk = tail + message.get("body", b"")
+                    if nul_marker.search(chunk) or b"\x00" in chunk:
+                        failure = _nul()
+                        raise failure
+                    tail = chunk[-8:]
             return message
 
         async def guarded_send(message):

@@ -16,7 +16,7 @@ from . import audit
 from .audit import Actor
 from .doctypes import COMPETENCE, resolve_doc_type
 from .errors import InvalidInput, NotFound, PayloadTooLarge
-from .models import Document, DocumentVersion
+from .models import Document, DocumentVersion, Unit
 from .pdfcheck import inspect_pdf
 from .ports import BlobStore
 
@@ -115,6 +115,10 @@ def create_document(
     """Store the file, then record the document and its first version (caller commits)."""
     assert actor.org_id and actor.user_id
     type_name, type_abbr = resolve_doc_type(metadata.doc_type)
+    if metadata.drafting_unit_id is not None:
+        unit = session.get(Unit, metadata.drafting_unit_id)
+        if unit is None or unit.org_id != actor.org_id:
+            raise NotFound("Không tìm thấy đơn vị soạn thảo (drafting_unit_id).")
     sha256, size, pages = store_pdf(store, file, max_size=max_size)
     data = metadata.model_dump(exclude={"doc_type"})
     doc = Document(
@@ -239,7 +243,7 @@ def list_documents(session: Session, *, org_id: str, f: DocumentFilter) -> tuple
         q = q.where(Document.status == f.status)
     if f.date_from:
         q = q.where(Document.created_at >= _day_start(f.date_from))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:
         q = q.where(Document.created_at < _day_start(f.date_to) + timedelta(days=1))
     if f.issued_from:
         q = q.where(Document.issued_date >= f.issued_from)
