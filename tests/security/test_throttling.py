@@ -67,3 +67,41 @@ def test_trusted_proxy_parsing():
     assert real_client("127.0.0.1", ["1.2.3.4"], []) == "127.0.0.1"
     with pytest.raises(ValueError):
         parse_networks("10.0.0.0/8, banana")
+
+
+def _login(base: str, username: str, password: str, addr: str) -> httpx.Response:
+    return httpx.post(base + "/api/v1/auth/token", headers={"X-Forwarded-For": addr}, timeout=120,
+                      data={"username": username, "password": password})
+
+
+def test_a_stranger_cannot_lock_a_real_user_out(env):
+    from api.app import create_app
+
+    with live_server(create_app(env.settings(trusted_proxies="127.0.0.1"))) as (host, port):
+        base = f"http://{host}:{port}"
+        stranger = [_login(base, "chutich", f"guess-{i}-wrong", "198.51.100.66").status_code for i in range(8)]
+        assert stranger[:5] == [401] * 5 and set(stranger[5:]) == {429}
+        r = _login(base, "chutich", f"guess-again", "198.51.100.66")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        # the leader, from the office's own address, still gets in
+        assert _login(base, "chutich", "demo-password-123", "203.0.113.10").status_code == 200
+        # success resets: four slips, a success, four more slips are all simply "wrong password"
+        codes = [_login(base, "vanthu", "nope-nope-1", "203.0.113.11").status_code for _ in range(4)]
+        assert _login(base, "vanthu", "demo-password-123", "203.0.113.11").status_code == 200
+        codes += [_login(base, "vanthu", "nope-nope-2", "203.0.113.11").status_code for _ in range(4)]
+        assert codes == [401] * 8
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_parallel_wrong_passwords_are_counted_atomically(env):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.app import create_app
+
+    with live_server(create_app(env.settings())) as (host, port):
+        base = f"http://{host}:{port}"
+        with ThreadPoolExecutor(20) as pool:
+            codes = list(pool.map(lambda i: _login(base, "chutich", f"wrong-{i}-password", "-").status_code,
+                                  range(20)))
+        assert codes.count(401) <= 5, codes  # no more than the limit were checked
+        assert set(codes) <= {401, 429} and codes.count(429) >= 15
