@@ -82,4 +82,14 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
         log.warning("development PKI unavailable: %s", type(exc).__name__)
         return
     container.extras["devpki"] = pki
-    app.include_router(make_router(pki))
+    if settings.production_trust:  # real keys and TSA: the development services stay off
+        return
+    from ioffice.ratelimit import hit
+
+    from .deps import client_addr
+
+    def limit(request) -> None:
+        hit(container.sessions, key=f"dev-pki:{client_addr(request) or '-'}",
+            limit=settings.dev_pki_rate_limit_per_minute)
+
+    app.include_router(make_router(pki, limit=limit))

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=480, ge=1)
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
     body_timeout_seconds: float = Field(default=30, gt=0)  # a request body idle this long → 408
+    dev_pki_rate_limit_per_minute: int = Field(default=600, ge=1)
     trusted_proxies: str = ""  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     base_url: str = "http://127.0.0.1:8000"
     pkcs11_module: str | None = None
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     holidays: str | None = None  # comma-separated ISO dates added to the built-in public holidays
     signature_level: str | None = None  # default PAdES level; None → B-LT with a TSA, B-B without
+
+    @property
+    def production_trust(self) -> bool:
+        """A real agency key and TSA are configured: the development TSA/OCSP must not be served."""
+        return bool(self.seal_key and self.tsa_url)
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -60,18 +60,27 @@ class DocumentMetadata(BaseModel):
 _FILENAME_BAD = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
+_BIDI_CONTROLS = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
+_RUNNABLE = frozenset({"exe", "com", "bat", "cmd", "scr", "pif", "msi", "js", "jse", "vbs", "vbe", "wsf", "hta",
+                       "ps1", "jar", "lnk", "reg", "cpl", "dll", "sh", "app"})
+
+
 def sanitize_filename(name: str | None, default: str = "document.pdf") -> str:
     """A safe display file name: no path parts, no control or shell characters, ≤ 120 chars."""
     if not name:
         return default
     name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    spoofed = any(unicodedata.bidirectional(ch) in _BIDI_CONTROLS for ch in name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C"
+                   and unicodedata.bidirectional(ch) not in _BIDI_CONTROLS)
     name = _FILENAME_BAD.sub("_", name).strip(" ._")
     if not name:
         return default
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, "pdf"
+    if spoofed or ext.lower() in _RUNNABLE:  # "hoadon<RLO>fdp.exe" shows as "hoadonexe.pdf": never keep it
+        stem, ext = f"{stem}_{ext}", default.rpartition(".")[2] or "pdf"
     return f"{stem[:110]}.{ext[:8]}"
 
 
