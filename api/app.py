@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from . import docs, problems
 from .container import Container
+from .hardening import secure_data_dir
 from .middleware import BodyGuard, CatchAll, SecurityHeaders
 from .proxies import ForwardedFor
 from .settings import Settings
@@ -31,6 +32,7 @@ ROUTE_MODULES = [
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     settings = settings or (container.settings if container else Settings())
+    secure_data_dir(settings)
     container = container or Container.from_settings(settings)
 
     @asynccontextmanager

@@ -58,7 +58,8 @@ def test_dev_pki_endpoints_are_off_in_production(env, tmp_path):
 
     seal = tmp_path / "seal.p12"
     seal.write_bytes(b"not read at start-up")
-    with TestClient(create_app(env.settings(tsa_url="http://tsa.invalid/tsr", seal_key=str(seal)))) as c:
+    with TestClient(create_app(env.settings(tsa_url="http://tsa.invalid/tsr", seal_key=str(seal),
+                                               secret_key="production-master-secret-from-the-environment"))) as c:
         assert c.get("/dev-pki/root.pem").status_code == 404
         assert c.post("/dev-pki/tsa", content=b"x").status_code in (404, 405)
         assert c.get("/dev-pki/ocsp/AAAA").status_code == 404
