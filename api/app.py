@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ioffice.kernel.errors import PayloadTooLarge
-
-from . import problems
+from . import docs, problems
 from .container import Container
+from .hardening import secure_data_dir
+from .middleware import BodyGuard, CatchAll, SecurityHeaders
+from .proxies import ForwardedFor
 from .settings import Settings
 
 log = logging.getLogger("ioffice")
@@ -30,48 +31,9 @@ ROUTE_MODULES = [
 ]
 
 
-class BodySizeLimit:
-    """Pure ASGI middleware: rejects a request body larger than the limit while it streams in
-    (Content-Length checked up front, chunked bodies counted), so an oversized upload never
-    reaches the disk in full."""
-
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            return await self.app(scope, receive, send)
-        limit = self.max_bytes
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    if int(value) > limit:
-                        return await _reject(scope, send, limit)
-                except ValueError:
-                    pass
-        seen = 0
-
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
-            return message
-
-        return await self.app(scope, limited_receive, send)
-
-
-async def _reject(scope, send, limit: int) -> None:
-    resp = problems.problem(413, "payload-too-large", "Tệp vượt quá dung lượng cho phép",
-                            f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).", scope.get("path"))
-    await resp({"type": "http", **scope}, None, send)
-
-
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     settings = settings or (container.settings if container else Settings())
+    secure_data_dir(settings)
     container = container or Container.from_settings(settings)
 
     @asynccontextmanager
@@ -84,9 +46,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         version="0.1.0",
         description="Quản lý văn bản và ký số PAdES cho cơ quan nhà nước — document management and digital signing.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = container
     problems.install(app)
+    docs.install(app)
     for name in ROUTE_MODULES:
         module = importlib.import_module(name)
         app.include_router(module.router)
@@ -96,7 +61,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     if container.issue_seal is None:
         container.issue_seal = make_issue_seal(container)
     # Multipart overhead on top of the file itself.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 1024 * 1024)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_upload_bytes + 1024 * 1024,
+                       timeout_seconds=settings.body_timeout_seconds)
+    app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ForwardedFor, trusted=settings.trusted_proxies)
     from .observability import install as install_observability
 
     install_observability(app)  # request ids, JSON access log, /metrics (outermost middleware)
@@ -125,4 +94,14 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
         log.warning("development PKI unavailable: %s", type(exc).__name__)
         return
     container.devpki = pki
-    app.include_router(make_router(pki))
+    if settings.production_trust:  # real keys and TSA: the development services stay off
+        return
+    from ioffice.accounts.ratelimit import hit
+
+    from .deps import client_addr
+
+    def limit(request) -> None:
+        hit(container.sessions, key=f"dev-pki:{client_addr(request) or '-'}",
+            limit=settings.dev_pki_rate_limit_per_minute)
+
+    app.include_router(make_router(pki, limit=limit))

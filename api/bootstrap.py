@@ -70,7 +70,9 @@ def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: 
 
 
 def init(settings: Settings, *, demo: bool = False) -> InitResult:
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    from .hardening import secure_data_dir
+
+    secure_data_dir(settings)
     engine = make_engine(settings.db_url)
     try:
         upgrade(engine)

@@ -85,7 +85,7 @@ def serve(host: str, port: int, workers: int | None) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
     try:
         uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=True, log_config=log_config(), access_log=False)
+                    proxy_headers=False, server_header=False, log_config=log_config(), access_log=False)
     finally:
         if own_metrics_dir:
             shutil.rmtree(own_metrics_dir, ignore_errors=True)

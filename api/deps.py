@@ -56,7 +56,7 @@ def get_current_user(request: Request, db: SessionDep, container: ContainerDep,
                      token: Annotated[str | None, Depends(oauth2)]) -> User:
     if not token:
         raise AuthenticationFailed("Cần đăng nhập (thiếu mã truy cập Bearer).")
-    claims = decode_token(token, secret=container.settings.secret)
+    claims = decode_token(token, secret=container.settings.token_key)
     user = db.get(User, claims["sub"])
     if user is None or not user.is_active or user.token_version != claims["ver"] or user.org_id != claims["org"]:
         raise AuthenticationFailed("Mã truy cập không còn hiệu lực, vui lòng đăng nhập lại.")

@@ -31,13 +31,21 @@ _WIDTHS = {
 }
 
 
+def _neutralise(cell):
+    """A text cell that a spreadsheet would run as a formula (= + - @, or a leading tab/CR) gets a
+    leading apostrophe (OWASP CSV injection); numbers stay numbers."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
 def to_csv(register: Register) -> bytes:
     """The register as CSV: a BOM, one header row of Vietnamese labels, then the rows."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([label for _, label in register.columns])
     for row in register.rows:
-        w.writerow(register.cells(row))
+        w.writerow([_neutralise(c) for c in register.cells(row)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,6 +37,10 @@ def problem(status: int, code: str, title: str, detail: str, instance: str | Non
     if instance:
         body["instance"] = instance
     headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="ioffice"'
+    if status == 429:
+        headers["Retry-After"] = "60"
     for k, v in extra.items():
         if k == "retry_after":
             headers["Retry-After"] = str(v)
@@ -67,6 +71,23 @@ def install(app: FastAPI) -> None:
         return problem(503, "database-unavailable", "Cơ sở dữ liệu đang không khả dụng",
                        "Cơ sở dữ liệu tạm thời không khả dụng. Vui lòng thử lại sau ít phút.", request.url.path,
                        retry_after=30)
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError):
+        # The database refused a value (NUL character, out of range…); the transaction rolled back.
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return problem(422, "invalid-input", "Dữ liệu không hợp lệ",
+                       "Dữ liệu gửi lên chứa giá trị không được phép (ký tự đặc biệt hoặc vượt giới hạn).",
+                       request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError):
+        # e.g. two requests creating the same unique name at once: the loser gets 409, nothing logged
+        # but the constraint's class (the engine hides parameters; the message is not logged).
+        log.warning("integrity conflict on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return problem(409, "conflict", "Xung đột dữ liệu",
+                       "Dữ liệu vừa được thay đổi bởi một yêu cầu khác (ví dụ: tên đã tồn tại). Vui lòng tải lại "
+                       "và thử lại.", request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

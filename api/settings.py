@@ -23,11 +23,15 @@ class Settings(BaseSettings):
     s3_region: str | None = None
     tsa_url: str | None = None  # None → the development TSA served by this instance
     trust_roots: str | None = None  # PEM file or folder; None → the development root
-    secret_key: str | None = None  # None → generated into the data dir
+    secret_key: str | None = None  # the master secret; None → secret_key_file, else generated into the data dir
+    secret_key_file: Path | None = None  # a file outside the data dir holding the master secret
     demo_password: str | None = None
     max_upload_mb: int = Field(default=100, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
+    body_timeout_seconds: float = Field(default=30, gt=0)  # a request body idle this long → 408
+    dev_pki_rate_limit_per_minute: int = Field(default=600, ge=1)
+    trusted_proxies: str = ""  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     base_url: str = "http://127.0.0.1:8000"
     pkcs11_module: str | None = None
     seal_key: str | None = None  # the agency's key: PKCS#12 path or pkcs11: URI (default: the dev PKI seal)
@@ -50,6 +54,11 @@ class Settings(BaseSettings):
         if self.trust_roots is None and (home / "trust").is_dir() and any((home / "trust").glob("*.pem")):
             self.trust_roots = str(home / "trust")
         return self
+
+    @property
+    def production_trust(self) -> bool:
+        """A real agency key and TSA are configured: the development TSA/OCSP must not be served."""
+        return bool(self.seal_key and self.tsa_url)
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -78,9 +87,19 @@ class Settings(BaseSettings):
 
     @cached_property
     def secret(self) -> bytes:
-        """The token/key-encryption secret: from the environment, else generated into the data dir."""
+        """The master secret (never used directly as a key: see ``token_key``): from the environment or
+        ``secret_key_file``; generated into the data dir only in development. In production (a real
+        seal key and TSA) it must come from outside the data directory."""
         if self.secret_key:
             return self.secret_key.encode()
+        if self.secret_key_file:
+            path = self.secret_key_file.expanduser().resolve()
+            if path.is_relative_to(self.resolved_data_dir):
+                raise ValueError("IOFFICE_SECRET_KEY_FILE must be outside the data directory")
+            return path.read_text().strip().encode()
+        if self.production_trust:
+            raise ValueError("production (IOFFICE_SEAL_KEY and IOFFICE_TSA_URL set) needs IOFFICE_SECRET_KEY or "
+                             "IOFFICE_SECRET_KEY_FILE (outside the data directory)")
         path = self.resolved_data_dir / "secret.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +109,19 @@ class Settings(BaseSettings):
                 f.write(secrets.token_urlsafe(48))
             os.replace(tmp, path)
         return path.read_text().strip().encode()
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose, derived from the master secret with HKDF-SHA256 (RFC 5869)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"ioffice-kdf-v1",
+                    info=purpose.encode()).derive(self.secret)
+
+    @cached_property
+    def token_key(self) -> bytes:
+        """Signs login tokens; unrelated to the key-encryption passphrase."""
+        return self.derive_key("ioffice/login-token-signing/v1")
 
     @property
     def pki_passphrase(self) -> bytes:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import base64
 from urllib.parse import unquote
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from typing import Callable
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from cryptography.hazmat.primitives import serialization
 
 from certs.devpki import DevPki
@@ -17,10 +20,14 @@ from certs.devservices import services_for
 _MAX_BODY = 64 * 1024
 
 
-def make_router(devpki: DevPki) -> APIRouter:
+def make_router(devpki: DevPki, limit: Callable[[Request], None] | None = None) -> APIRouter:
     """Router with ``POST /dev-pki/tsa``, ``POST|GET /dev-pki/ocsp``, ``GET /dev-pki/crl``,
     ``GET /dev-pki/root.crl``, ``GET /dev-pki/root.pem``, ``GET /dev-pki/chain.pem``."""
-    router = APIRouter(prefix="/dev-pki", tags=["dev-pki"])
+    async def _limited(request: Request) -> None:
+        if limit is not None:  # per-address rate limit (the database counter runs in a thread)
+            await run_in_threadpool(limit, request)
+
+    router = APIRouter(prefix="/dev-pki", tags=["dev-pki"], dependencies=[Depends(_limited)])
     svc = services_for(devpki)
 
     async def _body(request: Request) -> bytes:

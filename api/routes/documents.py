@@ -24,10 +24,14 @@ DOC_WRITERS = ("clerk", "specialist", "unit_head", "leader")
 
 def parse_metadata(raw: str, model=docs.DocumentMetadata):
     """Parse the ``metadata`` form field; malformed JSON, unknown keys or wrong types → InvalidInput (422)."""
+    if "\x00" in raw or "\\u0000" in raw.lower():
+        raise InvalidInput("Trường metadata chứa ký tự NUL không hợp lệ.")
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"Trường metadata không phải JSON hợp lệ: {exc.msg} (vị trí {exc.pos}).") from exc
+    except RecursionError as exc:
+        raise InvalidInput("Trường metadata lồng nhau quá sâu.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("Trường metadata phải là một đối tượng JSON.")
     try:
@@ -81,7 +85,7 @@ def list_documents(
     issued_from: date | None = None,
     issued_to: date | None = None,
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
 ) -> DocumentPage:
     """The caller's organisation's documents, newest first."""
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,

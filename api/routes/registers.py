@@ -268,6 +268,8 @@ def follow_up_report(db: SessionDep, caller: CallerDep,
                      date_to: Annotated[date, Query(alias="to", description="arrival date to (inclusive)")]
                      ) -> FollowUpReportOut:
     """Incoming documents per unit and handler: handled on time, late, overdue and pending."""
+    if not (date(1900, 1, 1) <= date_from <= date(2999, 12, 31) and date(1900, 1, 1) <= date_to <= date(2999, 12, 31)):
+        raise InvalidInput("Ngày phải trong khoảng từ năm 1900 đến năm 2999.")
     if (date_to - date_from).days > 3660:
         raise InvalidInput("Khoảng thời gian tối đa 10 năm.")
     by_unit, by_handler = followup.follow_up_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)

@@ -70,7 +70,7 @@ def my_tasks(db: SessionDep, user: CurrentUser) -> TaskList:
 
 @router.get("/notifications", response_model=NotificationPage, responses=problem_responses(401, 422))
 def list_notifications(db: SessionDep, user: CurrentUser, unread: bool = False,
-                       limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0)
+                       limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0, le=1_000_000_000)
                        ) -> NotificationPage:
     """The caller's notifications, newest first."""
     rows, total, unread_count = notify.list_notifications(db, user=user, unread_only=unread, limit=limit,

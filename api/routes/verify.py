@@ -103,7 +103,9 @@ async def verify_page_post(request: Request, container: ContainerDep,
         return templates.TemplateResponse(request, "verify.html", {"error": "Vui lòng chọn một tệp PDF."},
                                           status_code=422)
     except DomainError as exc:
-        return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.extra.get("retry_after") or 60)} if exc.status == 429 else None
+        return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status,
+                                          headers=headers)
     return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})
 
 

@@ -46,7 +46,9 @@ class Expect(BaseModel):
 
 class SubmitIn(Expect):
     template_id: str | None = Field(default=None, description="a route template; omitted → the agency's default")
-    stages: list[routing.StageSpec] | None = Field(default=None, description="an ad-hoc route instead of a template")
+    stages: list[routing.StageSpec] | None = Field(default=None, min_length=1, max_length=20,
+                                                   description="an ad-hoc route instead of a template (at least one "
+                                                               "stage; omit it for the template)")
     comment: str = Field(default="", max_length=4000)
 
 

@@ -1,8 +1,8 @@
 """Organisations, units, users, roles, password hashing and login throttling."""
 from __future__ import annotations
 
-from datetime import timedelta
 import re
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,10 +20,20 @@ _hasher = PasswordHasher()
 # A hash of a random password, verified when the user does not exist so timing does not leak it.
 _DUMMY_HASH = _hasher.hash("ioffice-dummy-password")
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per (account, address) before delays start
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ADDR = 30
+MAX_FAILURES_PER_ADDR = 100  # credential-stuffing brake for one address across many accounts
+MAX_DELAY = timedelta(minutes=15)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def _retry_after(failures: int, last: datetime, now: datetime) -> int:
+    """Progressive delay: after MAX_FAILURES failures 60 s, doubling per further failure, at most 15 min;
+    0 when the caller may try again."""
+    if failures < MAX_FAILURES:
+        return 0
+    delay = min(timedelta(seconds=60 * 2 ** min(failures - MAX_FAILURES, 10)), MAX_DELAY)
+    return max(0, int((last + delay - now).total_seconds()) + 1)
 
 
 def hash_password(password: str) -> str:
@@ -35,28 +45,33 @@ def hash_password(password: str) -> str:
 def authenticate(session: Session, *, username: str, password: str, client_addr: str | None) -> User:
     """Check credentials with throttling; every attempt is recorded and audited.
 
-    Raises TooManyRequests after too many recent failures for the user or address, and
-    AuthenticationFailed for a wrong username or password (same message for both).
+    Throttling is per (account, address): after MAX_FAILURES failures the next attempt waits
+    60 s, doubling with each further failure (at most 15 min); a success from that address
+    resets it. Failures from one address never lock the account for other addresses. The
+    account row is locked while counting (FOR UPDATE), so parallel guesses are counted one by one.
+    Raises TooManyRequests or AuthenticationFailed (same message for a wrong username or password).
     """
     now = utcnow()
     since = now - FAILURE_WINDOW
-    user_failures = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at >= since
-        )
-    )
-    addr_failures = 0
-    if client_addr:
+    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username, LoginAttempt.client_addr.is_(client_addr) if client_addr is None
+        else LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(True)))
+    start = max(since, last_ok) if last_ok else since
+    pair = session.execute(select(func.count(), func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == username,
+        LoginAttempt.client_addr.is_(None) if client_addr is None else LoginAttempt.client_addr == client_addr,
+        LoginAttempt.success.is_(False), LoginAttempt.at > start)).one()
+    wait = _retry_after(pair[0], pair[1], now) if pair[1] else 0
+    if not wait and client_addr:
         addr_failures = session.scalar(
             select(func.count()).select_from(LoginAttempt).where(
-                LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since
-            )
-        )
-    if user_failures >= MAX_FAILURES or addr_failures >= MAX_FAILURES_PER_ADDR:
+                LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
+        if addr_failures >= MAX_FAILURES_PER_ADDR:
+            wait = int(FAILURE_WINDOW.total_seconds())
+    if wait:
         raise TooManyRequests(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", retry_after=int(FAILURE_WINDOW.total_seconds())
-        )
-    user = session.scalar(select(User).where(User.username == username))
+            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {max(1, (wait + 59) // 60)} phút.", retry_after=wait)
     ok = False
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None

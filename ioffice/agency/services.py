@@ -17,6 +17,8 @@ from ioffice.kernel.vocab import PadesLevel
 
 Box = tuple[float, float, float, float]
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_IMAGE_SIDE = 4000  # pixels: a seal or signature image is a few hundred pixels wide
+MAX_POINTS = 14400  # the largest PDF page side (ISO 32000 user-space limit)
 
 
 class AgencySettings(BaseModel):
@@ -37,8 +39,16 @@ class AgencySettings(BaseModel):
     @field_validator("personal_box", "number_box", "date_box")
     @classmethod
     def _box(cls, v: Box | None) -> Box | None:
-        if v is not None and not (0 <= v[0] < v[2] and 0 <= v[1] < v[3]):
-            raise ValueError("a box is x1, y1, x2, y2 with x1 < x2 and y1 < y2, in points")
+        if v is not None and not (0 <= v[0] < v[2] <= MAX_POINTS and 0 <= v[1] < v[3] <= MAX_POINTS):
+            raise ValueError(f"a box is x1, y1, x2, y2 with 0 <= x1 < x2 <= {MAX_POINTS} and 0 <= y1 < y2 <= "
+                             f"{MAX_POINTS}, in points")
+        return v
+
+    @field_validator("outgoing_series")
+    @classmethod
+    def _series(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is not None and (len(v) > 100 or any(not 0 < len(k) <= 16 or not 0 < len(s) <= 64 for k, s in v.items())):
+            raise ValueError("at most 100 series; a type abbreviation is 1-16 characters, a series name 1-64")
         return v
 
 
@@ -65,9 +75,12 @@ def _check_png(data: bytes) -> None:
         from PIL import Image
 
         with Image.open(io.BytesIO(data)) as img:
+            size = img.size
             img.verify()
     except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad image
         raise InvalidInput("Không đọc được ảnh PNG.") from exc
+    if max(size) > MAX_IMAGE_SIDE:
+        raise InvalidInput(f"Ảnh quá lớn: {size[0]}×{size[1]} điểm ảnh (tối đa {MAX_IMAGE_SIDE} điểm ảnh mỗi chiều).")
 
 
 def set_seal_image(session, store: BlobStore, *, caller: Caller, org: Organisation, png: bytes) -> str:

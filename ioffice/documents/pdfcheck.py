@@ -1,8 +1,9 @@
 """Checks that an uploaded file is an acceptable PDF, saying precisely what is wrong."""
 from __future__ import annotations
 
-from typing import BinaryIO
 import os
+import re
+from typing import BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -11,6 +12,34 @@ from ioffice.kernel.errors import InvalidDocument
 
 
 TAIL = 4096
+MAX_PAGES = 10_000  # far above any administrative document; signing walks every page
+
+
+def _check_xref_chain(f: BinaryIO, size: int) -> None:
+    """Follow startxref → /Prev → … and refuse a chain that loops or points outside the file
+    (pypdf tolerates it; the signer does not)."""
+    f.seek(max(0, size - TAIL))
+    tail = f.read()
+    found = re.findall(rb"startxref\s+(\d+)", tail)
+    if not found:
+        return  # pypdf's own recovery decides
+    offset, seen = int(found[-1]), set()
+    while offset is not None:
+        if offset in seen or len(seen) > 1000:
+            raise InvalidDocument("Bảng tham chiếu (xref) của tệp PDF tự trỏ vòng; tệp hỏng.", reason="xref_loop")
+        if offset >= size:
+            raise InvalidDocument("Bảng tham chiếu (xref) của tệp PDF trỏ ra ngoài tệp; tệp hỏng.", reason="xref_range")
+        seen.add(offset)
+        f.seek(offset)
+        section = f.read(64 * 1024)
+        if section.startswith(b"xref"):
+            end = section.find(b"startxref")
+            trailer = section[section.find(b"trailer"):end if end > 0 else None]
+        else:  # a cross-reference stream: its dictionary precedes "stream"
+            end = section.find(b"stream")
+            trailer = section[:end if end > 0 else None]
+        prev = re.search(rb"/Prev\s+(\d+)", trailer)
+        offset = int(prev.group(1)) if prev else None
 
 
 def _size(f: BinaryIO) -> int:
@@ -43,11 +72,20 @@ def inspect_pdf(f: BinaryIO) -> int:
         if reader.is_encrypted:
             raise InvalidDocument("Tệp PDF được mã hóa hoặc đặt mật khẩu; hãy tải lên bản không mã hóa.",
                                   reason="encrypted")
-        pages = len(reader.pages)
-        if pages < 1:
+        pages = len(reader.pages)  # pypdf walks the page tree
+        declared = reader.trailer["/Root"]["/Pages"].get("/Count")  # what the file claims (signers trust it)
+        declared = int(declared) if isinstance(declared, (int, float)) else -1
+        if declared < 1 and pages < 1:
             raise InvalidDocument("Tệp PDF không có trang nào.", reason="no_pages")
+        if max(declared, pages) > MAX_PAGES:
+            raise InvalidDocument(f"Tệp PDF có quá nhiều trang ({max(declared, pages)}; tối đa {MAX_PAGES}).",
+                                  reason="too_many_pages")
         # Touch the first page so a broken page tree is caught now, not at signing time.
         reader.pages[0].mediabox  # noqa: B018
+        if pages != declared:
+            raise InvalidDocument(f"Cây trang của tệp PDF khai báo {declared} trang nhưng thực có {pages}; tệp hỏng.",
+                                  reason="page_count_mismatch")
+        _check_xref_chain(f, size)
     except InvalidDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError,

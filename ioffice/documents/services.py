@@ -16,6 +16,7 @@ from ioffice.audit import services as audit
 from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import COMPETENCE, resolve_doc_type
 from ioffice.documents.models import Document, DocumentVersion
+from ioffice.accounts.models import Unit
 from ioffice.documents.pdfcheck import inspect_pdf
 from ioffice.kernel.db import get_scoped
 from ioffice.kernel.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -63,18 +64,27 @@ class DocumentMetadata(BaseModel):
 _FILENAME_BAD = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
+_BIDI_CONTROLS = frozenset({"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"})
+_RUNNABLE = frozenset({"exe", "com", "bat", "cmd", "scr", "pif", "msi", "js", "jse", "vbs", "vbe", "wsf", "hta",
+                       "ps1", "jar", "lnk", "reg", "cpl", "dll", "sh", "app"})
+
+
 def sanitize_filename(name: str | None, default: str = "document.pdf") -> str:
     """A safe display file name: no path parts, no control or shell characters, ≤ 120 chars."""
     if not name:
         return default
     name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    spoofed = any(unicodedata.bidirectional(ch) in _BIDI_CONTROLS for ch in name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C"
+                   and unicodedata.bidirectional(ch) not in _BIDI_CONTROLS)
     name = _FILENAME_BAD.sub("_", name).strip(" ._")
     if not name:
         return default
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, "pdf"
+    if spoofed or ext.lower() in _RUNNABLE:  # "hoadon<RLO>fdp.exe" shows as "hoadonexe.pdf": never keep it
+        stem, ext = f"{stem}_{ext}", default.rpartition(".")[2] or "pdf"
     return f"{stem[:110]}.{ext[:8]}"
 
 
@@ -118,6 +128,10 @@ def create_document(
     """Store the file, then record the document and its first version (caller commits)."""
     assert caller.org_id and caller.user_id
     type_name, type_abbr = resolve_doc_type(metadata.doc_type)
+    if metadata.drafting_unit_id is not None:
+        unit = session.get(Unit, metadata.drafting_unit_id)
+        if unit is None or unit.org_id != caller.org_id:
+            raise NotFound("Không tìm thấy đơn vị soạn thảo (drafting_unit_id).")
     sha256, size, pages = store_pdf(store, file, max_size=max_size)
     data = metadata.model_dump(exclude={"doc_type"})
     doc = Document(
@@ -240,7 +254,7 @@ def list_documents(session: Session, *, org_id: str, f: DocumentFilter) -> tuple
         q = q.where(Document.status == f.status)
     if f.date_from:
         q = q.where(Document.created_at >= _day_start(f.date_from))
-    if f.date_to:
+    if f.date_to and f.date_to < date.max:
         q = q.where(Document.created_at < _day_start(f.date_to) + timedelta(days=1))
     if f.issued_from:
         q = q.where(Document.issued_date >= f.issued_from)

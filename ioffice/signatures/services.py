@@ -33,7 +33,10 @@ from ioffice.signatures.rules import build_spec, check_can_sign, resolve_level
 # Server-side signing
 # --------------------------------------------------------------------------------------------
 
-def find_idempotent(session: Session, *, org_id: str, key: str | None, document_id: str) -> DocumentVersion | None:
+def find_idempotent(session: Session, *, org_id: str, key: str | None, document_id: str,
+                    user: User | None = None, kind: str | None = None, doc=None) -> DocumentVersion | None:
+    """The earlier result of ``key`` — only for the same caller, operation and document. Anyone else
+    sending the key is authorised first (403 as usual), then told the key is taken (409)."""
     if not key:
         return None
     if len(key) > 128:
@@ -42,6 +45,11 @@ def find_idempotent(session: Session, *, org_id: str, key: str | None, document_
                                                       SigningRequest.idempotency_key == key))
     if req is None:
         return None
+    if user is not None and (req.user_id != user.id or req.kind != kind or req.document_id != document_id):
+        if doc is not None:
+            check_can_sign(session, user=user, doc=doc, kind=kind)  # the caller's own right comes first
+        raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác (người ký, thao tác hoặc văn bản "
+                       "khác); hãy dùng khóa mới.")
     if req.document_id != document_id:
         raise Conflict("Idempotency-Key này đã được dùng cho một văn bản khác.")
     return session.get(DocumentVersion, req.result_version_id)
@@ -58,7 +66,8 @@ def sign_document(
     """
     user = caller.person
     doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
-    done = find_idempotent(session, org_id=caller.org_id, key=idempotency_key, document_id=doc.id)
+    done = find_idempotent(session, org_id=caller.org_id, key=idempotency_key, document_id=doc.id,
+                           user=caller.person, kind=kind, doc=doc)
     if done is not None:
         return done, True
     authority = check_can_sign(session, user=user, doc=doc, kind=kind)
