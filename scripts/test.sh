@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-APT_PACKAGES="softhsm2 poppler-utils qpdf fonts-liberation2 libnss3-tools opensc python3-venv docker-compose"
+APT_PACKAGES="softhsm2 poppler-utils qpdf fonts-liberation2 libnss3-tools opensc python3-venv docker-compose chromium"
 missing=""
-for tool in softhsm2-util pdfsig pdftotext qpdf certutil pkcs11-tool docker-compose; do
+for tool in softhsm2-util pdfsig pdftotext qpdf certutil pkcs11-tool docker-compose chromium; do
   command -v "$tool" >/dev/null || missing="yes"
 done
 if [ -n "$missing" ]; then

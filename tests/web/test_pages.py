@@ -1,0 +1,132 @@
+"""The pages through the in-process client: login and cookie session, CSRF on every form, revocation
+by logout and password change, escaping of untrusted metadata, role checks, HTML errors."""
+import json
+import re
+
+from tests.conftest import DEMO_PASSWORD, make_pdf
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token in the form"
+    return m.group(1)
+
+
+def page_login(client, username: str, password: str = DEMO_PASSWORD):
+    r = client.get("/login")
+    token = _csrf(r.text)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+                       follow_redirects=False)
+
+
+def test_login_sets_a_protected_session_cookie_and_shows_home(client):
+    r = client.get("/login")
+    assert r.status_code == 200
+    assert 'name="username"' in r.text and 'name="password"' in r.text and "Đăng nhập" in r.text
+    r = page_login(client, "chutich")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("ioffice_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    home = client.get("/")
+    assert home.status_code == 200 and "Phạm Văn Đức" in home.text and "Việc của tôi" in home.text
+
+
+def test_secure_cookie_behind_https(env):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(env.settings(base_url="https://vanban.example.gov.vn")),
+                    base_url="https://testserver") as c:
+        r = page_login(c, "vanthu")
+        cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("ioffice_session=")][0]
+        assert "Secure" in cookie
+
+
+def test_wrong_password_is_refused_in_plain_words(client):
+    r = page_login(client, "chutich", "sai-mat-khau")
+    assert r.status_code == 401
+    assert "ioffice_session" not in r.headers.get("set-cookie", "")
+    assert "Tên đăng nhập hoặc mật khẩu" in r.text or "không đúng" in r.text
+
+
+def test_pages_need_a_session(client):
+    r = client.get("/documents?q=abc", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=%2Fdocuments")
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_every_form_post_checks_the_csrf_token(client):
+    # Before login: the login form itself.
+    client.get("/login")
+    r = client.post("/login", data={"username": "chutich", "password": DEMO_PASSWORD, "csrf_token": "forged"},
+                    follow_redirects=False)
+    assert r.status_code == 403 and "ioffice_session" not in r.headers.get("set-cookie", "")
+    assert page_login(client, "chuyenvien").status_code == 303
+    # Signed in: a forged or missing token changes nothing.
+    pdf = make_pdf("Du thao")
+    r = client.post("/documents/new", data={"direction": "outgoing", "doc_type": "Công văn", "summary": "X"},
+                    files={"file": ("a.pdf", pdf, "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 403 and "Biểu mẫu đã hết hạn" in r.text
+    r = client.post("/logout", data={"csrf_token": "0" * 64}, follow_redirects=False)
+    assert r.status_code == 403
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_logout_and_password_change_revoke_the_session(client, as_user):
+    page_login(client, "truongphong")
+    stolen = client.cookies.get("ioffice_session")
+    token = _csrf(client.get("/").text)
+    r = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    client.cookies.set("ioffice_session", stolen)
+    assert client.get("/", follow_redirects=False).status_code == 303  # the old cookie opens nothing
+
+    client.cookies.clear()
+    page_login(client, "chuyenvien")
+    assert client.get("/", follow_redirects=False).status_code == 200
+    users = client.get("/api/v1/users", headers=as_user("admin")).json()
+    uid = [u for u in users if u["username"] == "chuyenvien"][0]["id"]
+    r = client.patch(f"/api/v1/users/{uid}", headers=as_user("admin"), json={"password": "mat-khau-moi-2026"})
+    assert r.status_code == 200
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_untrusted_metadata_is_shown_as_text(client, as_user):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    r = client.post("/api/v1/documents", headers=as_user("vanthu"),
+                    files={"file": ("cv.pdf", make_pdf("Cong van"), "application/pdf")},
+                    data={"metadata": json.dumps({"direction": "incoming", "doc_type": "Công văn", "summary": evil,
+                                                  "issuing_body": evil, "number_symbol": "1/<b>X</b>"})})
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["id"]
+    page_login(client, "vanthu")
+    for url in ("/documents", f"/documents/{doc_id}", "/documents?q=script"):
+        html = client.get(url).text
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>X</b>" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_roles_and_organisation_scope_on_pages(client, as_user):
+    page_login(client, "chuyenvien")
+    r = client.get("/documents/new?direction=incoming")
+    assert r.status_code == 403 and "Chỉ văn thư" in r.text and "<html" in r.text
+    r = client.get("/documents/does-not-exist")
+    assert r.status_code == 404 and "<html" in r.text
+    # The JSON API keeps problem+json.
+    r = client.get("/api/v1/documents/does-not-exist", headers=as_user("chuyenvien"))
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_search_ignores_diacritics(client, as_user):
+    for summary in ("Về việc tổ chức Hội nghị tổng kết", "Báo cáo tài chính quý"):
+        r = client.post("/api/v1/documents", headers=as_user("vanthu"),
+                        files={"file": ("cv.pdf", make_pdf("Cong van"), "application/pdf")},
+                        data={"metadata": json.dumps({"direction": "incoming", "doc_type": "Công văn",
+                                                      "summary": summary})})
+        assert r.status_code == 201
+    page_login(client, "vanthu")
+    html = client.get("/documents", params={"q": "hoi nghi tong ket"}).text
+    assert "Hội nghị tổng kết" in html and "Báo cáo tài chính" not in html
+    assert "1 văn bản" in html
