@@ -46,7 +46,7 @@ def page_png(container, sha256: str, page: int) -> Path:
         src.write_bytes(_read_blob(container, sha256))
         out = Path(tmp) / "out"
         try:
-            proc = subprocess.run(["pdftoppm", "-png", "-r", "72", "-f", str(page), "-l", str(page), "-singlefile",
+            proc = subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", str(page), "-l", str(page), "-singlefile",
                                    str(src), str(out)], capture_output=True, timeout=30)
         except subprocess.TimeoutExpired as exc:
             raise PreviewUnavailable("Tạo ảnh xem trước quá lâu, đã dừng.") from exc

@@ -79,6 +79,8 @@ class Browser:
         self.context.on("request", lambda r: self.requests.append(r.url))
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("response", lambda r: self.console_errors.append(f"{r.status} {r.url}")
+                     if r.status >= 400 else None)
 
     def login(self, username: str, password: str = DEMO_PASSWORD):
         page = self.page
