@@ -147,7 +147,7 @@ def test_outgoing_draft_review_sign_issue_and_citizen_verifies(browser_for, tmp_
     page = citizen.page
     page.goto("/verify")
     page.get_by_label("Chọn tệp PDF đã ký số cần kiểm tra").set_input_files(str(issued))
-    page.get_by_role("button", name="Kiểm tra").click()
+    page.get_by_role("button", name="Kiểm tra", exact=True).click()
     verdict = page.locator("#result .verdict")
     verdict.wait_for()
     assert "ok" in verdict.get_attribute("class")
