@@ -4,14 +4,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 
 from ioffice import accounts, audit, notify, tasks
 from ioffice.errors import DomainError
+from ioffice.models import User
 
 from ..deps import SessionDep, client_addr
 from .common import redirect, render
-from .session import Csrf, PageUser, clear_session, issue_session
+from .session import Csrf, PageUser, clear_session, issue_session, optional_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,7 +24,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None):
+def login_page(request: Request, _viewer: Annotated[User | None, Depends(optional_user)], next: str | None = None):
+    # (the viewer is resolved so that a signed-in visitor gets the session-bound CSRF token)
     return render(request, "login.html", {"next": _safe_next(next)})
 
 

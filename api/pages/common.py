@@ -52,7 +52,9 @@ AUDIT_LABELS = {
     "workflow.withdraw": "Rút dự thảo", "workflow.new_version": "Tải lên phiên bản mới",
     "workflow.assign": "Giao xử lý (bút phê)", "workflow.pass_on": "Chuyển giao trong đơn vị",
     "workflow.progress": "Cập nhật tiến độ", "workflow.complete": "Hoàn thành xử lý",
-    "workflow.acknowledge": "Đã đọc (nhận để biết)",
+    "workflow.acknowledge": "Đã đọc (nhận để biết)", "document.version.signed": "Lưu phiên bản đã ký số",
+    "document.version.issued": "Lưu bản phát hành có số, ngày và dấu", "document.version.upload": "Tải lên phiên bản mới",
+    "document.recall": "Thu hồi văn bản", "auth.logout": "Đăng xuất",
 }
 
 

@@ -122,7 +122,8 @@ def available_actions(user: User, doc: Document, my: list) -> set[str]:
             acts.add("withdraw")
         if "review" in kinds:
             acts.add("review")
-        if user.has_role("leader", "unit_head") and doc.status in ("approved", "signed"):
+        signed_by_me = any(v.kind == "signed" and v.created_by == user.id for v in doc.versions)
+        if user.has_role("leader", "unit_head") and doc.status in ("approved", "signed") and not signed_by_me:
             acts.add("sign")
         if user.has_role("clerk") and doc.status in ("approved", "signed"):
             acts.add("issue")

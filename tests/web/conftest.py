@@ -94,6 +94,7 @@ class Browser:
     def shot(self, label: str, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.name}-{label}.png"
+        self.page.wait_for_load_state("networkidle")  # htmx fragments and page previews are in
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
 

@@ -130,3 +130,75 @@ def test_search_ignores_diacritics(client, as_user):
     html = client.get("/documents", params={"q": "hoi nghi tong ket"}).text
     assert "Hội nghị tổng kết" in html and "Báo cáo tài chính" not in html
     assert "1 văn bản" in html
+
+
+def _receive(client, summary: str, number: str = "88/STP-VP") -> str:
+    form = client.get("/documents/new?direction=incoming").text
+    r = client.post("/documents/new", data={"csrf_token": _csrf(form), "direction": "incoming", "doc_type": "Công văn",
+                                            "summary": summary, "number_symbol": number,
+                                            "issuing_body": "Sở Tư pháp", "issued_date": "2026-11-20"},
+                    files={"file": ("cv.pdf", make_pdf("Cong van"), "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].split("/documents/")[1].split("?")[0]
+
+
+def test_clerk_duplicate_warning_then_confirm_and_return_to_sender(client):
+    page_login(client, "vanthu")
+    first = _receive(client, "Về việc hướng dẫn chứng thực")
+    page = client.get(f"/documents/{first}").text
+    r = client.post(f"/documents/{first}/register", data={"csrf_token": _csrf(page)}, follow_redirects=True)
+    assert "Đã vào sổ văn bản đến." in r.text and "Số đến" in r.text
+
+    second = _receive(client, "Về việc hướng dẫn chứng thực (bản gửi lại)")
+    page = client.get(f"/documents/{second}").text
+    r = client.post(f"/documents/{second}/register", data={"csrf_token": _csrf(page)})
+    assert r.status_code == 409
+    assert "Có thể trùng văn bản đã vào sổ" in r.text and f'href="/documents/{first}"' in r.text
+    assert "Đã tiếp nhận" in r.text  # not registered
+    r = client.post(f"/documents/{second}/register", data={"csrf_token": _csrf(r.text), "confirm_duplicate": "1"},
+                    follow_redirects=True)
+    assert "Đã vào sổ văn bản đến." in r.text
+
+    third = _receive(client, "Văn bản gửi nhầm cơ quan", number="99/XYZ")
+    page = client.get(f"/documents/{third}").text
+    r = client.post(f"/documents/{third}/return", data={"csrf_token": _csrf(page), "reason": " "})
+    assert r.status_code == 422 and "lý do" in r.text
+    r = client.post(f"/documents/{third}/return", data={"csrf_token": _csrf(page), "reason": "Gửi nhầm địa chỉ"},
+                    follow_redirects=True)
+    assert "Đã trả lại nơi gửi" in r.text and "Lý do: Gửi nhầm địa chỉ" in r.text
+
+
+def test_registers_are_browsed_printed_and_exported(client):
+    page_login(client, "vanthu")
+    doc = _receive(client, "Về việc kiểm tra công tác văn thư", number="7/UBND-VP")
+    client.post(f"/documents/{doc}/register", data={"csrf_token": _csrf(client.get(f"/documents/{doc}").text)})
+    from ioffice.workcalendar import vn_today
+
+    year = vn_today().year
+    page = client.get("/registers")
+    assert page.status_code == 200 and "Sổ đăng ký văn bản đến" in page.text
+    book = client.get(f"/registers/incoming/{year}")
+    assert book.status_code == 200 and "Về việc kiểm tra công tác văn thư" in book.text
+    assert "Về việc" not in client.get(f"/registers/incoming/{year}", params={"q": "khong co"}).text.split("<tbody>")[-1]
+    pdf = client.get(f"/registers/incoming/{year}?format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    csv = client.get(f"/registers/incoming/{year}?format=csv")
+    assert csv.status_code == 200 and "Về việc kiểm tra công tác văn thư" in csv.content.decode("utf-8-sig")
+    assert page_login(client, "chuyenvien").status_code == 303  # switching user while signed in
+    assert client.get("/registers").status_code == 403
+
+
+def test_pages_have_no_inline_script_or_style(client):
+    """Ready for a strict Content-Security-Policy: no inline <script>, style attributes, <style>
+    blocks or on* handlers on any page."""
+    page_login(client, "vanthu")
+    doc = _receive(client, "Kiểm tra CSP")
+    urls = ["/", "/documents", f"/documents/{doc}", f"/documents/{doc}/signatures", "/documents/new?direction=incoming",
+            "/documents/new?direction=outgoing", "/registers", "/verify"]
+    for url in urls:
+        html = client.get(url).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert not re.search(r"<style|\sstyle=", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+    client.cookies.clear()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=", client.get("/login").text)
