@@ -13,6 +13,7 @@ PAGE_MODULES = [
     "api.pages.forms",  # before documents: /documents/new must not match /documents/{id}
     "api.pages.documents",
     "api.pages.actions",
+    "api.pages.batch",
 ]
 
 

@@ -100,6 +100,8 @@ def nav_for(user) -> list[tuple[str, str]]:
         items.append(("/documents/new?direction=incoming", "Tiếp nhận văn bản đến"))
     if user.has_role("specialist", "unit_head", "leader", "clerk"):
         items.append(("/documents/new?direction=outgoing", "Soạn dự thảo"))
+    if user.has_role("leader"):
+        items.append(("/sign-batch", "Ký hàng loạt"))
     if user.has_role("clerk", "unit_head", "leader"):
         items.append(("/registers", "Sổ văn bản"))
     return items

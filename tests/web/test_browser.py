@@ -177,11 +177,68 @@ def test_script_in_metadata_is_text_in_the_browser(browser_for):
     assert clerk.foreign_requests() == []
 
 
-def test_pages_on_a_phone(browser_for):
-    phone = browser_for("chutich-phone", viewport=PHONE)
-    page = phone.login("chutich")
+@pytest.fixture
+def api(live_server):
+    """The JSON API of the live server with bearer tokens: ``api.client`` and ``api.as_user(name)``."""
+    import httpx
+
+    from tests.conftest import login
+
+    with httpx.Client(base_url=live_server, timeout=120) as client:
+        cache: dict = {}
+
+        class Api:
+            pass
+
+        a = Api()
+        a.client = client
+        a.as_user = lambda who: cache.setdefault(who, login(client, who))
+        yield a
+
+
+def test_leader_batch_signs_with_progress_per_document(browser_for, api):
+    from tests.signing_api.conftest import approved_draft_factory
+
+    make = approved_draft_factory(api.client, api.as_user)
+    docs = [make(summary=f"Quyết định số hóa hồ sơ đợt {n}") for n in (1, 2, 3)]
+    leader = browser_for("chutich")
+    page = leader.login("chutich")
+    page.get_by_role("link", name="Ký hàng loạt").click()
+    rows = page.locator("#batch-sign tbody tr")
+    assert rows.count() == 3
+    page.get_by_label("Quyết định số hóa hồ sơ đợt 2").uncheck()
+    leader.shot("01-batch")
+    page.get_by_role("button", name="Ký các văn bản đã chọn").click()
+    page.get_by_text("Đã xong: ký được 2/2 văn bản.").wait_for(timeout=120000)
+    leader.shot("02-batch-done")
+    statuses = {d["summary"]: api.client.get(f"/api/v1/documents/{d['id']}", headers=api.as_user("chutich")).json()
+                ["status"] for d in docs}
+    assert statuses == {"Quyết định số hóa hồ sơ đợt 1": "signed", "Quyết định số hóa hồ sơ đợt 2": "approved",
+                        "Quyết định số hóa hồ sơ đợt 3": "signed"}
+    assert page.locator(".batch-status").filter(has_text="Đã ký").count() == 2
+    assert leader.foreign_requests() == [] and leader.console_errors == []
+
+
+def test_pages_on_a_phone(browser_for, api):
+    r = api.client.post("/api/v1/documents", headers=api.as_user("vanthu"),
+                        files={"file": ("cv.pdf", make_pdf("Cong van den"), "application/pdf")},
+                        data={"metadata": '{"direction": "incoming", "doc_type": "Công văn", "number_symbol": '
+                                          '"45/SNV-TCBC", "issuing_body": "Sở Nội vụ tỉnh Ninh Bình", "summary": '
+                                          '"Về việc rà soát vị trí việc làm năm 2027"}'})
+    assert r.status_code == 201, r.text
+    phone = browser_for("vanthu-phone", viewport=PHONE)
+    page = phone.login("vanthu")
     phone.shot("home")
+    page.goto(f"/documents/{r.json()['id']}")
+    page.locator("#signature-panel .verdict-line").wait_for()
+    phone.shot("document")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.goto("/documents/new?direction=incoming")
+    phone.shot("receive-form")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_role("link", name="Văn bản", exact=True).click()
+    phone.shot("documents-all")
+    assert "Về việc rà soát vị trí việc làm năm 2027" in page.locator("#results").inner_text()
     page.get_by_label(re.compile("^Tìm kiếm")).fill("khong co van ban nao")
     page.get_by_role("button", name="Lọc").click()
     page.get_by_text("Không có văn bản nào phù hợp.").wait_for()
