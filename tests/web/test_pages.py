@@ -202,3 +202,42 @@ def test_pages_have_no_inline_script_or_style(client):
         assert not re.search(r"\son[a-z]+=", html), url
     client.cookies.clear()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=", client.get("/login").text)
+
+
+def test_leader_assigns_a_unit_unit_head_passes_on_specialist_completes(client, as_user):
+    page_login(client, "vanthu")
+    doc = _receive(client, "Về việc tuyên truyền pháp luật", number="31/STP-PBGDPL")
+    client.post(f"/documents/{doc}/register", data={"csrf_token": _csrf(client.get(f"/documents/{doc}").text)})
+    units = {u["abbreviation"]: u["id"] for u in client.get("/api/v1/units", headers=as_user("chutich")).json()}
+    users = {u["username"]: u["id"] for u in client.get("/api/v1/users", headers=as_user("chutich")).json()}
+
+    client.cookies.clear()
+    page_login(client, "chutich")
+    page = client.get(f"/documents/{doc}").text
+    assert "Bút phê, giao xử lý" in page
+    r = client.post(f"/documents/{doc}/assign", data={"csrf_token": _csrf(page), "directions": "Phòng Tư pháp chủ trì",
+                                                      "deadline": "2099-01-10", f"role_unit_{units['TP']}": "lead"},
+                    follow_redirects=True)
+    assert "Đã giao xử lý." in r.text and "Phòng Tư pháp chủ trì" in r.text
+    # Two leads are refused in plain words.
+    r = client.post(f"/documents/{doc}/assign", data={"csrf_token": _csrf(page), f"role_unit_{units['TP']}": "lead",
+                                                      f"role_user_{users['chuyenvien']}": "lead"})
+    assert r.status_code == 422 and "Chọn đúng một người hoặc một đơn vị xử lý chính" in r.text
+
+    client.cookies.clear()
+    page_login(client, "truongphong")
+    home = client.get("/").text
+    assert "Phân công xử lý trong đơn vị" in home and "Về việc tuyên truyền pháp luật" in home
+    page = client.get(f"/documents/{doc}").text
+    aid = re.search(r'action="/assignments/(\w+)/pass-on"', page).group(1)
+    r = client.post(f"/assignments/{aid}/pass-on", data={"csrf_token": _csrf(page), "user_id": users["chuyenvien"],
+                                                         "directions": "Đồng chí Bình xử lý"}, follow_redirects=True)
+    assert "Đã chuyển cho người xử lý." in r.text
+
+    client.cookies.clear()
+    page_login(client, "chuyenvien")
+    page = client.get(f"/documents/{doc}").text
+    aid = re.search(r'action="/assignments/(\w+)/complete"', page).group(1)
+    r = client.post(f"/assignments/{aid}/complete", data={"csrf_token": _csrf(page), "note": "Đã tổ chức tuyên truyền"},
+                    follow_redirects=True)
+    assert "Đã hoàn thành xử lý." in r.text and "Đúng hạn" in r.text
