@@ -95,7 +95,9 @@ env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_TONE=STATUS_TONE, ROLE_NA
 def nav_for(user) -> list[tuple[str, str]]:
     if user is None:
         return []
-    items = [("/", "Trang chủ"), ("/documents", "Văn bản")]
+    items = [("/", "Trang chủ")]
+    if user.has_role("clerk", "specialist", "unit_head", "leader"):
+        items.append(("/documents", "Văn bản"))
     if user.has_role("clerk"):
         items.append(("/documents/new?direction=incoming", "Tiếp nhận văn bản đến"))
     if user.has_role("specialist", "unit_head", "leader", "clerk"):
@@ -104,6 +106,8 @@ def nav_for(user) -> list[tuple[str, str]]:
         items.append(("/sign-batch", "Ký hàng loạt"))
     if user.has_role("clerk", "unit_head", "leader"):
         items.append(("/registers", "Sổ văn bản"))
+    if user.has_role("admin"):
+        items.append(("/admin/users", "Người dùng"))
     return items
 
 
@@ -141,6 +145,17 @@ def install(app) -> None:
             return await api_handler(request, exc)
         return render(request, "error.html", {"title": exc.title, "detail": exc.detail}, status_code=exc.status)
 
+    from sqlalchemy.orm.exc import StaleDataError
+
+    stale_handler = app.exception_handlers.get(StaleDataError)
+
+    async def page_stale(request: Request, exc: StaleDataError):
+        if not _is_page(request) and stale_handler is not None:
+            return await stale_handler(request, exc)
+        return render(request, "error.html", {"title": "Xung đột cập nhật", "detail": "Văn bản vừa được người khác "
+                      "cập nhật. Vui lòng tải lại trang và thử lại."}, status_code=409)
+
+    app.add_exception_handler(StaleDataError, page_stale)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(DomainError, page_error)
     app.add_exception_handler(CsrfFailed, page_error)

@@ -22,8 +22,6 @@ router = APIRouter(include_in_schema=False)
 
 FIELDS = ("doc_type", "summary", "number_symbol", "issuing_body", "issued_date", "signer_name",
           "signer_position", "urgency", "secrecy", "due_date", "place")
-# Copy pages (certified copies) plug in here once /api/v1/copies exists: add a link to nav_for and
-# a router module to PAGE_MODULES in api/pages/__init__.py.
 
 
 def _may_create(user, direction: str) -> None:

@@ -241,3 +241,32 @@ def test_leader_assigns_a_unit_unit_head_passes_on_specialist_completes(client, 
     r = client.post(f"/assignments/{aid}/complete", data={"csrf_token": _csrf(page), "note": "Đã tổ chức tuyên truyền"},
                     follow_redirects=True)
     assert "Đã hoàn thành xử lý." in r.text and "Đúng hạn" in r.text
+
+
+def test_admin_adds_an_official_who_signs_in_and_a_role_change_ends_the_session(client, as_user):
+    from fastapi.testclient import TestClient
+
+    page_login(client, "admin")
+    page = client.get("/admin/users")
+    assert page.status_code == 200 and "Nguyễn Thị Hoa" in page.text
+    r = client.post("/admin/users", data={"csrf_token": _csrf(page.text), "username": "phochutich",
+                                          "full_name": "Vũ Minh Tuấn", "position": "Phó Chủ tịch",
+                                          "password": "mat-khau-2026", "roles": ["leader"]}, follow_redirects=True)
+    assert "Đã thêm người dùng." in r.text and "Vũ Minh Tuấn" in r.text
+    r = client.post("/admin/users", data={"csrf_token": _csrf(page.text), "username": "phochutich",
+                                          "full_name": "Trùng tên", "password": "mat-khau-2026", "roles": ["leader"]})
+    assert r.status_code == 409 and "đã tồn tại" in r.text
+
+    with TestClient(client.app) as official:
+        assert page_login(official, "phochutich", "mat-khau-2026").status_code == 303
+        home = official.get("/")
+        assert "Vũ Minh Tuấn" in home.text and "Ký hàng loạt" in home.text
+        users = client.get("/admin/users").text
+        target = [u["id"] for u in client.get("/api/v1/users", headers=as_user("admin")).json()
+                  if u["username"] == "phochutich"][0]
+        r = client.post(f"/admin/users/{target}", data={"csrf_token": _csrf(users), "action": "roles",
+                                                         "roles": ["specialist"]}, follow_redirects=True)
+        assert "Đã cập nhật vai trò." in r.text
+        assert official.get("/", follow_redirects=False).status_code == 303  # signed out by the change
+    page_login(client, "chuyenvien")
+    assert client.get("/admin/users").status_code == 403
