@@ -227,6 +227,8 @@ def test_pages_on_a_phone(browser_for, api):
                                           '"Về việc rà soát vị trí việc làm năm 2027"}'})
     assert r.status_code == 201, r.text
     phone = browser_for("vanthu-phone", viewport=PHONE)
+    phone.page.goto("/login")
+    phone.shot("login")
     page = phone.login("vanthu")
     phone.shot("home")
     page.goto(f"/documents/{r.json()['id']}")
@@ -246,3 +248,37 @@ def test_pages_on_a_phone(browser_for, api):
     # Nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert phone.foreign_requests() == []
+
+
+def test_every_other_page_loads_cleanly(browser_for):
+    """Login, registers, forms, administration and an error page: no console error, no failed or
+    foreign request (screenshots for review)."""
+    anon = browser_for("anon")
+    anon.page.goto("/login")
+    anon.shot("login")
+    anon.page.goto("/verify")
+    anon.shot("verify")
+    clerk = browser_for("vanthu")
+    page = clerk.login("vanthu")
+    for label, url, heading in (("registers", "/registers", "Sổ văn bản năm"),
+                                ("register-incoming", "/registers/incoming/2026", "Sổ đăng ký văn bản đến"),
+                                ("new-outgoing", "/documents/new?direction=outgoing", "Soạn dự thảo văn bản đi")):
+        page.goto(url)
+        assert heading.lower() in page.locator("h1").inner_text().lower()
+        clerk.shot(label)
+    admin = browser_for("admin")
+    page = admin.login("admin")
+    page.get_by_role("link", name="Người dùng").click()
+    page.get_by_label("Tên đăng nhập").fill("phochutich")
+    page.get_by_label("Họ và tên").fill("Vũ Minh Tuấn")
+    page.get_by_label("Chức vụ").fill("Phó Chủ tịch")
+    page.get_by_label("Mật khẩu ban đầu (ít nhất 8 ký tự)").fill("mat-khau-2026")
+    page.locator("#new-h + form").get_by_label("Lãnh đạo").check()
+    page.get_by_role("button", name="Thêm người dùng").click()
+    _flash(page, "Đã thêm người dùng.")
+    admin.shot("users")
+    official = browser_for("phochutich")
+    official.login("phochutich", "mat-khau-2026")
+    assert "Vũ Minh Tuấn" in official.page.locator("header").inner_text()
+    for b in (anon, clerk, admin, official):
+        assert b.foreign_requests() == [] and b.console_errors == []
