@@ -1,5 +1,6 @@
 """Server-side page previews (PNG via poppler's pdftoppm) and the signature report of a stored
-version, both cached on disk by the version's SHA-256 (content-addressed, so never stale)."""
+version, both cached on disk by the version's SHA-256 (the images never go stale; the report is
+re-validated after an hour, since a certificate may be revoked meanwhile)."""
 from __future__ import annotations
 
 import json
@@ -7,11 +8,13 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from ioffice.errors import DomainError
 
 MAX_PREVIEW_PAGES = 30
+REPORT_TTL_SECONDS = 3600
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -64,7 +67,8 @@ def signature_report(container, sha256: str) -> dict:
     from api.routes.verify import validate_upload  # the same validation as the public /verify
 
     cached = cache_dir(container, sha256) / "report.json"
-    if cached.exists():
+    # The bytes never change, but a certificate can be revoked later: re-validate after an hour.
+    if cached.exists() and time.time() - cached.stat().st_mtime < REPORT_TTL_SECONDS:
         try:
             return json.loads(cached.read_text("utf-8"))
         except ValueError:

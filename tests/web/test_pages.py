@@ -270,3 +270,21 @@ def test_admin_adds_an_official_who_signs_in_and_a_role_change_ends_the_session(
         assert official.get("/", follow_redirects=False).status_code == 303  # signed out by the change
     page_login(client, "chuyenvien")
     assert client.get("/admin/users").status_code == 403
+
+
+def test_page_previews_are_png_for_readers_only(client, as_user):
+    r = client.post("/api/v1/documents", headers=as_user("vanthu"),
+                    files={"file": ("cv.pdf", make_pdf("Cong van", pages=2), "application/pdf")},
+                    data={"metadata": json.dumps({"direction": "incoming", "doc_type": "Công văn", "summary": "Ảnh"})})
+    doc = r.json()
+    version = doc["versions"][0]["id"]
+    url = f"/documents/{doc['id']}/versions/{version}/pages/2.png"
+    assert client.get(url, follow_redirects=False).status_code == 303  # no session
+    page_login(client, "vanthu")
+    png = client.get(url)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert client.get(f"/documents/{doc['id']}/versions/{version}/pages/3.png").status_code == 422
+    client.cookies.clear()
+    page_login(client, "chungthuc")  # certifier: not a reader of the document registers
+    assert client.get(url).status_code == 403
