@@ -288,3 +288,37 @@ def test_page_previews_are_png_for_readers_only(client, as_user):
     client.cookies.clear()
     page_login(client, "chungthuc")  # certifier: not a reader of the document registers
     assert client.get(url).status_code == 403
+
+
+def test_reviewer_returns_with_a_comment_drafter_uploads_a_new_version_and_resubmits(client):
+    page_login(client, "chuyenvien")
+    form = client.get("/documents/new?direction=outgoing").text
+    r = client.post("/documents/new", data={"csrf_token": _csrf(form), "direction": "outgoing", "doc_type": "Tờ trình",
+                                            "summary": "Tờ trình xin kinh phí số hóa"},
+                    files={"file": ("tt.pdf", make_pdf("To trinh"), "application/pdf")}, follow_redirects=False)
+    doc = r.headers["location"].split("/documents/")[1].split("?")[0]
+    page = client.get(f"/documents/{doc}").text
+    r = client.post(f"/documents/{doc}/submit", data={"csrf_token": _csrf(page), "route": "leader"},
+                    follow_redirects=True)
+    assert "Đã trình duyệt dự thảo." in r.text
+
+    client.cookies.clear()
+    page_login(client, "chutich")
+    page = client.get(f"/documents/{doc}").text
+    step = re.search(r'name="step_id" value="(\w+)"', page).group(1)
+    r = client.post(f"/documents/{doc}/review", data={"csrf_token": _csrf(page), "decision": "return", "step_id": step,
+                                                      "comment": "Bổ sung dự toán chi tiết"}, follow_redirects=True)
+    assert "Đã trả lại dự thảo kèm ý kiến." in r.text and "Bị trả lại" in r.text
+
+    client.cookies.clear()
+    page_login(client, "chuyenvien")
+    home = client.get("/").text
+    assert "Sửa dự thảo bị trả lại" in home and "Tờ trình xin kinh phí số hóa" in home
+    page = client.get(f"/documents/{doc}").text
+    assert "Bổ sung dự toán chi tiết" in page
+    r = client.post(f"/documents/{doc}/versions", data={"csrf_token": _csrf(page)},
+                    files={"file": ("tt-v2.pdf", make_pdf("To trinh v2"), "application/pdf")}, follow_redirects=True)
+    assert "Đã tải lên phiên bản mới." in r.text and "Phiên bản 2" in r.text
+    r = client.post(f"/documents/{doc}/submit", data={"csrf_token": _csrf(r.text), "route": "leader"},
+                    follow_redirects=True)
+    assert "Đã trình duyệt dự thảo." in r.text and "Lần trình 2" in r.text
