@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         module = importlib.import_module(name)
         app.include_router(module.router)
     _mount_dev_pki(app, container)
+    from . import pages
+
+    pages.install(app)
     from .routes.signing import make_issue_seal
 
     if container.issue_seal is None:

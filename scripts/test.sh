@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
-APT_PACKAGES="softhsm2 poppler-utils qpdf fonts-liberation2 libnss3-tools opensc python3-venv docker-compose zbar-tools"
+APT_PACKAGES="softhsm2 poppler-utils qpdf fonts-liberation2 libnss3-tools opensc python3-venv docker-compose zbar-tools chromium"
 apt_updated=""
 apt_install() {
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -18,7 +18,7 @@ apt_install() {
 }
 
 missing=""
-for tool in softhsm2-util pdfsig pdftotext qpdf certutil pkcs11-tool docker-compose zbarimg; do
+for tool in softhsm2-util pdfsig pdftotext qpdf certutil pkcs11-tool docker-compose zbarimg chromium; do
   command -v "$tool" >/dev/null || missing="yes"
 done
 [ -z "$missing" ] || apt_install $APT_PACKAGES
