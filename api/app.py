@@ -26,6 +26,8 @@ ROUTE_MODULES = [
     "api.routes.workflow",
     "api.routes.tasks",
     "api.routes.registers",
+    "api.routes.signing_methods",
+    "api.routes.batches",
 ]
 
 

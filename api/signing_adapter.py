@@ -218,10 +218,17 @@ class PyHankoSigning:
     def complete(self, prepared_pdf: bytes, state: dict[str, Any], signature: bytes, spec: SignSpec) -> bytes:
         from signing.external import complete_external_signature
 
+        from signing.completion import raise_level
+
         timestamper = None
         if spec.level != "B-B" and not self.c.settings.tsa_url:
             timestamper = self._timestamper()
-        return complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+        signed = complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+        # token and remote signatures reach the agency's level like server ones: DSS (B-LT), then a
+        # document timestamp (B-LTA)
+        return raise_level(signed, field_name=state["field_name"], level=spec.level,
+                           validation_context=self._validation_context(),
+                           timestamper=self._timestamper() if spec.level == "B-LTA" else None)
 
 
 def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:

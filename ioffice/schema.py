@@ -19,3 +19,4 @@ from . import attachments  # noqa: E402  (attachments sent as separate files)
 
 register_blob_reference(attachments.Attachment.sha256)
 register_blob_reference(attachments.Attachment.original_sha256)
+from . import signing_methods, batches  # noqa: F401,E402  (signing methods per official, batch signing)

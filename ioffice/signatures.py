@@ -60,7 +60,9 @@ class SigningSession(Base):
     base_sha256: Mapped[str] = mapped_column(String(64))
     prepared_sha256: Mapped[str] = mapped_column(String(64))
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | completed | expired
+    # pending | confirming (remote: waiting for the official's confirmation) | completed | expired
+    # | refused | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result_version_id: Mapped[str | None] = mapped_column(String(32))
@@ -309,8 +311,9 @@ def complete_external(
     if sess.status == "completed":
         return session.get(DocumentVersion, sess.result_version_id)
     now = now or utcnow()
-    if sess.status != "pending" or sess.expires_at <= now:
-        sess.status = "expired"
+    if sess.status not in ("pending", "confirming") or sess.expires_at <= now:
+        if sess.status in ("pending", "confirming"):
+            sess.status = "expired"
         session.flush()
         raise Conflict("Phiên ký đã hết hạn; hãy bắt đầu ký lại.")
     doc = documents.get_document(session, org_id=actor.org_id, document_id=sess.document_id)
@@ -341,10 +344,23 @@ def complete_external(
     return version
 
 
+def abandon_session(session: Session, *, session_id: str, status: str = "expired",
+                    detail: str | None = None) -> SigningSession | None:
+    """End a pending or confirming session without signing (refused, expired, failed): the
+    document is left exactly as it was."""
+    sess = session.get(SigningSession, session_id)
+    if sess is not None and sess.status in ("pending", "confirming"):
+        sess.status = status
+        if detail:
+            sess.state = {**sess.state, "detail": detail}
+        session.flush()
+    return sess
+
+
 def expire_sessions(session: Session, *, now: datetime | None = None) -> int:
     """Mark pending sessions past their expiry as expired (their prepared blobs become sweepable)."""
     now = now or utcnow()
-    rows = session.scalars(select(SigningSession).where(SigningSession.status == "pending",
+    rows = session.scalars(select(SigningSession).where(SigningSession.status.in_(("pending", "confirming")),
                                                         SigningSession.expires_at <= now)).all()
     for r in rows:
         r.status = "expired"
