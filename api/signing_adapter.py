@@ -204,6 +204,10 @@ class PyHankoSigning:
         from signing.external import prepare_external_signature
 
         _check_certificate_holder(certificate_pem, spec.full_name)
+        if not chain_pem and self.devpki is not None:  # plugins return the leaf only: add the CA chain
+            from cryptography.hazmat.primitives.serialization import Encoding
+
+            chain_pem = [c.public_bytes(Encoding.PEM).decode() for c in self.devpki.chain]
         appearance = self._appearance(io.BytesIO(pdf), spec)
         tsa = self.c.settings.tsa_url
         session = prepare_external_signature(

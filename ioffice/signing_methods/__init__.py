@@ -113,9 +113,9 @@ def set_method(session: Session, *, actor: Actor, user_id: str, method: str, csc
     if method == "remote":
         if not csc_provider or not csc_credential_id:
             raise InvalidInput("Ký số từ xa cần nhà cung cấp (csc_provider) và mã chứng thư (csc_credential_id).")
-        if known_providers and csc_provider not in known_providers:
+        if csc_provider not in known_providers:
             raise InvalidInput(f"Nhà cung cấp ký số từ xa chưa được cấu hình: {csc_provider}. "
-                               f"Đã cấu hình: {', '.join(known_providers)}.")
+                               f"Đã cấu hình: {', '.join(known_providers) or 'chưa có'}.")
     else:
         csc_provider = csc_credential_id = None
     prof = session.get(SigningProfile, user.id)

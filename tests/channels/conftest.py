@@ -328,3 +328,17 @@ def pdfsig_valid(pdf: bytes, tmp_path: Path, nss: Path | None = None) -> str:
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert "Signature Validation: Signature is Valid." in out.stdout, out.stdout + out.stderr
     return out.stdout
+
+
+from tests.signing_api.conftest import approved_draft_factory  # noqa: E402
+
+
+@pytest.fixture
+def approved_draft(client, as_user):
+    return approved_draft_factory(client, as_user)
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request) -> str:
+    """The channel tests run on SQLite (the PostgreSQL half of the batch rules is marked on the test)."""
+    return request.param
