@@ -107,7 +107,16 @@ def usb_token(demo_templates, tmp_path_factory):
     data, url = demo_templates("sqlite")
     settings = Settings(data_dir=data, database_url=url, demo_password=DEMO_PASSWORD)
     pki = ensure_dev_pki(settings.pki_dir, passphrase=settings.pki_passphrase, agency_name="x", signers=[])
-    base = tmp_path_factory.mktemp("usb")
+    token, procs = start_usb_token(pki, tmp_path_factory.mktemp("usb"))
+    yield token
+    for p in procs:
+        p.terminate()
+        p.wait(10)
+
+
+def start_usb_token(pki, base: Path) -> tuple[UsbToken, list]:
+    """A SoftHSM2 token in ``base`` with the leader's key and certificate, and the three stand-in
+    plugin processes serving it (used by the tests and by benchmarks/bench_batch.py)."""
     (base / "tokens").mkdir()
     conf = base / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
@@ -133,10 +142,7 @@ def usb_token(demo_templates, tmp_path_factory):
         assert line.startswith("READY"), line
         token.plugins[kind] = int(line.split()[1])
         procs.append(proc)
-    yield token
-    for p in procs:
-        p.terminate()
-        p.wait(10)
+    return token, procs
 
 
 # ---------------------------------------------------------------------------- live server
@@ -232,6 +238,13 @@ def _serve_aiohttp(apps: list) -> tuple[list[int], asyncio.AbstractEventLoop]:
 
 @pytest.fixture(scope="session")
 def csc_service(tmp_path_factory) -> CscService:
+    service, shutdown = start_csc_service(tmp_path_factory.mktemp("csc-pki"))
+    yield service
+    shutdown()
+
+
+def start_csc_service(work: Path) -> tuple[CscService, object]:
+    """certomancer (TSA/OCSP/CRL) + certomancer-csc-dummy + the phone stand-in, on loopback."""
     import aiohttp
     from aiohttp import web
     from asn1crypto import pem as asn1_pem
@@ -240,7 +253,6 @@ def csc_service(tmp_path_factory) -> CscService:
     from csc_dummy.csc_dummy_server import CSCWithCertomancer, DummyServiceParams
     from werkzeug.serving import make_server
 
-    work = tmp_path_factory.mktemp("csc-pki")
     for label in ("root", "interm", "interm-ocsp", "tsa", "signer", "other"):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         (work / f"{label}.key.pem").write_bytes(key.private_bytes(
@@ -284,9 +296,8 @@ def csc_service(tmp_path_factory) -> CscService:
     phone_app.router.add_post("/csc/v1/{tail:.+}", proxy)
     (csc_port, phone_port), _ = _serve_aiohttp([csc.app, phone_app])
     target["csc"] = f"http://127.0.0.1:{csc_port}"
-    yield CscService(arch=arch, csc_url=target["csc"], phone_url=f"http://127.0.0.1:{phone_port}", phone=phone,
-                     root_pem=root_pem, tsa_url=f"{base}/ioffice/tsa/tsa")
-    server.shutdown()
+    return CscService(arch=arch, csc_url=target["csc"], phone_url=f"http://127.0.0.1:{phone_port}", phone=phone,
+                      root_pem=root_pem, tsa_url=f"{base}/ioffice/tsa/tsa"), server.shutdown
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 // SHA-256 hash with the token, hand the result back to the server which completes the PAdES
 // signature. One document (/sign/{id}) or a batch (/sign/{id}?documents=a,b,c): one plugin
 // session for all the hashes.
-import { adapterFor, PluginError } from "./plugin.js";
+import { adapterFor, checkLoopback, PluginError } from "./plugin.js";
 import "./vgca.js";
 import "./vnpt.js";
 import "./viettel.js";
@@ -61,6 +61,7 @@ async function run() {
     const pluginId = params.get("plugin") || document.getElementById("plugin").value;
     const adapter = adapterFor(pluginId);
     const endpoint = params.get("endpoint") || adapter.defaultEndpoint;
+    checkLoopback(endpoint); // refuse before anything is prepared on the server
     const batchIds = (params.get("documents") || "").split(",").filter(Boolean);
     if (batchIds.length) {
       const { signed, failed } = await signBatch(adapter, endpoint, batchIds);
