@@ -129,7 +129,10 @@ def main() -> None:
     token, procs = start_usb_token(pki, work / "usb")
     (work / "csc").mkdir()
     csc, stop_csc = start_csc_service(work / "csc")
-    remote = base.model_copy(update={
+    data2 = work / "data-remote"  # its own database: two apps never share one SQLite file
+    remote = Settings(data_dir=data2, database_url=f"sqlite:///{data2 / 'ioffice.db'}", demo_password=PASSWORD)
+    init(remote, demo=True)
+    remote = remote.model_copy(update={
         "tsa_url": csc.tsa_url, "trust_roots": str(csc.root_pem), "remote_poll_interval_seconds": 0.02,
         "csc_providers": {"direct": {"url": csc.csc_url, "token": None}}})
     rows = []

@@ -55,6 +55,7 @@ class PluginSignature(BaseModel):
     model_config = ConfigDict(extra="forbid")
     session_id: str
     signature: str | None = Field(default=None, description="base64 signature value; null if the plugin refused")
+    certificate: str | None = Field(default=None, description="base64 DER certificate the plugin signed with")
 
 
 class BatchSignaturesIn(BaseModel):
@@ -119,8 +120,12 @@ def post_batch_signatures(batch_id: str, body: BatchSignaturesIn, db: SessionDep
         from ioffice.errors import Conflict
 
         raise Conflict("Lượt ký hàng loạt này không chờ chữ ký từ USB token.", status=batch.status)
+    from .signing import _check_plugin_certificate
+
     sigs: dict[str, bytes | None] = {}
     for item in body.signatures:
+        if item.certificate:
+            _check_plugin_certificate(db, item.session_id, item.certificate)
         try:
             sigs[item.session_id] = base64.b64decode(item.signature, validate=True) if item.signature else None
         except (binascii.Error, ValueError) as exc:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .. import audit
 from ..audit import Actor
 from ..db import Base, UTCDateTime, utcnow
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import InvalidInput, NotFound
 from ..models import User
 
 Method = Literal["server", "token", "remote"]
@@ -30,6 +30,13 @@ METHODS: tuple[str, ...] = ("server", "token", "remote")
 MODE_OF_METHOD = {"server": "server", "token": "external", "remote": "remote"}
 METHOD_LABEL_VI = {"server": "khóa ký lưu trên máy chủ", "token": "USB token qua phần mềm ký trên máy tính",
                    "remote": "ký số từ xa (xác nhận trên điện thoại)"}
+
+
+class SigningMethodNotAllowed(InvalidInput):
+    """A sign request in a mode the official's signing method does not allow."""
+
+    code = "signing-method-not-allowed"
+    title = "Phương thức ký không phù hợp với cấu hình của người ký"
 
 
 class SigningProfile(Base):
@@ -89,7 +96,7 @@ def require_mode(session: Session, *, user: User, mode: str) -> SigningProfile |
         return profile_of(session, user)
     method = effective_method(session, user)
     asked = {"server": "server", "external": "token", "remote": "remote"}.get(mode, mode)
-    raise PermissionDenied(
+    raise SigningMethodNotAllowed(
         f"Bạn được cấu hình ký bằng {METHOD_LABEL_VI[method]}, không thể ký bằng "
         f"{METHOD_LABEL_VI.get(asked, mode)}. Hãy liên hệ quản trị viên nếu cần đổi phương thức ký.",
         method=method, requested_mode=mode)

@@ -29,15 +29,16 @@ def test_admin_sets_token_method_and_the_official_sees_it(client, as_user, appro
 
     doc = approved_draft()
     r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={"kind": "personal"})
-    assert r.status_code == 403, r.text
+    assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("signing-method-not-allowed")
     assert "USB token" in r.json()["detail"]
     # nothing happened to the document
     got = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
     assert got["status"] == "approved" and len(got["versions"]) == len(doc["versions"])
 
     r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={"mode": "remote"})
-    assert r.status_code == 403 and "từ xa" in r.json()["detail"], r.text
+    assert r.status_code == 422 and "từ xa" in r.json()["detail"], r.text
 
 
 def test_only_the_admin_sets_methods_and_remote_needs_a_configured_provider(client, as_user):
@@ -84,3 +85,34 @@ def test_certificate_registration_checks_trust_validity_usage_and_name(client, a
     r = put(pem(good))
     assert r.status_code == 200, r.text
     assert LEADER in r.json()["certificate_subject"]
+
+
+def test_a_plugin_that_signed_with_another_certificate_is_refused(client, as_user, approved_draft, settings):
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    pki = _pki(settings)
+    uid = _user_id(client, as_user, "chutich")
+    mine = issue_for(pki, rsa.generate_private_key(65537, 2048).public_key(), LEADER)
+    other = issue_for(pki, rsa.generate_private_key(65537, 2048).public_key(), LEADER)
+    assert client.put(f"/api/v1/users/{uid}/signing-method", headers=as_user("admin"),
+                      json={"method": "token"}).status_code == 200
+    assert client.put(f"/api/v1/users/{uid}/certificate", headers=as_user("admin"),
+                      json={"certificate_pem": pem(mine)}).status_code == 200
+    doc = approved_draft()
+    r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"), json={"mode": "external"})
+    assert r.status_code == 201, r.text
+    prepared = r.json()
+    assert base64.b64decode(prepared["hash_to_sign"]) == __import__("hashlib").sha256(
+        base64.b64decode(prepared["data_to_sign"])).digest()
+    r = client.post(f"/api/v1/signing-sessions/{prepared['session_id']}/complete", headers=as_user("chutich"),
+                    json={"signature": base64.b64encode(b"x" * 256).decode(),
+                          "certificate": base64.b64encode(other.public_bytes(serialization.Encoding.DER)).decode()})
+    assert r.status_code == 422 and "chứng thư số khác" in r.json()["detail"], r.text
+    got = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
+    assert got["status"] == "approved"
+    # a certificate that is not the registered one is refused at prepare time too
+    r = client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"),
+                    json={"mode": "external", "certificate_pem": pem(other)})
+    assert r.status_code == 422 and "đã đăng ký" in r.json()["detail"], r.text

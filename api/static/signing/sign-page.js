@@ -47,7 +47,7 @@ async function signBatch(adapter, endpoint, documentIds) {
   const results = await adapter.signHashes(pending.map((r) => r.hash_to_sign), { endpoint });
   show("Đang hoàn tất chữ ký số…");
   const done = await api(`/api/v1/signing-batches/${batch.id}/signatures`, {
-    signatures: pending.map((r, i) => ({ session_id: r.session_id, signature: results[i].signature })),
+    signatures: pending.map((r, i) => ({ session_id: r.session_id, signature: results[i].signature, certificate: results[i].certificate })),
   });
   const signed = done.results.filter((r) => r.status === "signed").length;
   const failed = done.results.filter((r) => r.status === "failed");
