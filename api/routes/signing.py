@@ -79,7 +79,9 @@ def sign_document(document_id: str, body: SignIn, response: Response, background
     returns the first result without signing again."""
     kind = body.kind or ("personal" if user.has_role("leader", "unit_head") else "seal")
     a = adapter(container)
-    profile = signing_methods.require_mode(db, user=user, mode=body.mode) if kind == "personal" else None
+    profile = None
+    if kind == "personal" and user.has_role("leader", "unit_head"):  # others get the role's 403 below
+        profile = signing_methods.require_mode(db, user=user, mode=body.mode)
     if body.mode == "remote":
         if kind != "personal":
             raise InvalidInput("Ký số từ xa chỉ áp dụng cho chữ ký cá nhân.")
