@@ -31,12 +31,16 @@ async def async_raise_level(signed: bytes, *, field_name: str, level: str, valid
     from pyhanko.sign.validation.dss import async_add_validation_info
     from pyhanko_certvalidator import ValidationContext
 
+    made: list = []
+
     def fresh_vc():
         if validation_context is None:
             raise ValueError("B-LT needs a validation context")
         if isinstance(validation_context, ValidationContext) or not callable(validation_context):
             return validation_context
-        return validation_context()
+        vc = validation_context()
+        made.append(vc)
+        return vc
 
     try:
         reader = PdfFileReader(BytesIO(signed), strict=False)
@@ -51,11 +55,24 @@ async def async_raise_level(signed: bytes, *, field_name: str, level: str, valid
                 writer, "sha256", validation_context=fresh_vc(), output=BytesIO())
             data = out.getvalue()
     except Exception as exc:  # noqa: BLE001 - revocation / TSA failures of every kind
+        await _close(made)
         log.warning("could not raise the signature to %s: %s", level, type(exc).__name__)
         raise ServiceUnavailable(
             "Không thu thập được thông tin kiểm tra hiệu lực chứng thư số (OCSP/CRL) hoặc dấu thời gian; "
             "văn bản chưa được ký và giữ nguyên phiên bản trước, vui lòng thử lại sau.") from exc
+    await _close(made)
     return data
+
+
+async def _close(contexts: list) -> None:
+    """Release the HTTP sessions of the validation contexts this module created."""
+    for vc in contexts:
+        aclose = getattr(vc, "aclose", None)
+        if aclose is not None:
+            try:
+                await aclose()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
 
 
 def raise_level(signed: bytes, **kw: Any) -> bytes:

@@ -77,6 +77,10 @@ def create_batch(body: BatchIn, response: Response, background: BackgroundTasks,
     """Sign several documents under one authorisation. Each document is signed completely or not
     at all; one failure does not undo the others."""
     a = adapter(container)
+    if not user.has_role(*(("clerk",) if body.kind == "seal" else ("leader", "unit_head"))):
+        from ioffice.errors import PermissionDenied
+
+        raise PermissionDenied("Chỉ lãnh đạo mới được ký số cá nhân hàng loạt; con dấu do văn thư ký.")
     if body.kind == "seal":
         method = "server"
     else:

@@ -57,6 +57,8 @@ def test_batch_input_is_checked(client, as_user):
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     r = client.post("/api/v1/signing-batches", headers=as_user("chutich"), json={"document_ids": ["a", "a"]})
     assert r.status_code == 422 and "lặp" in r.json()["detail"]
+    r = client.post("/api/v1/signing-batches", headers=as_user("chuyenvien"), json={"document_ids": ["a"]})
+    assert r.status_code == 403
 
 
 @pytest.mark.slow
