@@ -28,6 +28,8 @@ ROUTE_MODULES = [
     "api.routes.tasks",
     "api.routes.registers",
     "api.routes.copies",
+    "api.routes.signing_methods",
+    "api.routes.batches",
 ]
 
 

@@ -39,6 +39,8 @@ class Container:
     mailer_installed: bool = False
     # Trust roots loaded once (api.trust.trust_roots).
     trust_roots_cache: list[Any] | None = None
+    # threads that wait for remote (CSC) signers to confirm on their phone
+    remote_executor: Any | None = None
     _signing: PyHankoSigning | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -70,4 +72,6 @@ class Container:
         return cls(settings=settings, engine=engine, sessions=make_session_factory(engine), store=store)
 
     def close(self) -> None:
+        if self.remote_executor is not None:
+            self.remote_executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

@@ -23,6 +23,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Swagger UI (React) sets a few inline styles; scripts stay 'self' only.
 CSP_DOCS = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# The signing page talks to the official's own signing plugin on their PC (VGCA, VNPT-CA, Viettel-CA
+# listen on loopback): only there may it connect besides the app itself.
+CSP_SIGN = CSP.replace("connect-src 'self'", "connect-src 'self' wss://127.0.0.1:* wss://localhost:* "
+                       "http://127.0.0.1:* http://localhost:*")
 _HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -38,7 +42,8 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        csp = (CSP_DOCS if scope.get("path", "").startswith("/docs") else CSP).encode()
+        path = scope.get("path", "")
+        csp = (CSP_DOCS if path.startswith("/docs") else CSP_SIGN if path.startswith("/sign") else CSP).encode()
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -53,6 +53,7 @@ class OrganisationOut(BaseModel):
 
 class MeOut(UserOut):
     organisation: OrganisationOut
+    signing_method: str | None = Field(default=None, description="server | token | remote: how the caller signs")
 
 
 class UserCreate(BaseModel):

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     holidays: str | None = None  # comma-separated ISO dates added to the built-in public holidays
     signature_level: str | None = None  # default PAdES level; None → B-LT with a TSA, B-B without
+    # remote signing (CSC API v1) providers: JSON {"name": {"url": base URL before /csc/v1,
+    # "token": OAuth bearer or null}}, e.g. {"smartca": {"url": "https://…", "token": "…"}}
+    csc_providers: dict[str, dict[str, str | None]] = Field(default_factory=dict)
+    remote_confirm_timeout_seconds: float = Field(default=120.0, gt=0)  # waiting for the phone
+    remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _from_data_dir(self) -> "Settings":

@@ -111,9 +111,16 @@ def build_signing(container: Container) -> PyHankoSigning:
         default_level = settings.signature_level
     else:
         default_level = "B-LT" if (settings.tsa_url or devpki is not None) else "B-B"
+    def ca_chain() -> list[str]:
+        if devpki is None:
+            return []
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return [c.public_bytes(Encoding.PEM).decode() for c in devpki.chain]
+
     return PyHankoSigning(resolve_key=resolve_key, open_key=open_key, check_signer=check_signer,
                           timestamper=timestamper, validation_context=validation_context,
-                          tsa_url=settings.tsa_url, default_level=default_level)
+                          tsa_url=settings.tsa_url, default_level=default_level, ca_chain=ca_chain)
 
 
 def adapter(container: Container) -> PyHankoSigning:

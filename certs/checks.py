@@ -15,8 +15,8 @@ from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
-    ExpiredError, InsufficientRevinfoError, NotYetValidError, PathBuildingError,
-    PathValidationError, RevokedError,
+    ExpiredError, InsufficientRevinfoError, InvalidCertificateError, NotYetValidError,
+    PathBuildingError, PathValidationError, RevokedError,
 )
 
 from ioffice.kernel.errors import ServiceUnavailable
@@ -131,7 +131,7 @@ def check_signer_certificate(
             f"Một chứng thư số trong chuỗi chứng thực của người ký ({name}) chưa có hiệu lực.",
             reason="not-yet-valid",
         ) from None
-    except (PathBuildingError, PathValidationError):
+    except (PathBuildingError, PathValidationError, InvalidCertificateError):
         raise SignerCertificateRejected(
             f"Chứng thư số của người ký ({name}) không được cấp bởi tổ chức chứng thực tin cậy.",
             reason="untrusted",

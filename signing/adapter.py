@@ -47,6 +47,7 @@ class PyHankoSigning:
         tsa_url: str | None = None,
         default_level: str = "B-B",
         check_ttl_seconds: float = CHECK_TTL_SECONDS,
+        ca_chain: Callable[[], list[str]] | None = None,
     ) -> None:
         self._resolve_key = resolve_key
         self._open_key = open_key
@@ -56,6 +57,7 @@ class PyHankoSigning:
         self.tsa_url = tsa_url
         self._default_level = default_level
         self._check_ttl = check_ttl_seconds
+        self._ca_chain = ca_chain or (lambda: [])  # PEMs added when a plugin returns the leaf only
         self._lock = threading.Lock()
         self._signers: dict[str, Any] = {}
         self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
@@ -155,6 +157,8 @@ class PyHankoSigning:
         from signing.external import prepare_external_signature
 
         _check_certificate_holder(certificate_pem, spec.full_name)
+        if not chain_pem:  # plugins return the leaf only: add the CA chain
+            chain_pem = self._ca_chain()
         appearance = self._appearance(io.BytesIO(pdf), spec)
         tsa = self.tsa_url
         session = prepare_external_signature(
@@ -172,7 +176,14 @@ class PyHankoSigning:
         timestamper = None
         if spec.level != "B-B" and not self.tsa_url:
             timestamper = self._timestamper()
-        return complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+        signed = complete_external_signature(prepared_pdf, state, signature, timestamper=timestamper)
+        # token and remote signatures reach the agency's level like server ones: DSS (B-LT), then a
+        # document timestamp (B-LTA)
+        from signing.completion import raise_level
+
+        return raise_level(signed, field_name=state["field_name"], level=spec.level,
+                           validation_context=self._validation_context(),
+                           timestamper=self._timestamper() if spec.level == "B-LTA" else None)
 
 
 def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:

@@ -30,7 +30,10 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 
 @router.get("/me", response_model=MeOut, responses=problem_responses(401))
-def me(user: CurrentUser) -> MeOut:
+def me(user: CurrentUser, db: SessionDep) -> MeOut:
+    from ioffice import signing_methods
+
     out = MeOut.model_validate(user)
     out.organisation = OrganisationOut.model_validate(user.organisation)
+    out.signing_method = signing_methods.effective_method(db, user)
     return out

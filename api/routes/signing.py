@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice.documents import attachments
-from ioffice import audit
-from ioffice import signatures
+from ioffice import audit, signatures, signing_methods
 from ioffice.kernel.errors import InvalidInput
 from ioffice.signatures.ports import SignSpec
 
@@ -34,9 +34,12 @@ class SignIn(BaseModel):
                                   "(agency key, text mark at the top right); default: personal for leaders, "
                                   "seal for clerks")
     level: PadesLevel | None = Field(default=None, description="PAdES baseline level")
-    mode: Literal["server", "external"] = Field(default="server", description="external: the key is on the "
-                                                "official's USB token; returns what the token must sign")
-    certificate_pem: str | None = Field(default=None, description="external mode: the token's certificate")
+    mode: Literal["server", "external", "remote"] = Field(
+        default="server", description="external: the key is on the official's USB token; returns what the token "
+        "must sign. remote: the official's CSC service signs after they confirm on their phone (202, then "
+        "GET /signing-sessions/{id})")
+    certificate_pem: str | None = Field(default=None, description="external mode: the token's certificate "
+                                        "(default: the one registered for the official)")
     chain_pem: list[str] = Field(default_factory=list)
 
 
@@ -52,6 +55,9 @@ class SignedOut(BaseModel):
 class ExternalSessionOut(BaseModel):
     session_id: str
     data_to_sign: str = Field(description="base64 DER of the CMS signed attributes the token signs")
+    hash_to_sign: str = Field(description="base64 SHA-256 of data_to_sign: what a signing plugin signs in hash mode")
+    status: str = Field(default="awaiting_signature", description="awaiting_signature (token) or "
+                        "waiting_for_confirmation (remote)")
     digest_algorithm: str
     signature_mechanism: str
     expires_at: datetime
@@ -60,27 +66,49 @@ class ExternalSessionOut(BaseModel):
 class CompleteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     signature: str = Field(description="base64 signature value produced by the token")
+    certificate: str | None = Field(default=None, description="base64 DER certificate the plugin signed with; "
+                                    "must be the one the session was prepared for")
 
 
 @router.post("/documents/{document_id}/sign", status_code=201, response_model=SignedOut | ExternalSessionOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503))
-def sign_document(document_id: str, body: SignIn, response: Response, db: SessionDep, store: StoreDep,
+def sign_document(document_id: str, body: SignIn, response: Response, background: BackgroundTasks,
+                  db: SessionDep, store: StoreDep,
                   caller: CallerDep, container: ContainerDep,
                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None):
     """Sign the current version. A personal signature binds the exact approved version; the
     result is a new, final version. Repeating a request with the same ``Idempotency-Key``
     returns the first result without signing again."""
-    kind = body.kind or ("personal" if caller.person.has_role("leader", "unit_head") else "seal")
+    user = caller.person
+    kind = body.kind or ("personal" if user.has_role("leader", "unit_head") else "seal")
     a = adapter(container)
+    profile = None
+    if kind == "personal" and user.has_role("leader", "unit_head"):  # others get the role's 403 below
+        profile = signing_methods.require_mode(db, user=user, mode=body.mode)
+    if body.mode == "remote":
+        if kind != "personal":
+            raise InvalidInput("Ký số từ xa chỉ áp dụng cho chữ ký cá nhân.")
+        from ..channels import start_remote_signing
+
+        out = start_remote_signing(db, store, container, caller=caller, profile=profile,
+                                   document_ids=[document_id], level=body.level, background=background)[0]
+        response.status_code = 202
+        return ExternalSessionOut(**out)
     if body.mode == "external":
         if kind != "personal":
             raise InvalidInput("Ký bằng thiết bị USB token chỉ áp dụng cho chữ ký cá nhân.")
-        if not body.certificate_pem:
-            raise InvalidInput("Thiếu chứng thư số (certificate_pem) của USB token.")
+        registered = profile.certificate_pem if profile else None
+        certificate_pem = body.certificate_pem or registered
+        if not certificate_pem:
+            raise InvalidInput("Thiếu chứng thư số (certificate_pem) của USB token; hãy nhờ quản trị viên đăng ký "
+                               "chứng thư số của bạn.")
+        if registered and body.certificate_pem and not _same_certificate(body.certificate_pem, registered):
+            raise InvalidInput("Chứng thư số gửi lên khác với chứng thư số đã đăng ký cho bạn.")
         sess, prepared = signatures.prepare_external(
-            db, store, a, caller=caller, document_id=document_id, certificate_pem=body.certificate_pem,
+            db, store, a, caller=caller, document_id=document_id, certificate_pem=certificate_pem,
             chain_pem=body.chain_pem, level=body.level, default_level=a.default_level())
         return ExternalSessionOut(session_id=sess.id, data_to_sign=b64(prepared.data_to_sign),
+                                  hash_to_sign=b64(hashlib.sha256(prepared.data_to_sign).digest()),
                                   digest_algorithm=prepared.digest_algorithm,
                                   signature_mechanism=prepared.signature_mechanism, expires_at=prepared.expires_at)
     version, replayed = signatures.sign_document(
@@ -102,11 +130,37 @@ def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: S
         signature = base64.b64decode(body.signature, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidInput("Chữ ký gửi lên không phải base64 hợp lệ.") from exc
-    version = signatures.complete_external(db, store, adapter(container), caller=caller, session_id=session_id,
-                                           signature=signature)
+    if body.certificate:
+        _check_plugin_certificate(db, session_id, body.certificate)
+    version = signatures.complete_external(db, store, adapter(container), caller=caller,
+                                           session_id=session_id, signature=signature)
     doc = version.document
     return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
                      version=VersionOut.model_validate(version))
+
+
+def _same_certificate(a: str, b: str) -> bool:
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificate(a.encode()) == x509.load_pem_x509_certificate(b.encode())
+    except ValueError as exc:
+        raise InvalidInput("certificate_pem không phải chứng thư số PEM hợp lệ.") from exc
+
+
+def _check_plugin_certificate(db, session_id: str, certificate_b64: str) -> None:
+    """The plugin reports the certificate it signed with: it must be the session's."""
+    sess = db.get(signatures.SigningSession, session_id)
+    if sess is None:
+        return  # complete_external reports the unknown session
+    try:
+        der = base64.b64decode(certificate_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput("Chứng thư số do phần mềm ký trả về không phải base64 hợp lệ.") from exc
+    expected = ((sess.state or {}).get("engine") or {}).get("cert_sha256")
+    if expected and hashlib.sha256(der).hexdigest() != expected:
+        raise InvalidInput("USB token đã ký bằng một chứng thư số khác với chứng thư đã dùng để chuẩn bị ký; "
+                           "văn bản chưa được ký.")
 
 
 def make_issue_seal(container):

@@ -42,7 +42,9 @@ class SigningSession(Base):
     base_sha256: Mapped[str] = mapped_column(String(64))
     prepared_sha256: Mapped[str] = mapped_column(String(64))
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | completed | expired
+    # pending | confirming (remote: waiting for the official's confirmation) | completed | expired
+    # | refused | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     result_version_id: Mapped[str | None] = mapped_column(String(32))

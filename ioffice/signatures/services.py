@@ -145,8 +145,9 @@ def complete_external(
     if sess.status == "completed":
         return session.get(DocumentVersion, sess.result_version_id)
     now = now or utcnow()
-    if sess.status != "pending" or sess.expires_at <= now:
-        sess.status = "expired"
+    if sess.status not in ("pending", "confirming") or sess.expires_at <= now:
+        if sess.status in ("pending", "confirming"):
+            sess.status = "expired"
         session.flush()
         raise Conflict("Phiên ký đã hết hạn; hãy bắt đầu ký lại.")
     doc = documents.get_document(session, org_id=caller.org_id, document_id=sess.document_id)
@@ -177,10 +178,23 @@ def complete_external(
     return version
 
 
+def abandon_session(session: Session, *, session_id: str, status: str = "expired",
+                    detail: str | None = None) -> SigningSession | None:
+    """End a pending or confirming session without signing (refused, expired, failed): the
+    document is left exactly as it was."""
+    sess = session.get(SigningSession, session_id)
+    if sess is not None and sess.status in ("pending", "confirming"):
+        sess.status = status
+        if detail:
+            sess.state = {**sess.state, "detail": detail}
+        session.flush()
+    return sess
+
+
 def expire_sessions(session: Session, *, now: datetime | None = None) -> int:
     """Mark pending sessions past their expiry as expired (their prepared blobs become sweepable)."""
     now = now or utcnow()
-    rows = session.scalars(select(SigningSession).where(SigningSession.status == "pending",
+    rows = session.scalars(select(SigningSession).where(SigningSession.status.in_(("pending", "confirming")),
                                                         SigningSession.expires_at <= now)).all()
     for r in rows:
         r.status = "expired"

@@ -87,7 +87,8 @@ def test_leader_signs_with_usb_token_through_the_reference_client(live_server, t
     got = httpx.get(f"{live_server}/api/v1/documents/{doc['id']}", headers=as_user("chutich")).json()
     assert got["status"] == "signed" and got["versions"][-1]["kind"] == "signed"
     pdf = httpx.get(f"{live_server}/api/v1/documents/{doc['id']}/content", headers=as_user("chutich")).content
-    report = httpx.post(f"{live_server}/api/v1/verify", files={"file": ("d.pdf", pdf, "application/pdf")}).json()
+    report = httpx.post(f"{live_server}/api/v1/verify", files={"file": ("d.pdf", pdf, "application/pdf")},
+                        timeout=120).json()  # B-LT validation is slower than the 5 s default under load
     assert report["verdict"] == "valid" and report["trusted"], report
     assert report["signatures"][0]["signer"] == "Phạm Văn Đức"
 

@@ -1,0 +1,1 @@
+"""Remote signing (CSC API v1)."""
