@@ -100,10 +100,10 @@ def test_time_limit_gives_a_report(signed, pki, monkeypatch):
     the outcome does not depend on how fast this machine is."""
     import threading
 
-    import signing.validation as validation
+    import signing.validation.isolation as isolation
 
     release = threading.Event()
-    monkeypatch.setattr(validation, "_analyse_safely", lambda job: release.wait(30) and None)
+    monkeypatch.setattr(isolation, "_analyse_safely", lambda job: release.wait(30) and None)
     try:
         rep = validate_pdf(signed, trust_roots=[pki.root.cert], timeout=0.2, isolate=False)
     finally:
