@@ -46,6 +46,9 @@ class _Verdict:
                 if c not in seen:
                     seen.add(c)
                     rep.changes.append(c)
+        if rep.verdict == "valid" and rep.changes:
+            rep.summary += (" Sau khi ký chỉ có cập nhật kỹ thuật (siêu dữ liệu, mục lục, cấu "
+                            "trúc…) không làm thay đổi nội dung hiển thị.")
         if rep.verdict in ("valid", "valid_with_changes") and not rep.trusted:
             rep.summary += (" Tuy nhiên, chứng thư số của người ký chưa được xác nhận là tin "
                             "cậy.")

@@ -3,7 +3,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from .graph import _COMMENT_SUBTYPES, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+from .graph import _COMMENT_SUBTYPES, _DRAWING_SUBTYPES, _strokes_only, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+
+
+def _need_appearances(acro: Any) -> bool:
+    try:
+        return bool(_pget(acro, "/NeedAppearances", False))
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _fields_with_values(root: Any) -> list[str]:
+    """Names of the non-signature fields that hold a value a viewer could draw."""
+    from pyhanko.pdf_utils import generic
+
+    out = []
+    for name, f in _collect_fields(root).items():
+        if f.ftype == "/Sig" or "/V" not in f.obj:
+            continue
+        v = _pget(f.obj, "/V")
+        if v is None or isinstance(v, generic.NullObject):
+            continue
+        if isinstance(v, (generic.TextStringObject, generic.ByteStringObject)) and not str(v):
+            continue
+        if isinstance(v, generic.NameObject) and v == "/Off":
+            continue
+        out.append(name)
+    return out
 
 
 class _FormAndAnnotationRules:
@@ -38,9 +64,18 @@ class _FormAndAnnotationRules:
                 continue
             if key == "/DR" and self._dr_only_added(og, ng, oa_d, na):
                 continue
-            if key == "/NeedAppearances":
-                dis("Biểu mẫu bị đặt /NeedAppearances: trình xem sẽ vẽ lại hình thức các "
-                    "trường.")
+            if key in ("/NeedAppearances", "/DA"):
+                if key == "/DA" and not _need_appearances(na):
+                    changes.append(_Change("housekeeping", "Kiểu chữ mặc định của biểu mẫu "
+                                                           "(/DA) được cập nhật."))
+                elif not _fields_with_values(new_root):
+                    # nothing to redraw: no field (other than signatures) has a value
+                    changes.append(_Change("housekeeping", "Biểu mẫu được đặt để trình xem vẽ "
+                                                           "lại các trường trống "
+                                                           f"({key})."))
+                else:
+                    dis("Biểu mẫu bị đặt để trình xem vẽ lại hình thức các trường đã có giá "
+                        f"trị ({key}): nội dung hiển thị có thể khác bản đã ký.")
             elif key == "/XFA":
                 dis("Biểu mẫu XFA bị thêm hoặc thay đổi.")
             else:
@@ -233,9 +268,11 @@ class _FormAndAnnotationRules:
                 continue  # other kinds already reported by the form analysis
             has_action = "/A" in annot or "/AA" in annot
             area = _rect_area(annot)
-            if subtype in _COMMENT_SUBTYPES and not has_action and (
-                    area <= page_area * _MAX_COMMENT_AREA_RATIO
-                    or not _has_visible_appearance(annot)):
+            if not has_action and (
+                    (subtype in _COMMENT_SUBTYPES
+                     and (area <= page_area * _MAX_COMMENT_AREA_RATIO
+                          or not _has_visible_appearance(annot)))
+                    or (subtype in _DRAWING_SUBTYPES and _strokes_only(annot))):
                 if docmdp is not None and docmdp < 3:
                     dis(f"Thêm chú thích ({subtype[1:]}) trên trang {idx} trong khi người ký "
                         "không cho phép.")
