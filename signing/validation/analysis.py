@@ -21,6 +21,24 @@ from .verdict import _Verdict
 logger = logging.getLogger("signing.validation")
 
 
+def _open_reader(data: bytes) -> Any:
+    """pyHanko's reader over the document; when the file ends with more blank padding than the
+    reader looks through for ``%%EOF``, over the document without it (the padding is reported
+    by the verdict)."""
+    import re
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return PdfFileReader(io.BytesIO(data), strict=False)
+    except Exception:  # noqa: BLE001
+        idx = data.rfind(b"%%EOF")
+        if idx < 0 or data[idx + 5:].strip(b"\r\n\t \x00\x0c"):
+            raise
+        m = re.match(rb"\r?\n?", data[idx + 5:])
+        return PdfFileReader(io.BytesIO(data[:idx + 5 + m.end()]), strict=False)
+
+
 class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _FormAndAnnotationRules, _Verdict):
     def __init__(self, job: _Job) -> None:
         self.job = job
@@ -40,7 +58,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
 
         _quiet_library_loggers()
         try:
-            reader = PdfFileReader(io.BytesIO(self.data), strict=False)
+            reader = _open_reader(self.data)
             if reader.encrypted:
                 try:
                     result = reader.decrypt(b"")

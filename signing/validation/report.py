@@ -1,7 +1,7 @@
 """The validation report: dataclasses, verdicts and their Vietnamese summaries (the contract's JSON)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -62,8 +62,25 @@ class SignatureReport:
     problems: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # names read from the PDF are pyHanko string objects that hold a reference to the whole
+        # parsed document: keep plain copies, so that neither pickling the report (to the
+        # parent process) nor ``to_dict`` drags the document along
+        for key in ("field", "signer", "issuer", "subfilter"):
+            value = getattr(self, key)
+            if isinstance(value, str) and type(value) is not str:
+                setattr(self, key, str.__str__(value))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if isinstance(value, str) and type(value) is not str:
+            value = str.__str__(value)
+        object.__setattr__(self, key, value)
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["problems"] = [str.__str__(p) for p in self.problems]
+        out["changes"] = [str.__str__(c) for c in self.changes]
+        return out
 
 
 @dataclass

@@ -117,7 +117,8 @@ class _FormAndAnnotationRules:
                     changes.append(_Change("empty_sig_field", f"Thêm trường chữ ký trống "
                                                               f"“{name}”.", name))
                 else:
-                    dis(f"Trường chữ ký mới “{name}” không hợp lệ.")
+                    dis(f"Thêm trường chữ ký “{name}” mang chữ ký không kiểm tra được (giả "
+                        "mạo hình thức chữ ký).")
                 continue
             # existing field
             if (of.ftype or None) != (nf.ftype or None):
@@ -201,8 +202,8 @@ class _FormAndAnnotationRules:
         value = _pget(nf.obj, "/V") if "/V" in nf.obj else None
         if value is not None:
             it = validated.get(nf.name)
-            if it is None:
-                return "invalid"
+            if it is None or not it["checked_ok"]:
+                return "invalid"  # a signature that does not verify: spoofing
             return "timestamp" if it["report"].kind == "document_timestamp" else "signature"
         for w in nf.widgets:
             if _has_visible_appearance(_deref(w)):

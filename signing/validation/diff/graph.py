@@ -55,7 +55,8 @@ class _Graph:
                 # legitimately; overriding the dictionary itself breaks its own coverage.
                 h.update(b"SIG")
                 for key in ("/ByteRange", "/Contents"):
-                    h.update(self.digest(obj.raw_get(key), frozenset(), depth + 1).encode())
+                    h.update(self.digest(obj.raw_get(key, decrypt=generic.EncryptedObjAccess.RAW),
+                                         frozenset(), depth + 1).encode())
                 return h.hexdigest()
             h.update(b"D")
             h.update(self._dict_digest(obj, exclude, depth).encode())
