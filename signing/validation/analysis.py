@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from . import legacy
 from .byte_range import _ByteRangeChecks
 from .diff.forms import _FormAndAnnotationRules
 from .diff.graph import _deref, _pget
@@ -170,7 +171,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 pass
 
         supported = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES",
-                     "/ETSI.RFC3161"}
+                     "/ETSI.RFC3161", "/adbe.pkcs7.sha1"}
         if subfilter not in supported:
             rep.problems.append(
                 f"Định dạng chữ ký {rep.subfilter or '(không khai báo)'} đã lỗi thời hoặc không "
@@ -190,6 +191,12 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             async_validate_pdf_timestamp,
         )
 
+        weak: list[str] = []
+        n_signers = legacy.signer_info_count(sig_obj)
+        if n_signers > 1:
+            legacy.allow_several_signer_infos()
+            legacy._first_signer.set(True)
+            weak.append(legacy.SEVERAL_SIGNERS.format(n=n_signers))
         try:
             emb = EmbeddedPdfSignature(self.reader, fdict, name)
             _ = emb.signer_cert
@@ -214,6 +221,12 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 emb, signer_validation_context=vc, ts_validation_context=vc,
                 skip_diff=skip_diff, key_usage_settings=_signer_key_usage())
 
+        if subfilter == "/adbe.pkcs7.sha1":
+            weak.append(legacy.LEGACY_SHA1)
+
+            async def lib_validate(skip_diff: bool) -> Any:  # noqa: F811
+                return await legacy.validate_sha1(emb, self.data, vc, _signer_key_usage())
+
         try:
             try:
                 status = await lib_validate(False)
@@ -232,6 +245,21 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001
                 pass
             return item
+        if rep.kind == "signature" and subfilter != "/adbe.pkcs7.sha1" and status.intact \
+                and not status.valid:
+            # a weak algorithm (SHA-1): judge integrity without the ban, report it as trust
+            try:
+                emb_w = EmbeddedPdfSignature(self.reader, fdict, name)
+                st_w = await async_validate_pdf_signature(
+                    emb_w, signer_validation_context=vc, ts_validation_context=vc,
+                    skip_diff=False, key_usage_settings=_signer_key_usage(),
+                    algorithm_policy=legacy.weak_policy())
+                if st_w.intact and st_w.valid:
+                    status, emb = st_w, emb_w
+                    item["emb"] = emb
+                    weak.append(legacy.WEAK_ALGORITHM)
+            except Exception:  # noqa: BLE001
+                logger.debug("weak-algorithm revalidation failed", exc_info=True)
         item["status"] = status
         trust_status, trust_vc = status, vc
         poe = _proven_signing_time(status)
@@ -255,6 +283,9 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001
                 logger.debug("point-in-time revalidation failed", exc_info=True)
         self._fill_from_status(rep, status, emb, vc, trust_status, trust_vc)
+        if weak and rep.intact and rep.valid:
+            rep.trusted = False
+            rep.problems.extend(weak)
         cov = status.coverage
         from pyhanko.sign.validation.status import SignatureCoverageLevel as C
 
