@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from . import legacy
+from . import legacy, people
 from .byte_range import _ByteRangeChecks
 from .diff.forms import _FormAndAnnotationRules
 from .diff.graph import _deref, _pget
@@ -132,7 +132,26 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             if it["checked_ok"] and it["report"].coverage == "entire_revision":
                 self._judge_changes(it)
         self._assign_levels()
+        for it in self.items:
+            self._describe(it)
         self.report.signatures = [it["report"] for it in self.items]
+
+    def _describe(self, it: dict[str, Any]) -> None:
+        """Capacity, Vietnam times and trust anchor of one signature (for people)."""
+        rep, st, emb = it["report"], it["status"], it["emb"]
+        cert = reason = None
+        try:
+            cert = st.signing_cert if st is not None else (emb.signer_cert if emb else None)
+        except Exception:  # noqa: BLE001
+            cert = None
+        try:
+            if emb is not None and "/Reason" in emb.sig_object:
+                reason = str(emb.sig_object["/Reason"])
+        except Exception:  # noqa: BLE001
+            reason = None
+        people.classify(rep, cert, reason)
+        if rep.trusted:
+            rep.trust_anchor = people.anchor_label(it.get("trust_status") or st)
 
     async def _validate_one(self, name: str, field_ref: Any) -> dict[str, Any]:
         from pyhanko.pdf_utils import generic
@@ -283,6 +302,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001
                 logger.debug("point-in-time revalidation failed", exc_info=True)
         self._fill_from_status(rep, status, emb, vc, trust_status, trust_vc)
+        item["trust_status"] = trust_status
         if weak and rep.intact and rep.valid:
             rep.trusted = False
             rep.problems.extend(weak)

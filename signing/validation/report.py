@@ -61,6 +61,12 @@ class SignatureReport:
     issuer: str | None = None
     problems: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    # for people: capacity, Vietnam time, the root the chain reaches
+    role: str | None = None  # personal | seal | number_stamp | date_stamp | copy_* | document_timestamp
+    role_label: str | None = None
+    signing_time_vn: str | None = None
+    timestamp_vn: str | None = None
+    trust_anchor: str | None = None
 
     def __post_init__(self) -> None:
         # names read from the PDF are pyHanko string objects that hold a reference to the whole
@@ -96,6 +102,9 @@ class ValidationReport:
     changes: list[str] = field(default_factory=list)
     revisions: int | None = None
     sha256: str | None = None
+    integrity: str = ""
+    trust: str = ""
+    change_regions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -117,6 +126,9 @@ class ValidationReport:
             "changes": list(self.changes),
             "revisions": self.revisions,
             "sha256": self.sha256,
+            "integrity": self.integrity,
+            "trust": self.trust,
+            "change_regions": [dict(r) for r in self.change_regions],
         }
 
 

@@ -67,12 +67,27 @@ class _Verdict:
                 if c not in seen:
                     seen.add(c)
                     rep.changes.append(c)
+        rep.integrity = _INTEGRITY[rep.verdict]
+        rep.trust = self._trust_line()
         if rep.verdict == "valid" and rep.changes:
             rep.summary += (" Sau khi ký chỉ có cập nhật kỹ thuật (siêu dữ liệu, mục lục, cấu "
                             "trúc…) không làm thay đổi nội dung hiển thị.")
         if rep.verdict in ("valid", "valid_with_changes") and not rep.trusted:
             rep.summary += (" Tuy nhiên, chứng thư số của người ký chưa được xác nhận là tin "
                             "cậy.")
+
+    def _trust_line(self) -> str:
+        """Trust, on its own line: never mentions changes after signing."""
+        sigs = self.report.signatures
+        if not sigs:
+            return ""
+        if self.report.trusted:
+            anchors = sorted({s.trust_anchor for s in sigs if s.trust_anchor})
+            return ("Tin cậy: mọi chữ ký đều chuỗi tới chứng thư gốc được cấu hình"
+                    + (f" ({'; '.join(anchors)})" if anchors else "") + ".")
+        names = [s.signer or s.field for s in sigs if not s.trusted]
+        return ("Chưa tin cậy: chưa xác nhận được chứng thư số của " + ", ".join(names)
+                + " (xem lý do ở từng chữ ký).")
 
     def _trailing_garbage(self) -> bool:
         """Whether the file goes on after the last revision the reader knows of: bytes after the
@@ -108,6 +123,16 @@ class _Verdict:
         except Exception:  # noqa: BLE001
             return True
         return False
+
+
+_INTEGRITY = {
+    "valid": "Toàn vẹn: mọi chữ ký đúng; nội dung đã ký không bị thay đổi.",
+    "valid_with_changes": "Toàn vẹn: mọi chữ ký đúng; sau khi ký chỉ có thay đổi được phép.",
+    "modified": "Toàn vẹn: KHÔNG — nội dung đã bị thay đổi sau khi ký.",
+    "invalid": "Toàn vẹn: KHÔNG — chữ ký sai hoặc dữ liệu đã ký bị sửa.",
+    "no_signature": "",
+    "unreadable": "",
+}
 
 
 _PADDING_TOLERANCE = 64

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .graph import _COMMENT_SUBTYPES, _DRAWING_SUBTYPES, _strokes_only, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+from .graph import _rect_of, _COMMENT_SUBTYPES, _DRAWING_SUBTYPES, _strokes_only, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
 
 
 def _need_appearances(acro: Any) -> bool:
@@ -216,8 +216,10 @@ class _FormAndAnnotationRules:
                      new_widget_kinds: dict[tuple[int, int], str]) -> None:
         from pyhanko.pdf_utils import generic
 
+        cur: dict[str, Any] = {"rect": None}
+
         def dis(text: str) -> None:
-            changes.append(_Change("disallowed", text))
+            changes.append(_Change("disallowed", text, page=idx, rect=cur["rect"]))
 
         def entries(page: Any) -> list[Any]:
             if "/Annots" not in page:
@@ -232,9 +234,10 @@ class _FormAndAnnotationRules:
         old_direct = [og.digest(a) for a in old if _ref_key(a) is None]
         new_direct = [ng.digest(a) for a in new if _ref_key(a) is None]
         if sorted(old_direct) != sorted(new_direct):
-            dis(f"Chú thích trực tiếp trên trang {idx} bị thay đổi.")
+            dis(f"Chú thích trực tiếp trên trang {idx} bị thay đổi.")  # whole page
         appearance_keys = frozenset({"/AP", "/AS", "/V", "/M"})
         for a in old:
+            cur["rect"] = _rect_of(a)
             k = _ref_key(a)
             if k is None:
                 continue
@@ -252,6 +255,7 @@ class _FormAndAnnotationRules:
                     f"({sub}).")
         page_area = _page_area(inh, np_)
         for a in new:
+            cur["rect"] = _rect_of(a)
             k = _ref_key(a)
             if k is None or k in old_keys:
                 continue
@@ -279,7 +283,8 @@ class _FormAndAnnotationRules:
                         "không cho phép.")
                 else:
                     changes.append(_Change("annotation", f"Thêm ghi chú ({subtype[1:]}) trên "
-                                                         f"trang {idx}."))
+                                                         f"trang {idx}.", page=idx,
+                                           rect=cur["rect"]))
             else:
                 dis(f"Thêm chú thích có thể che phủ hoặc thay đổi nội dung hiển thị "
                     f"({subtype[1:] or 'không rõ loại'}) trên trang {idx}.")

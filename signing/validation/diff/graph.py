@@ -342,3 +342,14 @@ class _Change:
     kind: str  # signature | timestamp | dss | info | empty_sig_field | form_fill | annotation | disallowed
     text: str
     field_name: str | None = None
+    page: int | None = None  # 1-based page the change is on, when known
+    rect: list[float] | None = None  # its region on that page (PDF points), None: whole page
+
+
+def _rect_of(obj: Any) -> list[float] | None:
+    try:
+        x1, y1, x2, y2 = (float(v) for v in _deref(obj)["/Rect"])
+        return [round(min(x1, x2), 1), round(min(y1, y2), 1), round(max(x1, x2), 1),
+                round(max(y1, y2), 1)]
+    except Exception:  # noqa: BLE001
+        return None

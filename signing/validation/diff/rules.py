@@ -111,6 +111,11 @@ class _ChangeRules:
             if c.kind in ("form_fill", "annotation", "disallowed", "empty_sig_field", "info",
                           "housekeeping"):
                 rep.changes.append(c.text)
+            if c.page is not None and c.kind in ("disallowed", "annotation", "form_fill"):
+                region = {"page": c.page, "rect": c.rect, "change": c.text,
+                          "permitted": c.kind != "disallowed"}
+                if region not in self.report.change_regions:
+                    self.report.change_regions.append(region)
         if "disallowed" in kinds:
             rep.changes_after = "disallowed"
         elif kinds & {"form_fill", "annotation"}:
@@ -201,7 +206,8 @@ class _ChangeRules:
             od = self._page_digest(og, op, oinh)
             nd = self._page_digest(ng, np_, ninh)
             if od != nd:
-                dis(f"Nội dung hoặc tài nguyên của trang {idx} bị thay đổi.")
+                changes.append(_Change("disallowed", f"Nội dung hoặc tài nguyên của trang {idx} "
+                                                     "bị thay đổi.", page=idx))
             self._diff_annots(og, ng, op, np_, idx, ninh, docmdp, changes, widget_changes_ok,
                               new_widget_kinds)
         return changes
