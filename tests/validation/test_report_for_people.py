@@ -75,3 +75,38 @@ def test_untrusted_signer_is_a_trust_line_not_integrity(pki):
     assert rep.verdict == "valid" and rep.trusted is False
     assert rep.integrity.startswith("Toàn vẹn: mọi") and "Người ký lạ" in rep.trust
     assert rep.signatures[0].trust_anchor is None
+
+
+def test_two_national_hierarchies_configured_side_by_side(pki):
+    """Both the VGCA (Ban Cơ yếu) hierarchy and the Vietnam National Root CA hierarchy configured
+    as roots: each signer is labelled with the root its own chain reaches (test stand-ins)."""
+    vgca = _issue(_name("VGCA G2 (thử nghiệm)", "Ban Cơ yếu Chính phủ"), None, ca=True)
+    vgca_ca = _issue(_name("CA chuyên dùng Chính phủ (thử nghiệm)"), vgca, ca=True)
+    national = _issue(_name("Vietnam National Root CA (thử nghiệm)", "Bộ Thông tin và Truyền "
+                            "thông"), None, ca=True)
+    official = _issue(_name("Phạm Văn Đức", "UBND tỉnh Ninh Bình"), vgca_ca)
+    citizen = _issue(_name("Hoàng Thị Em", "Cá nhân"), national)
+    from .builders import signer_for  # noqa: F401 - chain given below
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+    import io
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    pdf = make_pdf()
+    for who, chain, field in ((official, [vgca_ca, vgca], "ChuKy1"), (citizen, [national], "ChuKy2")):
+        w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        signer = signers.SimpleSigner(signing_cert=who.asn1_cert, signing_key=who.asn1_key,
+                                      cert_registry=SimpleCertificateStore.from_certs(
+                                          [c.asn1_cert for c in chain]))
+        pdf = signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name=field),
+                               signer=signer).getvalue()
+    rep = validate_pdf(pdf, trust_roots=[vgca.cert, national.cert], isolate=False)
+    assert rep.verdict == "valid" and rep.trusted
+    anchors = {s.field: s.trust_anchor for s in rep.signatures}
+    assert anchors == {"ChuKy1": "VGCA G2 (thử nghiệm) — Ban Cơ yếu Chính phủ",
+                       "ChuKy2": "Vietnam National Root CA (thử nghiệm) — Bộ Thông tin và "
+                                 "Truyền thông"}
+    # only the VGCA root configured: the citizen's signature is valid but not trusted
+    rep = validate_pdf(pdf, trust_roots=[vgca.cert], isolate=False)
+    assert rep.verdict == "valid" and not rep.trusted
+    assert [s.trusted for s in rep.signatures] == [True, False]
