@@ -70,41 +70,49 @@ def _get_context() -> Any:
         return _mp_context
 
 
-def _lean_process_class(ctx: Any) -> Any:
-    """A forkserver Process whose child does not re-import the caller's ``__main__`` (by
-    default multiprocessing runs the main script again in every child: for ``ioffice verify``
-    that is the whole CLI, pydantic and FastAPI). The child needs only this package, which it
-    imports to unpickle :func:`_child_main`."""
+def _lean_launch(self: Any, process_obj: Any) -> None:
+    """``popen_forkserver.Popen._launch`` (CPython 3.10–3.12) without the main-module entries of
+    the preparation data: by default multiprocessing runs the caller's main script again in every
+    child — for ``ioffice verify`` the whole CLI, pydantic and FastAPI. The child needs only this
+    package, which it imports to unpickle :func:`_child_main`."""
     import io
     import os
     from multiprocessing import popen_forkserver, spawn
 
-    class _LeanPopen(popen_forkserver.Popen):
-        def _launch(self, process_obj: Any) -> None:  # mirrors CPython 3.10–3.12
-            prep_data = spawn.get_preparation_data(process_obj._name)
-            prep_data.pop("init_main_from_path", None)
-            prep_data.pop("init_main_from_name", None)
-            buf = io.BytesIO()
-            popen_forkserver.set_spawning_popen(self)
-            try:
-                popen_forkserver.reduction.dump(prep_data, buf)
-                popen_forkserver.reduction.dump(process_obj, buf)
-            finally:
-                popen_forkserver.set_spawning_popen(None)
-            self.sentinel, w = popen_forkserver.forkserver.connect_to_new_process(self._fds)
-            _parent_w = os.dup(w)
-            self.finalizer = popen_forkserver.util.Finalize(
-                self, popen_forkserver.util.close_fds, (_parent_w, self.sentinel))
-            with open(w, "wb", closefd=True) as f:
-                f.write(buf.getbuffer())
-            self.pid = popen_forkserver.forkserver.read_signed(self.sentinel)
+    prep_data = spawn.get_preparation_data(process_obj._name)
+    prep_data.pop("init_main_from_path", None)
+    prep_data.pop("init_main_from_name", None)
+    buf = io.BytesIO()
+    popen_forkserver.set_spawning_popen(self)
+    try:
+        popen_forkserver.reduction.dump(prep_data, buf)
+        popen_forkserver.reduction.dump(process_obj, buf)
+    finally:
+        popen_forkserver.set_spawning_popen(None)
+    self.sentinel, w = popen_forkserver.forkserver.connect_to_new_process(self._fds)
+    _parent_w = os.dup(w)
+    self.finalizer = popen_forkserver.util.Finalize(
+        self, popen_forkserver.util.close_fds, (_parent_w, self.sentinel))
+    with open(w, "wb", closefd=True) as f:
+        f.write(buf.getbuffer())
+    self.pid = popen_forkserver.forkserver.read_signed(self.sentinel)
 
-    class _LeanProcess(ctx.Process):  # type: ignore[name-defined,misc]
+
+try:
+    from multiprocessing import popen_forkserver as _pf
+    from multiprocessing.context import ForkServerProcess as _ForkServerProcess
+
+    class _LeanPopen(_pf.Popen):
+        _launch = _lean_launch
+
+    class _LeanProcess(_ForkServerProcess):
+        """A forkserver process that does not re-import the caller's ``__main__``."""
+
         @staticmethod
         def _Popen(process_obj: Any) -> Any:
             return _LeanPopen(process_obj)
-
-    return _LeanProcess
+except Exception:  # noqa: BLE001 - no fork server on this platform
+    _LeanProcess = None  # type: ignore[assignment,misc]
 
 
 def _child_main(conn: Any, job: _Job) -> None:
@@ -136,12 +144,17 @@ def _run_isolated(job: _Job, timeout: float) -> ValidationReport | None:
     try:
         ctx = _get_context()
         parent, child = ctx.Pipe(duplex=False)
-        try:
-            proc_cls = _lean_process_class(ctx)
-        except Exception:  # noqa: BLE001 - another CPython: the stock process class
-            proc_cls = ctx.Process
-        proc = proc_cls(target=_child_main, args=(child, job), daemon=True)
-        proc.start()
+        proc = None
+        if _LeanProcess is not None:
+            try:
+                proc = _LeanProcess(target=_child_main, args=(child, job), daemon=True)
+                proc.start()
+            except Exception:  # noqa: BLE001 - another CPython's internals: the stock class
+                logger.debug("lean analysis process failed to start", exc_info=True)
+                proc = None
+        if proc is None:
+            proc = ctx.Process(target=_child_main, args=(child, job), daemon=True)
+            proc.start()
         child.close()
     except Exception:  # noqa: BLE001 - e.g. inside a daemonic worker
         logger.debug("cannot start an isolated validation process", exc_info=True)
