@@ -313,3 +313,40 @@ def test_signed_pdf_with_embedded_signed_pdf(plain, pki):
     assert [s.field for s in rep.signatures] == ["ChuKy1"]
     both = sign(outer, pki, who=pki.signer2, field="ChuKy2", lta=True)
     assert check(both, pki).verdict == "valid"
+
+
+def test_dss_with_vri_added_twice(signed, pki):
+    """Two LTV rounds, each adding validation data with a per-signature VRI entry."""
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    r = PdfFileReader(io.BytesIO(signed), strict=False)
+    contents = r.embedded_signatures[0].pkcs7_content
+    pdf = signed
+    for _ in range(2):
+        out = io.BytesIO(pdf)
+        DocumentSecurityStore.add_dss(out, contents, crls=[pki.asn1_crl],
+                                      certs=[pki.intermediate.asn1_cert])
+        pdf = out.getvalue()
+    rep = check(pdf, pki)
+    assert rep.verdict == "valid", (rep.changes, rep.problems)
+    assert rep.signatures[0].revocation == "good"
+
+
+def test_form_filled_after_certification_p3(pki):
+    from .test_verdicts import _fill_field
+
+    certified = sign(make_pdf(with_form=True), pki, certify=True, docmdp=MDPPerm.ANNOTATE)
+    assert check(_fill_field(certified, "Da nhan"), pki).verdict == "valid_with_changes"
+
+
+@pytest.mark.parametrize("edit", [_xmp, _struct, _outline], ids=["xmp", "structure-tree", "outline"])
+def test_housekeeping_does_not_hide_a_content_change(signed, pki, edit):
+    """A housekeeping revision that also overrides the page's font (object overriding)."""
+    def both(w):
+        edit(w)
+        fonts = w.root["/Pages"]["/Kids"][0]["/Resources"]["/Font"]
+        font_ref = fonts.raw_get(next(iter(fonts.keys())))
+        font_ref.get_object()[pdf_name("/BaseFont")] = pdf_name("/Courier")
+        w.mark_update(font_ref)
+
+    assert check(_root_edit(signed, both), pki).verdict == "modified"
