@@ -164,9 +164,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"ioffice verify: {exc}", file=sys.stderr)
             read_error = True
             continue
+        # a one-shot, single-threaded process: a plain fork shares what is already imported
+        # (with other threads running — e.g. when embedded — forking is unsafe: fork server)
+        import threading
+
+        method = "fork" if threading.active_count() == 1 else "forkserver"
         report = validate_pdf(data, trust_roots=roots,
                               allow_fetching=bool(getattr(args, "fetch", False)),
-                              timeout=timeout)
+                              timeout=timeout, start_method=method)
         results.append((path, report))
         if not args.json:
             print(format_report(path, report))

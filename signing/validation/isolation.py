@@ -115,8 +115,10 @@ except Exception:  # noqa: BLE001 - no fork server on this platform
     _LeanProcess = None  # type: ignore[assignment,misc]
 
 
-def _child_main(conn: Any, job: _Job) -> None:
-    """Entry point of the analysis process: cap memory, analyse, send the report back."""
+def _child_main(conn: Any, job: _Job, data_follows: bool = False) -> None:
+    """Entry point of the analysis process: cap memory, read the document (sent on ``conn``
+    right after the start, so that the parent never holds a pickled copy of it), analyse, send
+    the report back."""
     try:
         import resource
 
@@ -128,6 +130,8 @@ def _child_main(conn: Any, job: _Job) -> None:
         pass
     logging.disable(logging.CRITICAL)
     try:
+        if data_follows:
+            job.data = conn.recv_bytes()
         rep = _analyse_safely(job)
         conn.send(rep)
     except BaseException:  # noqa: BLE001 - the child must always answer or die quietly
@@ -139,27 +143,45 @@ def _child_main(conn: Any, job: _Job) -> None:
         conn.close()
 
 
-def _run_isolated(job: _Job, timeout: float) -> ValidationReport | None:
-    """Analyse in a child process; None when no child process can be started."""
+def _run_isolated(job: _Job, timeout: float,
+                  start_method: str = "forkserver") -> ValidationReport | None:
+    """Analyse in a child process; None when no child process can be started.
+
+    ``forkserver`` (default) suits servers (threads); a one-shot single-threaded program such as
+    the CLI may use ``fork``: the child then shares the parent's memory (document included)
+    instead of importing pyHanko in a fork server and receiving a copy."""
+    import dataclasses
+
+    data_follows = start_method != "fork"
     try:
-        ctx = _get_context()
-        parent, child = ctx.Pipe(duplex=False)
+        if start_method == "fork":
+            ctx = multiprocessing.get_context("fork")
+            args: tuple[Any, ...] = ()
+        else:
+            ctx = _get_context()
+        parent, child = ctx.Pipe(duplex=True)
+        args = (child, dataclasses.replace(job, data=b"") if data_follows else job, data_follows)
         proc = None
-        if _LeanProcess is not None:
+        if _LeanProcess is not None and start_method != "fork":
             try:
-                proc = _LeanProcess(target=_child_main, args=(child, job), daemon=True)
+                proc = _LeanProcess(target=_child_main, args=args, daemon=True)
                 proc.start()
             except Exception:  # noqa: BLE001 - another CPython's internals: the stock class
                 logger.debug("lean analysis process failed to start", exc_info=True)
                 proc = None
         if proc is None:
-            proc = ctx.Process(target=_child_main, args=(child, job), daemon=True)
+            proc = ctx.Process(target=_child_main, args=args, daemon=True)
             proc.start()
         child.close()
     except Exception:  # noqa: BLE001 - e.g. inside a daemonic worker
         logger.debug("cannot start an isolated validation process", exc_info=True)
         return None
     try:
+        if data_follows:
+            try:
+                parent.send_bytes(job.data)
+            except OSError:  # the child died before reading (memory cap): reported below
+                pass
         if parent.poll(max(float(timeout), 0.1)):
             try:
                 rep = parent.recv()
