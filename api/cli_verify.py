@@ -96,18 +96,10 @@ def _read_file(path: str, max_bytes: int) -> bytes:
 
 
 def _vn_time(iso: str | None) -> str | None:
-    """An ISO 8601 instant shown in Vietnam time (UTC+07:00), seconds precision."""
-    if not iso:
-        return None
-    from datetime import datetime, timedelta, timezone
+    """An ISO 8601 instant shown in Vietnam's time zone (Asia/Ho_Chi_Minh), seconds precision."""
+    from signing.validation.people import vn_time
 
-    try:
-        dt = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone(timedelta(hours=7))).replace(microsecond=0).isoformat()
+    return vn_time(iso) or iso
 
 
 def format_report(path: str, report: Any) -> str:
@@ -115,14 +107,21 @@ def format_report(path: str, report: Any) -> str:
     lines = [f"Tệp: {path}",
              f"  Kết luận: {report.verdict_label} ({report.verdict})",
              f"  {report.summary}"]
+    if getattr(report, "integrity", ""):
+        lines.append(f"  {report.integrity}")
     if report.signatures:
         lines.append(f"  Tin cậy: {'có' if report.trusted else 'KHÔNG'}")
+    if getattr(report, "trust", ""):
+        lines.append(f"  {report.trust}")
     for i, s in enumerate(report.signatures, start=1):
-        what = "Dấu thời gian tài liệu" if s.kind == "document_timestamp" else "Chữ ký"
-        lines.append(f"  {what} {i} — trường “{s.field}”:")
+        what = getattr(s, "role_label", None) or (
+            "Dấu thời gian tài liệu" if s.kind == "document_timestamp" else "Chữ ký")
+        lines.append(f"  {i}. {what} — trường “{s.field}”:")
         lines.append(f"    Người ký: {s.signer or 'không rõ'}"
                      + (f" (cấp bởi {s.issuer})" if s.issuer else ""))
-        lines.append(f"    Thời điểm ký: {_vn_time(s.signing_time) or 'không rõ'}"
+        if getattr(s, "trust_anchor", None):
+            lines.append(f"    Chứng thư gốc: {s.trust_anchor}")
+        lines.append(f"    Thời điểm ký (giờ Việt Nam): {_vn_time(s.signing_time) or 'không rõ'}"
                      + (f"; dấu thời gian: {_vn_time(s.timestamp)}" if s.timestamp
                         and s.kind != "document_timestamp" else ""))
         if s.kind != "document_timestamp":
@@ -137,6 +136,10 @@ def format_report(path: str, report: Any) -> str:
     if report.changes:
         lines.append("  Thay đổi sau khi ký:")
         lines.extend(f"    - {c}" for c in report.changes)
+    for r in getattr(report, "change_regions", None) or []:
+        where = (f"vùng x={r['rect'][0]:g}–{r['rect'][2]:g}, y={r['rect'][1]:g}–{r['rect'][3]:g}"
+                 if r.get("rect") else "toàn trang")
+        lines.append(f"    • trang {r['page']}, {where}: {r['change']}")
     for p in report.problems:
         lines.append(f"  ! {p}")
     return "\n".join(lines)
@@ -161,9 +164,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"ioffice verify: {exc}", file=sys.stderr)
             read_error = True
             continue
+        # a one-shot, single-threaded process: a plain fork shares what is already imported
+        # (with other threads running — e.g. when embedded — forking is unsafe: fork server)
+        import threading
+
+        method = "fork" if threading.active_count() == 1 else "forkserver"
         report = validate_pdf(data, trust_roots=roots,
                               allow_fetching=bool(getattr(args, "fetch", False)),
-                              timeout=timeout)
+                              timeout=timeout, start_method=method)
         results.append((path, report))
         if not args.json:
             print(format_report(path, report))

@@ -19,9 +19,24 @@ How a verdict is reached (conservative: whatever cannot be shown harmless is not
    ``permitted`` when the DocMDP permissions in force allow them; anything else — new page
    content, a changed appearance, a new overlay annotation, a changed ``/OpenAction`` or
    ``/Names``, removed signatures, bytes after the last ``%%EOF`` — is ``disallowed`` and makes
-   the verdict ``modified``, whatever pyHanko's own modification level says. pyHanko's difference
-   analysis is also consulted: a change it cannot explain is ``disallowed`` unless our analysis
-   attributes it to a permitted comment annotation (which pyHanko does not model).
+   the verdict ``modified``, whatever pyHanko's own modification level says. Comments are small
+   text/markup annotations or drawing markup (Square, Circle, Line, Ink, Polygon) that only
+   stroke thin lines; housekeeping (metadata, /Info, structure tree, outline without actions,
+   form defaults /DA, /NeedAppearances over empty fields) is listed but keeps ``valid``. pyHanko's
+   difference analysis is also consulted: a change it cannot explain is ``disallowed`` unless our
+   analysis attributes it to a comment or housekeeping (which pyHanko does not model). A
+   signature that fails, added after a verified one whose later changes are refused, is
+   signature spoofing: ``modified``. Padding after the last ``%%EOF`` is reported
+   (``valid_with_changes``); anything else there is ``modified``.
+
+Legacy cryptography (``adbe.pkcs7.sha1``, SHA-1 digests, CMS with several SignerInfos) is judged
+on integrity like any signature; the weakness makes it untrusted, never ``invalid``. Encrypted
+documents that open with the empty user password are validated.
+
+For people, each signature carries ``role``/``role_label`` (personal, seal, number/date stamp,
+copy, document timestamp), ``signing_time_vn``/``timestamp_vn`` (Asia/Ho_Chi_Minh) and
+``trust_anchor`` (the configured root its chain reaches); the report has ``integrity`` and
+``trust`` lines and ``change_regions`` (page, rectangle).
 
 Trust (``trusted``, ``revocation``): the signer's chain must reach one of ``trust_roots``
 (never the operating system's list) with a key usage allowing signatures, judged at ``now``; when
@@ -44,7 +59,8 @@ files we could not read) — never a traceback.
 
 Modules (after pyHanko's split): :mod:`.report` (the report), :mod:`.entry` (``validate_pdf``),
 :mod:`.isolation` (child process, limits), :mod:`.analysis` (the driver), :mod:`.byte_range`,
-:mod:`.trust`, :mod:`.levels`, :mod:`.diff` (change rules), :mod:`.verdict`.
+:mod:`.trust`, :mod:`.levels`, :mod:`.diff` (change rules), :mod:`.verdict`, :mod:`.legacy`
+(SHA-1, several SignerInfos), :mod:`.people` (capacity, Vietnam time, trust anchor labels).
 """
 from __future__ import annotations
 

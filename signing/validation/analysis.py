@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from . import legacy, people
 from .byte_range import _ByteRangeChecks
 from .diff.forms import _FormAndAnnotationRules
 from .diff.graph import _deref, _pget
@@ -19,6 +20,24 @@ from .trust import _TrustChecks, _proven_signing_time, _signer_key_usage
 from .verdict import _Verdict
 
 logger = logging.getLogger("signing.validation")
+
+
+def _open_reader(data: bytes) -> Any:
+    """pyHanko's reader over the document; when the file ends with more blank padding than the
+    reader looks through for ``%%EOF``, over the document without it (the padding is reported
+    by the verdict)."""
+    import re
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        return PdfFileReader(io.BytesIO(data), strict=False)
+    except Exception:  # noqa: BLE001
+        idx = data.rfind(b"%%EOF")
+        if idx < 0 or data[idx + 5:].strip(b"\r\n\t \x00\x0c"):
+            raise
+        m = re.match(rb"\r?\n?", data[idx + 5:])
+        return PdfFileReader(io.BytesIO(data[:idx + 5 + m.end()]), strict=False)
 
 
 class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _FormAndAnnotationRules, _Verdict):
@@ -40,7 +59,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
 
         _quiet_library_loggers()
         try:
-            reader = PdfFileReader(io.BytesIO(self.data), strict=False)
+            reader = _open_reader(self.data)
             if reader.encrypted:
                 try:
                     result = reader.decrypt(b"")
@@ -113,7 +132,26 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             if it["checked_ok"] and it["report"].coverage == "entire_revision":
                 self._judge_changes(it)
         self._assign_levels()
+        for it in self.items:
+            self._describe(it)
         self.report.signatures = [it["report"] for it in self.items]
+
+    def _describe(self, it: dict[str, Any]) -> None:
+        """Capacity, Vietnam times and trust anchor of one signature (for people)."""
+        rep, st, emb = it["report"], it["status"], it["emb"]
+        cert = reason = None
+        try:
+            cert = st.signing_cert if st is not None else (emb.signer_cert if emb else None)
+        except Exception:  # noqa: BLE001
+            cert = None
+        try:
+            if emb is not None and "/Reason" in emb.sig_object:
+                reason = str(emb.sig_object["/Reason"])
+        except Exception:  # noqa: BLE001
+            reason = None
+        people.classify(rep, cert, reason)
+        if rep.trusted:
+            rep.trust_anchor = people.anchor_label(it.get("trust_status") or st)
 
     async def _validate_one(self, name: str, field_ref: Any) -> dict[str, Any]:
         from pyhanko.pdf_utils import generic
@@ -152,7 +190,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 pass
 
         supported = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached", "/PBAD.PAdES",
-                     "/ETSI.RFC3161"}
+                     "/ETSI.RFC3161", "/adbe.pkcs7.sha1"}
         if subfilter not in supported:
             rep.problems.append(
                 f"Định dạng chữ ký {rep.subfilter or '(không khai báo)'} đã lỗi thời hoặc không "
@@ -172,6 +210,12 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             async_validate_pdf_timestamp,
         )
 
+        weak: list[str] = []
+        n_signers = legacy.signer_info_count(sig_obj)
+        if n_signers > 1:
+            legacy.allow_several_signer_infos()
+            legacy._first_signer.set(True)
+            weak.append(legacy.SEVERAL_SIGNERS.format(n=n_signers))
         try:
             emb = EmbeddedPdfSignature(self.reader, fdict, name)
             _ = emb.signer_cert
@@ -196,6 +240,12 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 emb, signer_validation_context=vc, ts_validation_context=vc,
                 skip_diff=skip_diff, key_usage_settings=_signer_key_usage())
 
+        if subfilter == "/adbe.pkcs7.sha1":
+            weak.append(legacy.LEGACY_SHA1)
+
+            async def lib_validate(skip_diff: bool) -> Any:  # noqa: F811
+                return await legacy.validate_sha1(emb, self.data, vc, _signer_key_usage())
+
         try:
             try:
                 status = await lib_validate(False)
@@ -214,6 +264,21 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001
                 pass
             return item
+        if rep.kind == "signature" and subfilter != "/adbe.pkcs7.sha1" and status.intact \
+                and not status.valid:
+            # a weak algorithm (SHA-1): judge integrity without the ban, report it as trust
+            try:
+                emb_w = EmbeddedPdfSignature(self.reader, fdict, name)
+                st_w = await async_validate_pdf_signature(
+                    emb_w, signer_validation_context=vc, ts_validation_context=vc,
+                    skip_diff=False, key_usage_settings=_signer_key_usage(),
+                    algorithm_policy=legacy.weak_policy())
+                if st_w.intact and st_w.valid:
+                    status, emb = st_w, emb_w
+                    item["emb"] = emb
+                    weak.append(legacy.WEAK_ALGORITHM)
+            except Exception:  # noqa: BLE001
+                logger.debug("weak-algorithm revalidation failed", exc_info=True)
         item["status"] = status
         trust_status, trust_vc = status, vc
         poe = _proven_signing_time(status)
@@ -237,6 +302,10 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001
                 logger.debug("point-in-time revalidation failed", exc_info=True)
         self._fill_from_status(rep, status, emb, vc, trust_status, trust_vc)
+        item["trust_status"] = trust_status
+        if weak and rep.intact and rep.valid:
+            rep.trusted = False
+            rep.problems.extend(weak)
         cov = status.coverage
         from pyhanko.sign.validation.status import SignatureCoverageLevel as C
 

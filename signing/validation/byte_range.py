@@ -50,7 +50,8 @@ class _ByteRangeChecks:
             problems.append(bad + "khoảng trống không phải đúng chuỗi /Contents.")
             return problems
         try:
-            contents = sig_obj.raw_get("/Contents")
+            # never decrypted: a signature's /Contents is stored in clear in encrypted files
+            contents = sig_obj.raw_get("/Contents", decrypt=generic.EncryptedObjAccess.RAW)
             contents = _deref(contents)
         except Exception:  # noqa: BLE001
             contents = None

@@ -35,6 +35,7 @@ def validate_pdf(
     timeout: float = 10,
     max_bytes: int = MAX_PDF_BYTES,
     isolate: bool = True,
+    start_method: str = "forkserver",
 ) -> ValidationReport:
     """Validate every signature of a PDF and judge what happened after each was applied.
 
@@ -43,6 +44,9 @@ def validate_pdf(
     from the document (DSS, CMS) only. ``now`` is the validation time (default: now).
     ``timeout`` bounds the whole analysis (wall clock); ``isolate`` runs it in a child process so
     that a hostile document can neither hang nor crash the caller.
+
+    ``start_method``: ``"forkserver"`` (default, safe with threads) or ``"fork"`` for one-shot
+    single-threaded programs (the CLI), which then import nothing twice.
 
     Never raises: a source that cannot be read gives an ``unreadable`` report too (callers that
     must tell "missing file" apart check the path themselves, as the CLI does).
@@ -67,7 +71,7 @@ def validate_pdf(
     job = _Job(data=data, roots=roots, others=others, allow_fetching=allow_fetching, now=now,
                fetch_timeout=min(float(timeout), 10.0))
     if isolate:
-        result = _run_isolated(job, timeout)
+        result = _run_isolated(job, timeout, start_method)
         if result is not None:
             return result
     return _run_in_thread(job, timeout)

@@ -61,15 +61,64 @@ def _get_context() -> Any:
         if _mp_context is None:
             ctx = multiprocessing.get_context("forkserver")
             try:
-                ctx.set_forkserver_preload(["__main__", *_PRELOAD])
+                # not "__main__": the caller's program (the CLI, the web app) is never imported
+                # into the analysis processes
+                ctx.set_forkserver_preload(list(_PRELOAD))
             except Exception:  # noqa: BLE001
                 pass
             _mp_context = ctx
         return _mp_context
 
 
-def _child_main(conn: Any, job: _Job) -> None:
-    """Entry point of the analysis process: cap memory, analyse, send the report back."""
+def _lean_launch(self: Any, process_obj: Any) -> None:
+    """``popen_forkserver.Popen._launch`` (CPython 3.10–3.12) without the main-module entries of
+    the preparation data: by default multiprocessing runs the caller's main script again in every
+    child — for ``ioffice verify`` the whole CLI, pydantic and FastAPI. The child needs only this
+    package, which it imports to unpickle :func:`_child_main`."""
+    import io
+    import os
+    from multiprocessing import popen_forkserver, spawn
+
+    prep_data = spawn.get_preparation_data(process_obj._name)
+    prep_data.pop("init_main_from_path", None)
+    prep_data.pop("init_main_from_name", None)
+    buf = io.BytesIO()
+    popen_forkserver.set_spawning_popen(self)
+    try:
+        popen_forkserver.reduction.dump(prep_data, buf)
+        popen_forkserver.reduction.dump(process_obj, buf)
+    finally:
+        popen_forkserver.set_spawning_popen(None)
+    self.sentinel, w = popen_forkserver.forkserver.connect_to_new_process(self._fds)
+    _parent_w = os.dup(w)
+    self.finalizer = popen_forkserver.util.Finalize(
+        self, popen_forkserver.util.close_fds, (_parent_w, self.sentinel))
+    with open(w, "wb", closefd=True) as f:
+        f.write(buf.getbuffer())
+    self.pid = popen_forkserver.forkserver.read_signed(self.sentinel)
+
+
+try:
+    from multiprocessing import popen_forkserver as _pf
+    from multiprocessing.context import ForkServerProcess as _ForkServerProcess
+
+    class _LeanPopen(_pf.Popen):
+        _launch = _lean_launch
+
+    class _LeanProcess(_ForkServerProcess):
+        """A forkserver process that does not re-import the caller's ``__main__``."""
+
+        @staticmethod
+        def _Popen(process_obj: Any) -> Any:
+            return _LeanPopen(process_obj)
+except Exception:  # noqa: BLE001 - no fork server on this platform
+    _LeanProcess = None  # type: ignore[assignment,misc]
+
+
+def _child_main(conn: Any, job: _Job, data_follows: bool = False) -> None:
+    """Entry point of the analysis process: cap memory, read the document (sent on ``conn``
+    right after the start, so that the parent never holds a pickled copy of it), analyse, send
+    the report back."""
     try:
         import resource
 
@@ -81,6 +130,8 @@ def _child_main(conn: Any, job: _Job) -> None:
         pass
     logging.disable(logging.CRITICAL)
     try:
+        if data_follows:
+            job.data = conn.recv_bytes()
         rep = _analyse_safely(job)
         conn.send(rep)
     except BaseException:  # noqa: BLE001 - the child must always answer or die quietly
@@ -92,18 +143,45 @@ def _child_main(conn: Any, job: _Job) -> None:
         conn.close()
 
 
-def _run_isolated(job: _Job, timeout: float) -> ValidationReport | None:
-    """Analyse in a child process; None when no child process can be started."""
+def _run_isolated(job: _Job, timeout: float,
+                  start_method: str = "forkserver") -> ValidationReport | None:
+    """Analyse in a child process; None when no child process can be started.
+
+    ``forkserver`` (default) suits servers (threads); a one-shot single-threaded program such as
+    the CLI may use ``fork``: the child then shares the parent's memory (document included)
+    instead of importing pyHanko in a fork server and receiving a copy."""
+    import dataclasses
+
+    data_follows = start_method != "fork"
     try:
-        ctx = _get_context()
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child_main, args=(child, job), daemon=True)
-        proc.start()
+        if start_method == "fork":
+            ctx = multiprocessing.get_context("fork")
+            args: tuple[Any, ...] = ()
+        else:
+            ctx = _get_context()
+        parent, child = ctx.Pipe(duplex=True)
+        args = (child, dataclasses.replace(job, data=b"") if data_follows else job, data_follows)
+        proc = None
+        if _LeanProcess is not None and start_method != "fork":
+            try:
+                proc = _LeanProcess(target=_child_main, args=args, daemon=True)
+                proc.start()
+            except Exception:  # noqa: BLE001 - another CPython's internals: the stock class
+                logger.debug("lean analysis process failed to start", exc_info=True)
+                proc = None
+        if proc is None:
+            proc = ctx.Process(target=_child_main, args=args, daemon=True)
+            proc.start()
         child.close()
     except Exception:  # noqa: BLE001 - e.g. inside a daemonic worker
         logger.debug("cannot start an isolated validation process", exc_info=True)
         return None
     try:
+        if data_follows:
+            try:
+                parent.send_bytes(job.data)
+            except OSError:  # the child died before reading (memory cap): reported below
+                pass
         if parent.poll(max(float(timeout), 0.1)):
             try:
                 rep = parent.recv()

@@ -1,7 +1,7 @@
 """The validation report: dataclasses, verdicts and their Vietnamese summaries (the contract's JSON)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -61,9 +61,32 @@ class SignatureReport:
     issuer: str | None = None
     problems: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    # for people: capacity, Vietnam time, the root the chain reaches
+    role: str | None = None  # personal | seal | number_stamp | date_stamp | copy_* | document_timestamp
+    role_label: str | None = None
+    signing_time_vn: str | None = None
+    timestamp_vn: str | None = None
+    trust_anchor: str | None = None
+
+    def __post_init__(self) -> None:
+        # names read from the PDF are pyHanko string objects that hold a reference to the whole
+        # parsed document: keep plain copies, so that neither pickling the report (to the
+        # parent process) nor ``to_dict`` drags the document along
+        for key in ("field", "signer", "issuer", "subfilter"):
+            value = getattr(self, key)
+            if isinstance(value, str) and type(value) is not str:
+                setattr(self, key, str.__str__(value))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if isinstance(value, str) and type(value) is not str:
+            value = str.__str__(value)
+        object.__setattr__(self, key, value)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["problems"] = [str.__str__(p) for p in self.problems]
+        out["changes"] = [str.__str__(c) for c in self.changes]
+        return out
 
 
 @dataclass
@@ -79,6 +102,9 @@ class ValidationReport:
     changes: list[str] = field(default_factory=list)
     revisions: int | None = None
     sha256: str | None = None
+    integrity: str = ""
+    trust: str = ""
+    change_regions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -100,6 +126,9 @@ class ValidationReport:
             "changes": list(self.changes),
             "revisions": self.revisions,
             "sha256": self.sha256,
+            "integrity": self.integrity,
+            "trust": self.trust,
+            "change_regions": [dict(r) for r in self.change_regions],
         }
 
 

@@ -22,11 +22,32 @@ class _Verdict:
             rep.problems.append("Có dữ liệu lạ nằm ngoài các phiên bản hợp lệ của tệp (sau "
                                 "điểm kết thúc %%EOF hoặc sau bảng tham chiếu cuối cùng), không "
                                 "phải là một bản cập nhật hợp lệ.")
-        invalid = any(not s.intact or not s.valid or _fatal(it)
-                      for s, it in zip(sigs, self.items))
+        # a signature that fails, added in a revision after a signature that verifies and
+        # whose later changes are refused, is part of that modification (signature spoofing)
+        spoofed = [_fatal(it) or not (s.intact and s.valid) for s, it in zip(sigs, self.items)]
+        good_revs = [it["revision"] for s, it in zip(sigs, self.items)
+                     if it["checked_ok"] and s.changes_after == "disallowed"
+                     and it["revision"] is not None]
+        invalid = False
+        for bad, it in zip(spoofed, self.items):
+            if not bad:
+                continue
+            rev = it["revision"]
+            if good_revs and (rev is None or rev > min(good_revs)):
+                continue
+            invalid = True
+        padding = getattr(self, "_padding", 0)
         for s in sigs:
             if trailing or removed:
                 s.changes_after = "disallowed"
+            elif padding and s.changes_after == "none":
+                s.changes_after = "permitted"
+        if padding and not trailing:
+            text = (f"Có {padding:_} byte trống (khoảng trắng/byte 0) nối sau điểm kết thúc "
+                    "%%EOF cuối cùng, không thuộc phạm vi của chữ ký nào; chúng không hiển thị "
+                    "gì.").replace("_", ".")
+            rep.problems.append(text)
+            rep.changes.append(text)
         modified = bool(removed) or trailing or any(s.changes_after == "disallowed"
                                                     for s in sigs)
         permitted = any(s.changes_after == "permitted" for s in sigs)
@@ -46,9 +67,27 @@ class _Verdict:
                 if c not in seen:
                     seen.add(c)
                     rep.changes.append(c)
+        rep.integrity = _INTEGRITY[rep.verdict]
+        rep.trust = self._trust_line()
+        if rep.verdict == "valid" and rep.changes:
+            rep.summary += (" Sau khi ký chỉ có cập nhật kỹ thuật (siêu dữ liệu, mục lục, cấu "
+                            "trúc…) không làm thay đổi nội dung hiển thị.")
         if rep.verdict in ("valid", "valid_with_changes") and not rep.trusted:
             rep.summary += (" Tuy nhiên, chứng thư số của người ký chưa được xác nhận là tin "
                             "cậy.")
+
+    def _trust_line(self) -> str:
+        """Trust, on its own line: never mentions changes after signing."""
+        sigs = self.report.signatures
+        if not sigs:
+            return ""
+        if self.report.trusted:
+            anchors = sorted({s.trust_anchor for s in sigs if s.trust_anchor})
+            return ("Tin cậy: mọi chữ ký đều chuỗi tới chứng thư gốc được cấu hình"
+                    + (f" ({'; '.join(anchors)})" if anchors else "") + ".")
+        names = [s.signer or s.field for s in sigs if not s.trusted]
+        return ("Chưa tin cậy: chưa xác nhận được chứng thư số của " + ", ".join(names)
+                + " (xem lý do ở từng chữ ký).")
 
     def _trailing_garbage(self) -> bool:
         """Whether the file goes on after the last revision the reader knows of: bytes after the
@@ -60,6 +99,9 @@ class _Verdict:
         tail = self.data[idx + 5:]
         if tail.strip(b"\r\n\t \x00\x0c"):
             return True
+        extra = len(tail) - len(re.match(rb"\r?\n?", tail).group())
+        if extra > _PADDING_TOLERANCE:
+            self._padding = extra
         try:
             xrefs = self.reader.xrefs
             last = self.total - 1
@@ -81,6 +123,20 @@ class _Verdict:
         except Exception:  # noqa: BLE001
             return True
         return False
+
+
+_INTEGRITY = {
+    "valid": "Toàn vẹn: mọi chữ ký đúng; nội dung đã ký không bị thay đổi.",
+    "valid_with_changes": "Toàn vẹn: mọi chữ ký đúng; sau khi ký chỉ có thay đổi được phép.",
+    "modified": "Toàn vẹn: KHÔNG — nội dung đã bị thay đổi sau khi ký.",
+    "invalid": "Toàn vẹn: KHÔNG — chữ ký sai hoặc dữ liệu đã ký bị sửa.",
+    "no_signature": "",
+    "unreadable": "",
+}
+
+
+_PADDING_TOLERANCE = 64
+"""Line endings and a little padding after the last %%EOF are common; more is reported."""
 
 
 def _fatal(it: dict[str, Any]) -> bool:

@@ -34,7 +34,8 @@ def timestamper(pki: TestPKI) -> DummyTimeStamper:
 def sign(pdf: bytes, pki: TestPKI, *, who: Identity | None = None, field: str = "ChuKy1",
          tsa: bool = False, certify: bool = False, docmdp: MDPPerm | None = None,
          visible: bool = False, lt: bool = False, lta: bool = False, lock: bool = False,
-         subfilter: fields.SigSeedSubFilter = fields.SigSeedSubFilter.PADES) -> bytes:
+         subfilter: fields.SigSeedSubFilter = fields.SigSeedSubFilter.PADES,
+         bytes_reserved: int | None = None) -> bytes:
     """Sign ``pdf`` incrementally with pyHanko (PAdES by default)."""
     who = who or pki.signer
     w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -52,7 +53,7 @@ def sign(pdf: bytes, pki: TestPKI, *, who: Identity | None = None, field: str = 
         else None)
     out = signers.sign_pdf(w, meta, signer=signer_for(pki, who),
                            timestamper=timestamper(pki) if (tsa or lt or lta) else None,
-                           new_field_spec=spec)
+                           new_field_spec=spec, bytes_reserved=bytes_reserved)
     return out.getvalue()
 
 

@@ -100,10 +100,10 @@ def test_time_limit_gives_a_report(signed, pki, monkeypatch):
     the outcome does not depend on how fast this machine is."""
     import threading
 
-    import signing.validation as validation
+    import signing.validation.isolation as isolation
 
     release = threading.Event()
-    monkeypatch.setattr(validation, "_analyse_safely", lambda job: release.wait(30) and None)
+    monkeypatch.setattr(isolation, "_analyse_safely", lambda job: release.wait(30) and None)
     try:
         rep = validate_pdf(signed, trust_roots=[pki.root.cert], timeout=0.2, isolate=False)
     finally:
@@ -157,3 +157,31 @@ def test_isa_objects_appended_without_xref(signed, pki):
     del page_ref
     rep = validate_pdf(signed + evil, trust_roots=[pki.root.cert], isolate=False)
     assert rep.verdict == "modified", rep.to_dict()
+
+
+def test_isolated_child_does_not_import_the_callers_main(signed, pki, tmp_path):
+    """The analysis really runs in a child process, and the child does not run the caller's main
+    script again (for ``ioffice verify`` that would be the whole CLI, pydantic and FastAPI)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "signed.pdf").write_bytes(signed)
+    (tmp_path / "root.pem").write_bytes(pki.root.pem)
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "print('main imported in', os.getpid(), flush=True)\n"
+        "from signing.validation.isolation import _Job, _run_isolated\n"
+        "from signing.validation import load_certificates\n"
+        "if __name__ == '__main__':\n"
+        f"    data = open({str(tmp_path / 'signed.pdf')!r}, 'rb').read()\n"
+        f"    roots = load_certificates({str(tmp_path / 'root.pem')!r})\n"
+        "    rep = _run_isolated(_Job(data=data, roots=roots, others=[], allow_fetching=False,\n"
+        "                             now=None, fetch_timeout=5), 60)\n"
+        "    print('verdict', rep.verdict if rep is not None else 'not isolated', flush=True)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert out.count("main imported in") == 1, out
+    assert "verdict valid" in out, out

@@ -410,9 +410,16 @@ def test_catalog_changed(signed, pki, key):
 
 
 def test_need_appearances_set(form_pdf, pki):
-    """Setting /NeedAppearances makes viewers redraw fields: not a harmless change. (pyHanko
-    0.38 rates this revision LTA_UPDATES.)"""
-    certified = sign(form_pdf, pki, certify=True, docmdp=MDPPerm.FILL_FORMS)
+    """Setting /NeedAppearances makes viewers redraw fields: when a field holds a value its
+    signed appearance did not show, the reader now sees another text. (pyHanko 0.38 rates this
+    revision LTA_UPDATES.)"""
+    def hidden_value(w):
+        field_ref = list.__getitem__(w.root["/AcroForm"]["/Fields"], 0)
+        field_ref.get_object()[pdf_name("/V")] = pdf_string("9.000.000 dong")
+        w.mark_update(field_ref)
+
+    certified = sign(incremental(form_pdf, hidden_value), pki, certify=True,
+                     docmdp=MDPPerm.FILL_FORMS)
 
     def edit(w):
         acro_ref = w.root.raw_get("/AcroForm")

@@ -3,7 +3,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from .graph import _COMMENT_SUBTYPES, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+from .graph import _rect_of, _COMMENT_SUBTYPES, _DRAWING_SUBTYPES, _strokes_only, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+
+
+def _need_appearances(acro: Any) -> bool:
+    try:
+        return bool(_pget(acro, "/NeedAppearances", False))
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _fields_with_values(root: Any) -> list[str]:
+    """Names of the non-signature fields that hold a value a viewer could draw."""
+    from pyhanko.pdf_utils import generic
+
+    out = []
+    for name, f in _collect_fields(root).items():
+        if f.ftype == "/Sig" or "/V" not in f.obj:
+            continue
+        v = _pget(f.obj, "/V")
+        if v is None or isinstance(v, generic.NullObject):
+            continue
+        if isinstance(v, (generic.TextStringObject, generic.ByteStringObject)) and not str(v):
+            continue
+        if isinstance(v, generic.NameObject) and v == "/Off":
+            continue
+        out.append(name)
+    return out
 
 
 class _FormAndAnnotationRules:
@@ -38,9 +64,18 @@ class _FormAndAnnotationRules:
                 continue
             if key == "/DR" and self._dr_only_added(og, ng, oa_d, na):
                 continue
-            if key == "/NeedAppearances":
-                dis("Biểu mẫu bị đặt /NeedAppearances: trình xem sẽ vẽ lại hình thức các "
-                    "trường.")
+            if key in ("/NeedAppearances", "/DA"):
+                if key == "/DA" and not _need_appearances(na):
+                    changes.append(_Change("housekeeping", "Kiểu chữ mặc định của biểu mẫu "
+                                                           "(/DA) được cập nhật."))
+                elif not _fields_with_values(new_root):
+                    # nothing to redraw: no field (other than signatures) has a value
+                    changes.append(_Change("housekeeping", "Biểu mẫu được đặt để trình xem vẽ "
+                                                           "lại các trường trống "
+                                                           f"({key})."))
+                else:
+                    dis("Biểu mẫu bị đặt để trình xem vẽ lại hình thức các trường đã có giá "
+                        f"trị ({key}): nội dung hiển thị có thể khác bản đã ký.")
             elif key == "/XFA":
                 dis("Biểu mẫu XFA bị thêm hoặc thay đổi.")
             else:
@@ -82,7 +117,8 @@ class _FormAndAnnotationRules:
                     changes.append(_Change("empty_sig_field", f"Thêm trường chữ ký trống "
                                                               f"“{name}”.", name))
                 else:
-                    dis(f"Trường chữ ký mới “{name}” không hợp lệ.")
+                    dis(f"Thêm trường chữ ký “{name}” mang chữ ký không kiểm tra được (giả "
+                        "mạo hình thức chữ ký).")
                 continue
             # existing field
             if (of.ftype or None) != (nf.ftype or None):
@@ -166,8 +202,8 @@ class _FormAndAnnotationRules:
         value = _pget(nf.obj, "/V") if "/V" in nf.obj else None
         if value is not None:
             it = validated.get(nf.name)
-            if it is None:
-                return "invalid"
+            if it is None or not it["checked_ok"]:
+                return "invalid"  # a signature that does not verify: spoofing
             return "timestamp" if it["report"].kind == "document_timestamp" else "signature"
         for w in nf.widgets:
             if _has_visible_appearance(_deref(w)):
@@ -180,8 +216,10 @@ class _FormAndAnnotationRules:
                      new_widget_kinds: dict[tuple[int, int], str]) -> None:
         from pyhanko.pdf_utils import generic
 
+        cur: dict[str, Any] = {"rect": None}
+
         def dis(text: str) -> None:
-            changes.append(_Change("disallowed", text))
+            changes.append(_Change("disallowed", text, page=idx, rect=cur["rect"]))
 
         def entries(page: Any) -> list[Any]:
             if "/Annots" not in page:
@@ -196,9 +234,10 @@ class _FormAndAnnotationRules:
         old_direct = [og.digest(a) for a in old if _ref_key(a) is None]
         new_direct = [ng.digest(a) for a in new if _ref_key(a) is None]
         if sorted(old_direct) != sorted(new_direct):
-            dis(f"Chú thích trực tiếp trên trang {idx} bị thay đổi.")
+            dis(f"Chú thích trực tiếp trên trang {idx} bị thay đổi.")  # whole page
         appearance_keys = frozenset({"/AP", "/AS", "/V", "/M"})
         for a in old:
+            cur["rect"] = _rect_of(a)
             k = _ref_key(a)
             if k is None:
                 continue
@@ -216,6 +255,7 @@ class _FormAndAnnotationRules:
                     f"({sub}).")
         page_area = _page_area(inh, np_)
         for a in new:
+            cur["rect"] = _rect_of(a)
             k = _ref_key(a)
             if k is None or k in old_keys:
                 continue
@@ -233,15 +273,18 @@ class _FormAndAnnotationRules:
                 continue  # other kinds already reported by the form analysis
             has_action = "/A" in annot or "/AA" in annot
             area = _rect_area(annot)
-            if subtype in _COMMENT_SUBTYPES and not has_action and (
-                    area <= page_area * _MAX_COMMENT_AREA_RATIO
-                    or not _has_visible_appearance(annot)):
+            if not has_action and (
+                    (subtype in _COMMENT_SUBTYPES
+                     and (area <= page_area * _MAX_COMMENT_AREA_RATIO
+                          or not _has_visible_appearance(annot)))
+                    or (subtype in _DRAWING_SUBTYPES and _strokes_only(annot))):
                 if docmdp is not None and docmdp < 3:
                     dis(f"Thêm chú thích ({subtype[1:]}) trên trang {idx} trong khi người ký "
                         "không cho phép.")
                 else:
                     changes.append(_Change("annotation", f"Thêm ghi chú ({subtype[1:]}) trên "
-                                                         f"trang {idx}."))
+                                                         f"trang {idx}.", page=idx,
+                                           rect=cur["rect"]))
             else:
                 dis(f"Thêm chú thích có thể che phủ hoặc thay đổi nội dung hiển thị "
                     f"({subtype[1:] or 'không rõ loại'}) trên trang {idx}.")

@@ -55,7 +55,8 @@ class _Graph:
                 # legitimately; overriding the dictionary itself breaks its own coverage.
                 h.update(b"SIG")
                 for key in ("/ByteRange", "/Contents"):
-                    h.update(self.digest(obj.raw_get(key), frozenset(), depth + 1).encode())
+                    h.update(self.digest(obj.raw_get(key, decrypt=generic.EncryptedObjAccess.RAW),
+                                         frozenset(), depth + 1).encode())
                 return h.hexdigest()
             h.update(b"D")
             h.update(self._dict_digest(obj, exclude, depth).encode())
@@ -229,6 +230,67 @@ _COMMENT_SUBTYPES = {"/Text", "/Popup", "/Highlight", "/Underline", "/Squiggly",
 _MAX_COMMENT_AREA_RATIO = 0.05
 
 
+_DRAWING_SUBTYPES = {"/Square", "/Circle", "/Line", "/Ink", "/Polygon", "/PolyLine"}
+"""Markup drawn by a reader (shapes, free-hand ink): harmless when they only stroke thin lines."""
+
+
+_MAX_STROKE_WIDTH = 6.0
+
+
+# content operators that paint areas, text or images (what could cover signed content)
+_PAINTING_OPS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*", b"sh", b"Do", b"BI", b"ID",
+                 b"Tj", b"TJ", b"'", b'"', b"d0", b"d1"}
+
+
+def _strokes_only(annot: Any) -> bool:
+    """Whether a drawing annotation can only stroke thin lines: its appearance streams paint no
+    area, text or image and use no wide pen; without an appearance, it has no interior colour
+    and a thin border."""
+    import re
+
+    from pyhanko.pdf_utils import generic
+
+    try:
+        for holder, key in ((_pget(annot, "/BS"), "/W"),):
+            if isinstance(holder, generic.DictionaryObject) and float(
+                    _pget(holder, key, 1)) > _MAX_STROKE_WIDTH:
+                return False
+        border = _pget(annot, "/Border")
+        if isinstance(border, generic.ArrayObject) and len(border) >= 3 and float(
+                _deref(border[2])) > _MAX_STROKE_WIDTH:
+            return False
+        ap = _pget(annot, "/AP")
+        if ap is None:
+            ic = _pget(annot, "/IC")
+            return not (isinstance(ic, generic.ArrayObject) and len(ic) > 0)
+        if not isinstance(ap, generic.DictionaryObject):
+            return False
+        streams = []
+        for k in ap.keys():
+            v = _pget(ap, k)
+            if isinstance(v, generic.StreamObject):
+                streams.append(v)
+            elif isinstance(v, generic.DictionaryObject):
+                streams.extend(x for x in (_pget(v, kk) for kk in v.keys())
+                               if isinstance(x, generic.StreamObject))
+            else:
+                return False
+        for st in streams:
+            res = _pget(st, "/Resources")
+            if isinstance(res, generic.DictionaryObject) and any(
+                    k in res for k in ("/XObject", "/Font", "/Shading", "/Pattern")):
+                return False
+            tokens = re.split(rb"[\s\[\]()<>{}/%]+", st.data)
+            if _PAINTING_OPS.intersection(tokens):
+                return False
+            for m in re.finditer(rb"(-?[\d.]+)\s+w(?![\w*])", st.data):
+                if abs(float(m.group(1))) > _MAX_STROKE_WIDTH:
+                    return False
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _rect_area(obj: Any) -> float:
     try:
         x1, y1, x2, y2 = (float(v) for v in obj["/Rect"])
@@ -280,3 +342,14 @@ class _Change:
     kind: str  # signature | timestamp | dss | info | empty_sig_field | form_fill | annotation | disallowed
     text: str
     field_name: str | None = None
+    page: int | None = None  # 1-based page the change is on, when known
+    rect: list[float] | None = None  # its region on that page (PDF points), None: whole page
+
+
+def _rect_of(obj: Any) -> list[float] | None:
+    try:
+        x1, y1, x2, y2 = (float(v) for v in _deref(obj)["/Rect"])
+        return [round(min(x1, x2), 1), round(min(y1, y2), 1), round(max(x1, x2), 1),
+                round(max(y1, y2), 1)]
+    except Exception:  # noqa: BLE001
+        return None

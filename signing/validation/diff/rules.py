@@ -11,6 +11,45 @@ from .graph import _Change, _Graph, _INHERITABLE, _TooComplex, _collect_pages, _
 logger = logging.getLogger("signing.validation")
 
 
+_HOUSEKEEPING = {
+    "/StructTreeRoot": "Cây cấu trúc (thẻ hỗ trợ tiếp cận) của tài liệu được cập nhật.",
+    "/MarkInfo": "Khai báo tài liệu có gắn thẻ (/MarkInfo) được cập nhật.",
+    "/Lang": "Ngôn ngữ của tài liệu (/Lang) được cập nhật.",
+    "/PageMode": "Chế độ hiển thị khi mở (/PageMode) được cập nhật.",
+    "/PageLayout": "Bố cục trang khi mở (/PageLayout) được cập nhật.",
+    "/ViewerPreferences": "Tùy chọn trình xem (/ViewerPreferences) được cập nhật.",
+    "/PieceInfo": "Dữ liệu riêng của ứng dụng (/PieceInfo) được cập nhật.",
+}
+"""Catalog entries that change nothing a reader sees on the pages nor what a form does."""
+
+
+def _outline_actions(root: Any) -> str | None:
+    """The first action of an outline item other than going to a page of this document."""
+    from pyhanko.pdf_utils import generic
+
+    outlines = _pget(root, "/Outlines")
+    if not isinstance(outlines, generic.DictionaryObject):
+        return None
+    todo = [_pget(outlines, "/First")]
+    seen = 0
+    while todo:
+        item = todo.pop()
+        seen += 1
+        if seen > 100_000:
+            raise _TooComplex()
+        if not isinstance(item, generic.DictionaryObject):
+            continue
+        act = _pget(item, "/A")
+        if isinstance(act, generic.DictionaryObject):
+            kind = str(_pget(act, "/S", "?"))
+            if kind != "/GoTo" or "/Next" in act:
+                return kind[1:]
+        for k in ("/First", "/Next"):
+            if k in item:
+                todo.append(_pget(item, k))
+    return None
+
+
 class _ChangeRules:
     """Part of _Analysis: see signing.validation.analysis."""
 
@@ -61,14 +100,22 @@ class _ChangeRules:
         except Exception:  # noqa: BLE001
             lib_other = True
         kinds = {c.kind for c in changes}
-        if lib_other and "disallowed" not in kinds and "annotation" not in kinds:
+        # pyHanko does not model comments nor housekeeping (structure tree, outline, form
+        # defaults): those revisions are judged by our rules alone
+        if lib_other and not kinds & {"disallowed", "annotation", "housekeeping"}:
             changes.append(_Change("disallowed", "Có thay đổi sau khi ký không giải thích được "
                                                  "(phân tích của thư viện pyHanko)."))
             kinds.add("disallowed")
 
         for c in changes:
-            if c.kind in ("form_fill", "annotation", "disallowed", "empty_sig_field"):
+            if c.kind in ("form_fill", "annotation", "disallowed", "empty_sig_field", "info",
+                          "housekeeping"):
                 rep.changes.append(c.text)
+            if c.page is not None and c.kind in ("disallowed", "annotation", "form_fill"):
+                region = {"page": c.page, "rect": c.rect, "change": c.text,
+                          "permitted": c.kind != "disallowed"}
+                if region not in self.report.change_regions:
+                    self.report.change_regions.append(region)
         if "disallowed" in kinds:
             rep.changes_after = "disallowed"
         elif kinds & {"form_fill", "annotation"}:
@@ -123,6 +170,14 @@ class _ChangeRules:
                                                "cập nhật."))
             elif key == "/Metadata":
                 changes.append(_Change("info", "Siêu dữ liệu XMP được cập nhật."))
+            elif key in _HOUSEKEEPING:
+                changes.append(_Change("housekeeping", _HOUSEKEEPING[key]))
+            elif key == "/Outlines":
+                bad = _outline_actions(new_root)
+                if bad:
+                    dis(f"Mục lục (bookmark) được thêm hành động {bad}.")
+                else:
+                    changes.append(_Change("housekeeping", "Mục lục (bookmark) được cập nhật."))
             elif key in ("/OpenAction", "/AA"):
                 dis("Tài liệu được gắn thêm hành động tự động khi mở (/OpenAction, /AA).")
             elif key == "/Names":
@@ -151,7 +206,8 @@ class _ChangeRules:
             od = self._page_digest(og, op, oinh)
             nd = self._page_digest(ng, np_, ninh)
             if od != nd:
-                dis(f"Nội dung hoặc tài nguyên của trang {idx} bị thay đổi.")
+                changes.append(_Change("disallowed", f"Nội dung hoặc tài nguyên của trang {idx} "
+                                                     "bị thay đổi.", page=idx))
             self._diff_annots(og, ng, op, np_, idx, ninh, docmdp, changes, widget_changes_ok,
                               new_widget_kinds)
         return changes
