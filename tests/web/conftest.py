@@ -73,7 +73,10 @@ class Browser:
         self.name = name
         self.context = chromium.new_context(base_url=base, viewport=viewport or {"width": 1280, "height": 900},
                                             locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
-        self.context.set_default_timeout(30000)
+        # a generous bound: it only catches a hang (a loaded 2-core machine validates a signature in
+        # tens of seconds), it is not a timing assertion
+        self.context.set_default_timeout(120000)
+        self.context.set_default_navigation_timeout(120000)
         self.requests: list[str] = []
         self.console_errors: list[str] = []
         self.context.on("request", lambda r: self.requests.append(r.url))
