@@ -18,7 +18,7 @@ from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
 from ..copies_port import copy_stamp
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
 from .documents import parse_metadata, stream_file
 from .verify import rate_limit
 
@@ -193,6 +193,7 @@ def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: Contain
 @router.get("/api/v1/copies/{copy_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 503)},
             dependencies=[require_roles(*READERS)])
+@writes
 def copy_content(copy_id: str, db: SessionDep, store: StoreDep, caller: CallerDep) -> StreamingResponse:
     """The signed copy (PDF)."""
     rec = service.get_copy(db, org_id=caller.org_id, copy_id=copy_id)

@@ -13,7 +13,7 @@ from ioffice import documents as docs
 from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -117,6 +117,7 @@ def stream_file(f, chunk: int = 1024 * 1024):
 @router.get("/{document_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 500, 503)},
             dependencies=[require_roles(*DOC_READERS)])
+@writes
 def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep,
                 version_id: str | None = None) -> StreamingResponse:
     """The bytes of the current version (or ``version_id``), verified against their SHA-256."""

@@ -1,7 +1,9 @@
 """Database engine, session factory and declarative base.
 
 SQLite gets WAL, foreign keys and IMMEDIATE transactions (so that counter allocation is a real
-write lock); PostgreSQL is used as is. Nothing here reads settings: callers pass the URL.
+write lock) — except sessions made with ``read_only=True``, whose transactions begin DEFERRED and so
+never take the write lock (a WAL reader sees a snapshot and does not block writers); PostgreSQL is
+used as is. Nothing here reads settings: callers pass the URL.
 """
 from __future__ import annotations
 
@@ -84,14 +86,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+READ_ONLY_OPTION = "ioffice_read_only"
+
+
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``. ``read_only``: on SQLite the transactions begin DEFERRED (no write
+    lock until the first write, which a read-only request never makes); writers stay IMMEDIATE."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
 def is_sqlite(session_or_engine) -> bool:
