@@ -250,7 +250,7 @@ def copy_section(container, data: bytes) -> dict | None:
 
     from signing.copystamp import embedded_code
 
-    with container.sessions() as s:
+    with container.read_sessions() as s:  # type: ignore[misc]  # read-only: never the SQLite write lock
         return service.report_copy_section(s, sha256=hashlib.sha256(data).hexdigest(),
                                            embedded_code=embedded_code(data))
 
