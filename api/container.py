@@ -30,6 +30,9 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     store: BlobStore
+    # Sessions for read-only work (GET/HEAD requests, the read phase of signing): on SQLite they
+    # begin DEFERRED and never take the write lock. Defaults to ``sessions``.
+    read_sessions: sessionmaker[Session] | None = None
     # The development PKI, when this instance uses it (set by the app factory).
     devpki: DevPki | None = None
     # The callback issuing uses to stamp number/date and apply the agency seal (set by the app factory).
@@ -69,7 +72,12 @@ class Container:
             s3_secure=settings.s3_secure,
             s3_region=settings.s3_region,
         )
-        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine), store=store)
+        return cls(settings=settings, engine=engine, sessions=make_session_factory(engine),
+                   read_sessions=make_session_factory(engine, read_only=True), store=store)
+
+    def __post_init__(self) -> None:
+        if self.read_sessions is None:
+            self.read_sessions = self.sessions
 
     def close(self) -> None:
         if self.remote_executor is not None:

@@ -26,8 +26,34 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_db(container: ContainerDep) -> Iterator[Session]:
-    session = container.sessions()
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(endpoint):
+    """Mark a GET route that writes (e.g. an audited download): its request session is a writer."""
+    endpoint.ioffice_session = "write"
+    return endpoint
+
+
+def own_transactions(endpoint):
+    """Mark a route whose service runs its own short write transactions (signing: read, sign with
+    no transaction open, guarded write): its request session only reads and never holds the
+    SQLite write lock, whatever the method."""
+    endpoint.ioffice_session = "read"
+    return endpoint
+
+
+def _session_for(request: Request, container: Container) -> Session:
+    mode = getattr(request.scope.get("endpoint"), "ioffice_session", None)
+    if mode == "read" or (mode is None and request.method in READ_METHODS):
+        return container.read_sessions()  # type: ignore[misc]
+    return container.sessions()
+
+
+def get_db(request: Request, container: ContainerDep) -> Iterator[Session]:
+    """The request's session: read-only requests (GET/HEAD) begin DEFERRED transactions (on SQLite
+    they never take the write lock), the others IMMEDIATE; commits on success, rolls back on error."""
+    session = _session_for(request, container)
     try:
         yield session
         session.commit()
@@ -39,6 +65,8 @@ def get_db(container: ContainerDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
 
 
 def get_store(container: ContainerDep) -> BlobStore:

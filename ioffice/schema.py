@@ -11,7 +11,7 @@ from ioffice.delivery import models as _delivery  # noqa: F401
 from ioffice.documents import attachment_models as _attachments
 from ioffice.documents import models as _documents
 from ioffice.handling import models as _handling  # noqa: F401
-from ioffice.kernel.blobrefs import register_blob_reference
+from ioffice.kernel.blobrefs import register_blob_reference, register_json_blob_reference
 from ioffice.notify import models as _notify  # noqa: F401
 from ioffice.registers import counter as _counter  # noqa: F401
 from ioffice.registers import models as _registers  # noqa: F401
@@ -20,6 +20,7 @@ from ioffice.signatures import models as _signatures  # noqa: F401
 
 register_blob_reference(_documents.DocumentVersion.sha256)
 register_blob_reference(_accounts.User.signature_image_sha256)
+register_json_blob_reference(_accounts.Organisation.settings)  # seal_image_sha256
 register_blob_reference(_attachments.Attachment.sha256)
 register_blob_reference(_attachments.Attachment.original_sha256)
 from ioffice import copies as _copies  # noqa: E402  (certified and agency electronic copies)

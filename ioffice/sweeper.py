@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ioffice.kernel.blobrefs import _REFERENCES
+from ioffice.kernel.blobrefs import _JSON_REFERENCES, _REFERENCES, hashes_in_json
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import BlobLocked
 from ioffice.kernel.ports import BlobStore
@@ -23,11 +23,17 @@ def referenced_hashes(session: Session) -> set[str]:
     refs: set[str] = set()
     for col in _REFERENCES:
         refs.update(h for h in session.scalars(select(col).where(col.is_not(None)).distinct()) if h)
+    for col in _JSON_REFERENCES:
+        for value in session.scalars(select(col).where(col.is_not(None))):
+            refs.update(hashes_in_json(value))
     return refs
 
 
 def _is_referenced(session: Session, sha256: str) -> bool:
-    return any(session.scalar(select(col).where(col == sha256).limit(1)) for col in _REFERENCES)
+    if any(session.scalar(select(col).where(col == sha256).limit(1)) for col in _REFERENCES):
+        return True
+    return any(sha256 in hashes_in_json(value) for col in _JSON_REFERENCES
+               for value in session.scalars(select(col).where(col.is_not(None))))
 
 
 @dataclass

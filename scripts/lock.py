@@ -48,8 +48,14 @@ for r in io.requires:
         test_roots.append((req.name, tuple(req.extras)))
 rt = closure(runtime_roots)
 allt = closure(runtime_roots + test_roots)
-rt.pop("ioffice", None); allt.pop("ioffice", None)
-def line(n): return f"{installed[n].metadata['Name']}=={installed[n].version}"
+rt.pop("ioffice", None)
+allt.pop("ioffice", None)
+
+
+def line(n):
+    return f"{installed[n].metadata['Name']}=={installed[n].version}"
+
+
 hdr = "# Pinned dependencies of ioffice ({}), as installed and tested. Regenerate after changing\n# pyproject.toml: bash scripts/lock.sh\n"
 open("requirements.lock", "w").write(hdr.format("runtime") + "\n".join(sorted((line(n) for n in rt), key=str.lower)) + "\n")
 open("requirements-test.lock", "w").write(hdr.format("the [test] extra, on top of requirements.lock") + "-r requirements.lock\n" + "\n".join(sorted((line(n) for n in allt if n not in rt), key=str.lower)) + "\n")

@@ -20,7 +20,7 @@ from ioffice.audit.models import AuditEvent
 from ioffice.documents.models import Document
 from ioffice.accounts.models import Unit, User
 
-from ..deps import ContainerDep, SessionDep, client_addr
+from ..deps import ContainerDep, SessionDep, client_addr, writes
 from . import previews
 from .common import render
 from .session import PageUser
@@ -190,6 +190,7 @@ def page_image(document_id: str, version_id: str, page: int, db: SessionDep, use
 
 
 @router.get("/documents/{document_id}/download")
+@writes
 def download(request: Request, document_id: str, db: SessionDep, user: PageUser, container: ContainerDep,
              version_id: str | None = None):
     require_reader(user)

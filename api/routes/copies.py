@@ -18,7 +18,7 @@ from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
 from ..copies_port import copy_stamp
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
 from .documents import parse_metadata, stream_file
 from .verify import rate_limit
 
@@ -193,6 +193,7 @@ def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: Contain
 @router.get("/api/v1/copies/{copy_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 503)},
             dependencies=[require_roles(*READERS)])
+@writes
 def copy_content(copy_id: str, db: SessionDep, store: StoreDep, caller: CallerDep) -> StreamingResponse:
     """The signed copy (PDF)."""
     rec = service.get_copy(db, org_id=caller.org_id, copy_id=copy_id)
@@ -249,7 +250,7 @@ def copy_section(container, data: bytes) -> dict | None:
 
     from signing.copystamp import embedded_code
 
-    with container.sessions() as s:
+    with container.read_sessions() as s:  # type: ignore[misc]  # read-only: never the SQLite write lock
         return service.report_copy_section(s, sha256=hashlib.sha256(data).hexdigest(),
                                            embedded_code=embedded_code(data))
 

@@ -13,7 +13,7 @@ from ioffice import documents as docs
 from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -42,13 +42,15 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
         raise InvalidInput(f"Metadata không hợp lệ — {msg}", errors=errors) from exc
 
 
-def document_out(db, doc: Document, model=DocumentOut):
+def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None = None):
+    """The API shape of ``doc``; ``versions`` (id → version, e.g. from ``docs.current_versions``)
+    saves the per-row lookup of the current version on a page."""
     out = model.model_validate(doc)
     extra = doc.extra or {}
     out.arrival_number = extra.get("arrival_number")
     arrival = extra.get("arrival_date")
     out.arrival_date = date.fromisoformat(arrival) if isinstance(arrival, str) else arrival
-    v = docs.current_version(db, doc)
+    v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
     return out
@@ -91,7 +93,8 @@ def list_documents(
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
     rows, total = docs.list_documents(db, org_id=caller.org_id, f=f)
-    return DocumentPage(items=[document_out(db, d) for d in rows], total=total, limit=limit, offset=offset)
+    versions = docs.current_versions(db, rows)  # one query for the page, not one per row
+    return DocumentPage(items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),
@@ -117,6 +120,7 @@ def stream_file(f, chunk: int = 1024 * 1024):
 @router.get("/{document_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 500, 503)},
             dependencies=[require_roles(*DOC_READERS)])
+@writes
 def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep,
                 version_id: str | None = None) -> StreamingResponse:
     """The bytes of the current version (or ``version_id``), verified against their SHA-256."""

@@ -19,7 +19,8 @@ from ioffice import audit, signatures, signing_methods
 from ioffice.kernel.errors import InvalidInput
 from ioffice.signatures.ports import SignSpec
 
-from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, own_transactions, problem_responses,
+                    require_roles, writes)
 from ..schemas import VersionOut
 from ..signing_adapter import adapter, b64
 from ioffice.kernel.vocab import PadesLevel
@@ -41,6 +42,8 @@ class SignIn(BaseModel):
     certificate_pem: str | None = Field(default=None, description="external mode: the token's certificate "
                                         "(default: the one registered for the official)")
     chain_pem: list[str] = Field(default_factory=list)
+    resign: bool = Field(default=False, description="sign again a version that already carries your own "
+                                                     "personal signature (refused without it: 409)")
 
 
 class SignedOut(BaseModel):
@@ -72,6 +75,7 @@ class CompleteIn(BaseModel):
 
 @router.post("/documents/{document_id}/sign", status_code=201, response_model=SignedOut | ExternalSessionOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503))
+@own_transactions
 def sign_document(document_id: str, body: SignIn, response: Response, background: BackgroundTasks,
                   db: SessionDep, store: StoreDep,
                   caller: CallerDep, container: ContainerDep,
@@ -106,14 +110,15 @@ def sign_document(document_id: str, body: SignIn, response: Response, background
             raise InvalidInput("Chứng thư số gửi lên khác với chứng thư số đã đăng ký cho bạn.")
         sess, prepared = signatures.prepare_external(
             db, store, a, caller=caller, document_id=document_id, certificate_pem=certificate_pem,
-            chain_pem=body.chain_pem, level=body.level, default_level=a.default_level())
+            chain_pem=body.chain_pem, level=body.level, default_level=a.default_level(), sessions=container.sessions)
         return ExternalSessionOut(session_id=sess.id, data_to_sign=b64(prepared.data_to_sign),
                                   hash_to_sign=b64(hashlib.sha256(prepared.data_to_sign).digest()),
                                   digest_algorithm=prepared.digest_algorithm,
                                   signature_mechanism=prepared.signature_mechanism, expires_at=prepared.expires_at)
     version, replayed = signatures.sign_document(
         db, store, a, caller=caller, document_id=document_id, kind=kind, idempotency_key=idempotency_key,
-        level=body.level, default_level=a.default_level(), max_size=container.settings.max_upload_bytes)
+        level=body.level, default_level=a.default_level(), max_size=container.settings.max_upload_bytes,
+        resign=body.resign, sessions=container.sessions)
     if replayed:
         response.status_code = 200
     doc = version.document
@@ -123,6 +128,7 @@ def sign_document(document_id: str, body: SignIn, response: Response, background
 
 @router.post("/signing-sessions/{session_id}/complete", response_model=SignedOut,
              responses=problem_responses(401, 404, 409, 422, 503))
+@own_transactions
 def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: StoreDep, caller: CallerDep,
                      container: ContainerDep) -> SignedOut:
     """Embed the token's signature; the document must not have changed since prepare."""
@@ -133,7 +139,8 @@ def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: S
     if body.certificate:
         _check_plugin_certificate(db, session_id, body.certificate)
     version = signatures.complete_external(db, store, adapter(container), caller=caller,
-                                           session_id=session_id, signature=signature)
+                                           session_id=session_id, signature=signature,
+                                           sessions=container.sessions)
     doc = version.document
     return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
                      version=VersionOut.model_validate(version))
@@ -221,6 +228,7 @@ def list_attachments(document_id: str, db: SessionDep, caller: CallerDep) -> lis
 @router.get("/documents/{document_id}/attachments/{attachment_id}/content", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 503)},
             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
+@writes
 def attachment_content(document_id: str, attachment_id: str, db: SessionDep, store: StoreDep,
                        caller: CallerDep) -> StreamingResponse:
     from .documents import stream_file

@@ -1,20 +1,21 @@
 """Database engine, session factory and declarative base.
 
 SQLite gets WAL, foreign keys and IMMEDIATE transactions (so that counter allocation is a real
-write lock); PostgreSQL is used as is. Nothing here reads settings: callers pass the URL.
+write lock) — except sessions made with ``read_only=True``, whose transactions begin DEFERRED and so
+never take the write lock (a WAL reader sees a snapshot and does not block writers); PostgreSQL is
+used as is. Nothing here reads settings: callers pass the URL.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TypeVar
 import uuid
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
-
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -29,29 +30,29 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -73,7 +74,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -83,18 +84,25 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(conn: Connection) -> None:  # pragma: no cover - trivial
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+            conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+READ_ONLY_OPTION = "ioffice_read_only"
 
 
-def is_sqlite(session_or_engine) -> bool:
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``. ``read_only``: on SQLite the transactions begin DEFERRED (no write
+    lock until the first write, which a read-only request never makes); writers stay IMMEDIATE."""
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+
+
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "sqlite"
 
@@ -112,6 +120,6 @@ def get_scoped(session: Session, model: type[M], row_id: str | None, org_id: str
     from ioffice.kernel.errors import NotFound
 
     row = session.get(model, row_id) if row_id else None
-    if row is None or getattr(row, "org_id") != org_id:
+    if row is None or getattr(row, "org_id", None) != org_id:
         raise NotFound(not_found)
     return row

@@ -8,6 +8,8 @@ together — a failure anywhere leaves the previous version current and untouche
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 import hashlib
 import tempfile
@@ -15,13 +17,14 @@ import tempfile
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
 from ioffice.kernel.caller import Caller
 from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
-from ioffice.documents.models import DocumentVersion
+from ioffice.documents.models import Document, DocumentVersion
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
 from ioffice.signatures.models import SigningRequest, SigningSession
@@ -55,14 +58,74 @@ def find_idempotent(session: Session, *, org_id: str, key: str | None, document_
     return session.get(DocumentVersion, req.result_version_id)
 
 
+def _already_signed_by(session: Session, *, doc, user: User, version_id: str) -> bool:
+    """Whether ``version_id`` is the result of ``user``'s own personal signature of ``doc``."""
+    from ioffice.audit.models import AuditEvent
+
+    events = session.scalars(select(AuditEvent).where(
+        AuditEvent.org_id == doc.org_id, AuditEvent.object_id == doc.id,
+        AuditEvent.action == "document.sign.personal", AuditEvent.actor_id == user.id)).all()
+    return any((e.details or {}).get("version") == version_id for e in events)
+
+
+@dataclass(frozen=True)
+class _ReadState:
+    """What the read phase saw: the write phase proceeds only if the document is still there."""
+
+    document_id: str
+    lock_version: int
+    base_id: str
+    base_sha256: str
+    base_size: int
+    base_pages: int | None
+
+
+def _end_read(session: Session, sessions) -> None:
+    """Close the read transaction before the PDF work (nothing is held while pyHanko runs)."""
+    if sessions is not None:
+        session.commit()
+
+
+@contextmanager
+def _guarded_write(session: Session, sessions, read: _ReadState):
+    """A short write transaction in which the document is exactly as the read phase saw it (same
+    version counter and current version), else Conflict; the stored blob is left to the sweeper.
+    Without ``sessions`` (one-transaction callers, the CLI), ``session`` itself is used."""
+    ws = sessions() if sessions is not None else session
+    try:
+        doc = ws.get(Document, read.document_id, with_for_update=True, populate_existing=True)
+        if doc is None or doc.lock_version != read.lock_version or doc.current_version_id != read.base_id:
+            raise Conflict("Văn bản vừa được thay đổi hoặc ký bởi một yêu cầu khác; hãy tải lại và thử lại.")
+        yield ws, doc
+        ws.flush()
+        if sessions is not None:
+            ws.commit()
+    except (IntegrityError, StaleDataError) as exc:
+        if sessions is not None:
+            ws.rollback()
+        raise Conflict("Văn bản vừa được thay đổi hoặc ký bởi một yêu cầu khác; hãy tải lại và thử lại.") from exc
+    except BaseException:
+        if sessions is not None:
+            ws.rollback()
+        raise
+    finally:
+        if sessions is not None:
+            ws.close()
+
+
 def sign_document(
     session: Session, store, port: PdfSigningPort, *, caller: Caller, document_id: str, kind: str,
     idempotency_key: str | None = None, level: str | None = None, default_level: str = "B-B",
-    max_size: int = documents.DEFAULT_MAX_UPLOAD,
+    max_size: int = documents.DEFAULT_MAX_UPLOAD, resign: bool = False, sessions=None,
 ) -> tuple[DocumentVersion, bool]:
     """Sign the current version of an outgoing document and record the result as a new, final
     version. Returns (version, replayed) — replayed is True when ``idempotency_key`` was already
     used for this document (the earlier result is returned, nothing is signed again).
+
+    With ``sessions`` (a session factory), ``session`` is only read and its transaction is ended
+    before the PDF is signed; the result is recorded in a short transaction of its own, guarded by
+    the document's version counter (a concurrent change or signature → Conflict). A second personal
+    signature by the same signer on the version they signed needs ``resign``.
     """
     user = caller.person
     doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
@@ -80,28 +143,33 @@ def sign_document(
     base = documents.current_version(session, doc)
     if base is None:
         raise NotFound("Văn bản chưa có nội dung để ký.")
-    with store.open(base.sha256) as src, tempfile.TemporaryFile() as out:
+    if kind == "personal" and not resign and _already_signed_by(session, doc=doc, user=user, version_id=base.id):
+        raise Conflict("Bạn đã ký phiên bản này của văn bản; muốn ký thêm một lần nữa hãy gửi \"resign\": true.")
+    read = _ReadState(doc.id, doc.lock_version, base.id, base.sha256, base.size, base.page_count)
+    _end_read(session, sessions)
+    with store.open(read.base_sha256) as src, tempfile.TemporaryFile() as out:
         port.sign(src, spec, out)
         out.seek(0)
-        blob = store.put_stream(out, max_size=max(max_size, base.size * 2 + 10 * 1024 * 1024))
-    version = documents.add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
-                                    kind="signed", is_final=True, page_count=base.page_count)
-    if kind in ("personal", "seal"):
-        lifecycle.transition(doc, "sign")
-        if kind == "personal":
-            doc.signer_name = user.full_name
-            doc.signer_position = user.position
-            doc.signer_competence = authority.split(" ", 1)[0] if authority else None
-    audit.record(session, caller=caller, action=f"document.sign.{kind}", object_type="document", object_id=doc.id,
-                 details={"base_sha256": base.sha256, "sha256": blob.sha256, "version": version.id,
-                          "level": spec.level, "authority": authority})
-    if idempotency_key:
-        session.add(SigningRequest(org_id=doc.org_id, idempotency_key=idempotency_key, document_id=doc.id,
-                                   kind=kind, user_id=user.id, result_version_id=version.id))
-        try:
-            session.flush()
-        except IntegrityError as exc:  # a concurrent request with the same key won
-            raise Conflict("Yêu cầu ký với cùng Idempotency-Key đang được xử lý; vui lòng thử lại.") from exc
+        blob = store.put_stream(out, max_size=max(max_size, read.base_size * 2 + 10 * 1024 * 1024))
+    with _guarded_write(session, sessions, read) as (ws, wdoc):
+        version = documents.add_version(ws, store, caller=caller, document=wdoc, sha256=blob.sha256, size=blob.size,
+                                        kind="signed", is_final=True, page_count=read.base_pages)
+        version.document = wdoc
+        if kind in ("personal", "seal"):
+            lifecycle.transition(wdoc, "sign")
+            if kind == "personal":
+                wdoc.signer_name = user.full_name
+                wdoc.signer_position = user.position
+                wdoc.signer_competence = authority.split(" ", 1)[0] if authority else None
+        details = {"base_sha256": read.base_sha256, "sha256": blob.sha256, "version": version.id,
+                   "level": spec.level, "authority": authority}
+        if resign:
+            details["resign"] = True
+        audit.record(ws, caller=caller, action=f"document.sign.{kind}", object_type="document", object_id=wdoc.id,
+                     details=details)
+        if idempotency_key:
+            ws.add(SigningRequest(org_id=wdoc.org_id, idempotency_key=idempotency_key, document_id=wdoc.id,
+                                  kind=kind, user_id=user.id, result_version_id=version.id))
     return version, False
 
 
@@ -112,7 +180,10 @@ def sign_document(
 def prepare_external(
     session: Session, store, port: ExternalSigningPort, *, caller: Caller, document_id: str,
     certificate_pem: str, chain_pem: list[str], level: str | None = None, default_level: str = "B-B",
+    sessions=None,
 ) -> tuple[SigningSession, PreparedExternal]:
+    """Prepare the PDF for a token signature. With ``sessions``, the read transaction ends before
+    the PDF work and the session row is written in a short transaction of its own."""
     user = caller.person
     doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
     authority = check_can_sign(session, user=user, doc=doc, kind="personal")
@@ -120,24 +191,42 @@ def prepare_external(
     spec = build_spec(session, store, user=user, doc=doc, kind="personal",
                       level=resolve_level(org, level, default_level), authority=authority)
     base = documents.current_version(session, doc)
-    prepared = port.prepare(store.read_bytes(base.sha256), spec, certificate_pem=certificate_pem, chain_pem=chain_pem)
+    if base is None:
+        raise NotFound("Văn bản chưa có nội dung để ký.")
+    read = _ReadState(doc.id, doc.lock_version, base.id, base.sha256, base.size, base.page_count)
+    _end_read(session, sessions)
+    prepared = port.prepare(store.read_bytes(read.base_sha256), spec, certificate_pem=certificate_pem,
+                            chain_pem=chain_pem)
     blob = store.put_bytes(prepared.prepared_pdf)
-    sess = SigningSession(org_id=doc.org_id, document_id=doc.id, user_id=user.id, kind="personal",
-                          base_version_id=base.id, base_sha256=base.sha256, prepared_sha256=blob.sha256,
-                          state={"engine": prepared.state, "level": spec.level, "authority": authority},
-                          expires_at=prepared.expires_at)
-    session.add(sess)
-    session.flush()
-    audit.record(session, caller=caller, action="document.sign.external_prepare", object_type="document",
-                 object_id=doc.id, details={"session": sess.id, "base_sha256": base.sha256,
-                                            "prepared_sha256": blob.sha256})
+    ws = sessions() if sessions is not None else session
+    try:
+        sess = SigningSession(org_id=doc.org_id, document_id=doc.id, user_id=user.id, kind="personal",
+                              base_version_id=read.base_id, base_sha256=read.base_sha256, prepared_sha256=blob.sha256,
+                              state={"engine": prepared.state, "level": spec.level, "authority": authority},
+                              expires_at=prepared.expires_at)
+        ws.add(sess)
+        ws.flush()
+        audit.record(ws, caller=caller, action="document.sign.external_prepare", object_type="document",
+                     object_id=doc.id, details={"session": sess.id, "base_sha256": read.base_sha256,
+                                                "prepared_sha256": blob.sha256})
+        if sessions is not None:
+            ws.commit()
+    except BaseException:
+        if sessions is not None:
+            ws.rollback()
+        raise
+    finally:
+        if sessions is not None:
+            ws.close()
     return sess, prepared
 
 
 def complete_external(
     session: Session, store, port: ExternalSigningPort, *, caller: Caller, session_id: str,
-    signature: bytes, now: datetime | None = None,
+    signature: bytes, now: datetime | None = None, sessions=None,
 ) -> DocumentVersion:
+    """Embed the token's signature. With ``sessions``, as :func:`sign_document`: read, PDF work
+    outside any transaction, then a short write guarded by the document's version counter."""
     user = caller.person
     sess = session.get(SigningSession, session_id)
     if sess is None or sess.org_id != caller.org_id or sess.user_id != user.id:
@@ -146,35 +235,38 @@ def complete_external(
         return session.get(DocumentVersion, sess.result_version_id)
     now = now or utcnow()
     if sess.status not in ("pending", "confirming") or sess.expires_at <= now:
-        if sess.status in ("pending", "confirming"):
-            sess.status = "expired"
-        session.flush()
         raise Conflict("Phiên ký đã hết hạn; hãy bắt đầu ký lại.")
     doc = documents.get_document(session, org_id=caller.org_id, document_id=sess.document_id)
     current = documents.current_version(session, doc)
     if current is None or current.id != sess.base_version_id:
-        sess.status = "expired"
-        session.flush()
         raise Conflict("Văn bản đã thay đổi kể từ khi chuẩn bị ký; hãy bắt đầu ký lại.")
     authority = check_can_sign(session, user=user, doc=doc, kind="personal")
     org = session.get(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind="personal", level=sess.state.get("level", "B-B"),
                       authority=authority)
-    prepared = store.read_bytes(sess.prepared_sha256)
-    if hashlib.sha256(prepared).hexdigest() != sess.prepared_sha256:
+    read = _ReadState(doc.id, doc.lock_version, current.id, current.sha256, current.size, current.page_count)
+    sess_id, prepared_sha, engine_state = sess.id, sess.prepared_sha256, sess.state["engine"]
+    _end_read(session, sessions)
+    prepared = store.read_bytes(prepared_sha)
+    if hashlib.sha256(prepared).hexdigest() != prepared_sha:
         raise Conflict("Bản chuẩn bị ký đã bị thay đổi; hãy bắt đầu ký lại.")
-    signed = port.complete(prepared, sess.state["engine"], signature, spec)
+    signed = port.complete(prepared, engine_state, signature, spec)
     blob = store.put_bytes(signed)
-    version = documents.add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
-                                    kind="signed", is_final=True, page_count=current.page_count)
-    lifecycle.transition(doc, "sign")
-    doc.signer_name, doc.signer_position = user.full_name, user.position
-    doc.signer_competence = authority.split(" ", 1)[0] if authority else None
-    sess.status = "completed"
-    sess.result_version_id = version.id
-    audit.record(session, caller=caller, action="document.sign.personal", object_type="document", object_id=doc.id,
-                 details={"base_sha256": current.sha256, "sha256": blob.sha256, "version": version.id,
-                          "external_session": sess.id, "org": org.id})
+    with _guarded_write(session, sessions, read) as (ws, wdoc):
+        wsess = ws.get(SigningSession, sess_id, populate_existing=True)
+        if wsess is None or wsess.status != "pending":
+            raise Conflict("Phiên ký đã được hoàn tất hoặc đã hết hạn.")
+        version = documents.add_version(ws, store, caller=caller, document=wdoc, sha256=blob.sha256, size=blob.size,
+                                        kind="signed", is_final=True, page_count=read.base_pages)
+        version.document = wdoc
+        lifecycle.transition(wdoc, "sign")
+        wdoc.signer_name, wdoc.signer_position = user.full_name, user.position
+        wdoc.signer_competence = authority.split(" ", 1)[0] if authority else None
+        wsess.status = "completed"
+        wsess.result_version_id = version.id
+        audit.record(ws, caller=caller, action="document.sign.personal", object_type="document", object_id=wdoc.id,
+                     details={"base_sha256": read.base_sha256, "sha256": blob.sha256, "version": version.id,
+                              "external_session": sess_id, "org": org.id})
     return version
 
 

@@ -31,3 +31,30 @@ def test_sweeper_removes_old_orphans_only(client, upload, env):
     assert not store.exists(old_orphan.sha256)
     assert store.exists(young_orphan.sha256)
     assert store.exists(kept["sha256"])
+
+
+def test_sweeper_keeps_the_agency_seal_image(client, as_user, env):
+    """The uploaded seal's hash lives only in the organisation's settings JSON: still a reference."""
+    import io
+
+    from PIL import Image
+
+    from storage import FilesystemBlobStore
+
+    img = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    for x in range(20, 180):
+        img.putpixel((x, x), (200, 20, 20, 255))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    r = client.put("/api/v1/organisation/seal-image", headers=as_user("admin"),
+                   files={"file": ("seal.png", buf.getvalue(), "image/png")})
+    assert r.status_code == 200, r.text
+    seal = r.json()["settings"]["seal_image_sha256"]
+    store = FilesystemBlobStore(env.data_dir / "blobs")
+    orphan = store.put_bytes(make_pdf("orphan"))
+    environ = dict(os.environ, IOFFICE_DATA_DIR=str(env.data_dir), IOFFICE_DATABASE_URL=env.database_url)
+    r = subprocess.run([sys.executable, "-m", "api.cli", "sweep", "--grace-hours", "0"], env=environ,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert not store.exists(orphan.sha256)
+    assert store.exists(seal)
