@@ -202,28 +202,16 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
     """Issue an approved (or signed) outgoing document: number from the right series, Decree 30
     symbol, date, outgoing register row, final version, delivery to agencies on this installation."""
     body = body or IssueIn()
-    seal = container.issue_seal  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
+    from ..signing_adapter import adapter
+
     res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
-                                   seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
-                                   copies=body.copies)
-    _sign_attachments(db, store, caller, container, res.document.id)
+                                   pdf=adapter(container), recipient_org_ids=body.recipient_org_ids,
+                                   notes=body.notes, copies=body.copies)
     rows = delivery.list_deliveries(db, org_id=caller.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
                     version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
-
-
-def _sign_attachments(db, store, caller, container, document_id: str) -> None:
-    """Attachments sent as separate files get the agency's attachment mark at issue time."""
-    from ioffice.documents import attachments
-
-    if not attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id):
-        return
-    from ..signing_adapter import adapter
-
-    a = adapter(container)
-    attachments.sign_attachments(db, store, a, caller=caller, document_id=document_id, level=a.default_level())
 
 
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],

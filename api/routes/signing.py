@@ -17,7 +17,6 @@ from ioffice.documents import attachments
 from ioffice import audit
 from ioffice import signatures
 from ioffice.kernel.errors import InvalidInput
-from ioffice.signatures.ports import SignSpec
 
 from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut
@@ -107,24 +106,6 @@ def complete_session(session_id: str, body: CompleteIn, db: SessionDep, store: S
     doc = version.document
     return SignedOut(id=version.id, sha256=version.sha256, document_id=doc.id, status=doc.status,
                      version=VersionOut.model_validate(version))
-
-
-def make_issue_seal(container):
-    """The callback registers.issue_outgoing uses: number/date marks + the agency seal."""
-
-    def seal(pdf: bytes, info) -> bytes:
-        a = adapter(container)
-        org_settings = dict(info.org_settings or {})
-        level = org_settings.get("signature_level") or a.default_level()
-        if level not in signatures.LEVELS:
-            level = a.default_level()
-        spec = SignSpec(kind="seal", level=level, key_ref=None, full_name=info.org_name,
-                        position="", agency_name=info.org_name, number_symbol=info.symbol,
-                        reason="Văn thư ký số phát hành văn bản", location=info.place,
-                        extra={"org_settings": org_settings})
-        return a.seal_issued(pdf, spec, number_text=f"Số: {info.symbol}", date_text=info.date_line)
-
-    return seal
 
 
 # -------------------------------------------------------------------------------- attachments
