@@ -88,6 +88,14 @@ class VersionOut(BaseModel):
     created_at: datetime
 
 
+class RecallOut(BaseModel):
+    reason: str
+    at: datetime
+    by: str | None = None
+    issuer: str | None = None
+    number_symbol: str | None = None
+
+
 class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -117,6 +125,9 @@ class DocumentOut(BaseModel):
     sha256: str | None = None
     size: int | None = None
     filename: str | None = None
+    recall: RecallOut | None = Field(default=None, description="set when the issuer recalled the document")
+    replaces_id: str | None = Field(default=None, description="the document this one replaces")
+    replaced_by_id: str | None = Field(default=None, description="the document that replaces this one")
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -14,7 +14,7 @@ from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses
-from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -48,6 +48,9 @@ def document_out(db, doc: Document, model=DocumentOut):
     out.arrival_number = extra.get("arrival_number")
     arrival = extra.get("arrival_date")
     out.arrival_date = date.fromisoformat(arrival) if isinstance(arrival, str) else arrival
+    if isinstance(extra.get("recall"), dict):
+        out.recall = RecallOut.model_validate(extra["recall"])
+    out.replaces_id, out.replaced_by_id = extra.get("replaces_id"), extra.get("replaced_by_id")
     v = docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename

@@ -214,6 +214,28 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
                     version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
 
 
+class RecallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do thu hồi")
+
+
+class RecallDone(BaseModel):
+    document_id: str
+    status: str
+    reason: str
+
+
+@router.post("/api/v1/documents/{document_id}/recall", response_model=RecallDone,
+             responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*CLERK)])
+def recall_document(document_id: str, body: RecallIn, db: SessionDep, caller: CallerDep) -> RecallDone:
+    """Recall an issued document: it is frozen, marked in the outgoing register, and the copies
+    delivered to agencies on this installation show the recall and its reason."""
+    from ioffice.registers.recall import recall_outgoing
+
+    doc = recall_outgoing(db, caller=caller, document_id=document_id, reason=body.reason)
+    return RecallDone(document_id=doc.id, status=doc.status, reason=body.reason.strip())
+
+
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],
             responses=problem_responses(401, 403, 404), dependencies=[require_roles(*DOC_READERS)])
 def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list[DeliveryOut]:
