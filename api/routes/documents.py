@@ -126,8 +126,12 @@ def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: Calle
     version, f = docs.open_content(db, store, caller=caller, document_id=document_id, version_id=version_id)
     from urllib.parse import quote
 
+    filename = version.filename
+    doc = version.document
+    if doc.direction == "outgoing" and doc.number_symbol and version.is_final:
+        filename = doc.number_symbol.replace("/", "-") + ".pdf"  # 01/UBND-TP → 01-UBND-TP.pdf
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(version.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
         "Content-Length": str(version.size),
         "ETag": f'"{version.sha256}"',
         "X-Content-SHA256": version.sha256,

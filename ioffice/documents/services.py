@@ -51,6 +51,18 @@ class DocumentMetadata(BaseModel):
     drafting_unit_id: str | None = None
     replaces_id: str | None = Field(default=None, max_length=32, description="the issued document this one replaces")
 
+    @field_validator("urgency", "secrecy", mode="before")
+    @classmethod
+    def _vietnamese_marks(cls, v: object) -> object:
+        """Accept the Vietnamese words (``thượng khẩn``, ``Tối mật``) as well as the codes."""
+        if not isinstance(v, str):
+            return v
+        import unicodedata
+
+        plain = "".join(c for c in unicodedata.normalize("NFD", v.strip().lower().replace("đ", "d"))
+                        if not unicodedata.combining(c))
+        return "_".join(plain.replace("-", " ").replace("_", " ").split()) or None
+
     @field_validator("signer_competence")
     @classmethod
     def _competence(cls, v: str | None) -> str | None:
