@@ -71,6 +71,10 @@ class UserUpdate(BaseModel):
     roles: list[str] | None = None
     password: str | None = Field(default=None, min_length=8, max_length=256)
     is_active: bool | None = None
+    full_name: str | None = Field(default=None, min_length=1, max_length=255)
+    position: str | None = Field(default=None, max_length=128, description="chức vụ, e.g. Phó Chủ tịch")
+    unit_id: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=255)
 
 
 class VersionOut(BaseModel):
