@@ -61,10 +61,6 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from . import pages
 
     pages.install(app)
-    from .routes.signing import make_issue_seal
-
-    if container.issue_seal is None:
-        container.issue_seal = make_issue_seal(container)
     # Multipart overhead on top of the file itself.
     app.add_middleware(BodyGuard, max_bytes=settings.max_upload_bytes + 1024 * 1024,
                        timeout_seconds=settings.body_timeout_seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,8 +35,6 @@ class Container:
     read_sessions: sessionmaker[Session] | None = None
     # The development PKI, when this instance uses it (set by the app factory).
     devpki: DevPki | None = None
-    # The callback issuing uses to stamp number/date and apply the agency seal (set by the app factory).
-    issue_seal: Callable[[bytes, Any], bytes] | None = None
     # The after-commit mailer (api.mailer.install); None without SMTP settings.
     mailer: AfterCommitMailer | None = None
     mailer_installed: bool = False

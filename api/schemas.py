@@ -72,6 +72,10 @@ class UserUpdate(BaseModel):
     roles: list[str] | None = None
     password: str | None = Field(default=None, min_length=8, max_length=256)
     is_active: bool | None = None
+    full_name: str | None = Field(default=None, min_length=1, max_length=255)
+    position: str | None = Field(default=None, max_length=128, description="chức vụ, e.g. Phó Chủ tịch")
+    unit_id: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=255)
 
 
 class VersionOut(BaseModel):
@@ -87,6 +91,14 @@ class VersionOut(BaseModel):
     page_count: int | None
     created_by: str | None
     created_at: datetime
+
+
+class RecallOut(BaseModel):
+    reason: str
+    at: datetime
+    by: str | None = None
+    issuer: str | None = None
+    number_symbol: str | None = None
 
 
 class DocumentOut(BaseModel):
@@ -118,6 +130,9 @@ class DocumentOut(BaseModel):
     sha256: str | None = None
     size: int | None = None
     filename: str | None = None
+    recall: RecallOut | None = Field(default=None, description="set when the issuer recalled the document")
+    replaces_id: str | None = Field(default=None, description="the document this one replaces")
+    replaced_by_id: str | None = Field(default=None, description="the document that replaces this one")
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -259,12 +259,10 @@ def issue(request: Request, document_id: str, db: SessionDep, store: StoreDep, u
                                                       "notes": notes})
     actor = actor_of(request, user)
     try:
-        res = registers.issue_outgoing(db, store, caller=actor, document_id=document_id, issued_date=when,
-                                       seal=container.issue_seal, notes=notes or None,
-                                       copies=n_copies)
-        from ..routes.registers import _sign_attachments
+        from ..signing_adapter import adapter
 
-        _sign_attachments(db, store, actor, container, res.document.id)
+        registers.issue_outgoing(db, store, caller=actor, document_id=document_id, issued_date=when,
+                                 pdf=adapter(container), notes=notes or None, copies=n_copies)
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)
     return _done(document_id, "issued")

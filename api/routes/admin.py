@@ -45,6 +45,10 @@ def create_user(body: UserCreate, db: SessionDep, caller: CallerDep) -> UserOut:
               dependencies=[ADMIN])
 def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep) -> UserOut:
     user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    if any(v is not None for v in (body.full_name, body.position, body.unit_id, body.email)):
+        user = accounts.update_profile(db, caller=caller, org_id=caller.org_id, user_id=user_id,
+                                       full_name=body.full_name, position=body.position, unit_id=body.unit_id,
+                                       email=body.email)
     if body.roles is not None:
         user = accounts.set_roles(db, caller=caller, org_id=caller.org_id, user_id=user_id, roles=body.roles)
     if body.password is not None:

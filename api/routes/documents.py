@@ -14,7 +14,7 @@ from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
-from ..schemas import DocumentDetail, DocumentOut, DocumentPage, VersionOut
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -50,6 +50,9 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
     out.arrival_number = extra.get("arrival_number")
     arrival = extra.get("arrival_date")
     out.arrival_date = date.fromisoformat(arrival) if isinstance(arrival, str) else arrival
+    if isinstance(extra.get("recall"), dict):
+        out.recall = RecallOut.model_validate(extra["recall"])
+    out.replaces_id, out.replaced_by_id = extra.get("replaces_id"), extra.get("replaced_by_id")
     v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
@@ -127,8 +130,12 @@ def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: Calle
     version, f = docs.open_content(db, store, caller=caller, document_id=document_id, version_id=version_id)
     from urllib.parse import quote
 
+    filename = version.filename
+    doc = version.document
+    if doc.direction == "outgoing" and doc.number_symbol and version.is_final:
+        filename = doc.number_symbol.replace("/", "-") + ".pdf"  # 01/UBND-TP → 01-UBND-TP.pdf
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(version.filename)}",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
         "Content-Length": str(version.size),
         "ETag": f'"{version.sha256}"',
         "X-Content-SHA256": version.sha256,

@@ -202,11 +202,11 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
     """Issue an approved (or signed) outgoing document: number from the right series, Decree 30
     symbol, date, outgoing register row, final version, delivery to agencies on this installation."""
     body = body or IssueIn()
-    seal = container.issue_seal  # optional (pdf_bytes, IssueInfo) -> pdf_bytes
+    from ..signing_adapter import adapter
+
     res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
-                                   seal=seal, recipient_org_ids=body.recipient_org_ids, notes=body.notes,
-                                   copies=body.copies)
-    _sign_attachments(db, store, caller, container, res.document.id)
+                                   pdf=adapter(container), recipient_org_ids=body.recipient_org_ids,
+                                   notes=body.notes, copies=body.copies)
     rows = delivery.list_deliveries(db, org_id=caller.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
@@ -214,16 +214,26 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
                     version=res.version_id, sha256=res.sha256, deliveries=[_delivery_out(*row) for row in rows])
 
 
-def _sign_attachments(db, store, caller, container, document_id: str) -> None:
-    """Attachments sent as separate files get the agency's attachment mark at issue time."""
-    from ioffice.documents import attachments
+class RecallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do thu hồi")
 
-    if not attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id):
-        return
-    from ..signing_adapter import adapter
 
-    a = adapter(container)
-    attachments.sign_attachments(db, store, a, caller=caller, document_id=document_id, level=a.default_level())
+class RecallDone(BaseModel):
+    document_id: str
+    status: str
+    reason: str
+
+
+@router.post("/api/v1/documents/{document_id}/recall", response_model=RecallDone,
+             responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*CLERK)])
+def recall_document(document_id: str, body: RecallIn, db: SessionDep, caller: CallerDep) -> RecallDone:
+    """Recall an issued document: it is frozen, marked in the outgoing register, and the copies
+    delivered to agencies on this installation show the recall and its reason."""
+    from ioffice.registers.recall import recall_outgoing
+
+    doc = recall_outgoing(db, caller=caller, document_id=document_id, reason=body.reason)
+    return RecallDone(document_id=doc.id, status=doc.status, reason=body.reason.strip())
 
 
 @router.get("/api/v1/documents/{document_id}/deliveries", response_model=list[DeliveryOut],

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ioffice.documents import attachments
 from ioffice import audit, signatures, signing_methods
 from ioffice.kernel.errors import InvalidInput
-from ioffice.signatures.ports import SignSpec
 
 from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, own_transactions, problem_responses,
                     require_roles, writes)
@@ -168,24 +167,6 @@ def _check_plugin_certificate(db, session_id: str, certificate_b64: str) -> None
     if expected and hashlib.sha256(der).hexdigest() != expected:
         raise InvalidInput("USB token đã ký bằng một chứng thư số khác với chứng thư đã dùng để chuẩn bị ký; "
                            "văn bản chưa được ký.")
-
-
-def make_issue_seal(container):
-    """The callback registers.issue_outgoing uses: number/date marks + the agency seal."""
-
-    def seal(pdf: bytes, info) -> bytes:
-        a = adapter(container)
-        org_settings = dict(info.org_settings or {})
-        level = org_settings.get("signature_level") or a.default_level()
-        if level not in signatures.LEVELS:
-            level = a.default_level()
-        spec = SignSpec(kind="seal", level=level, key_ref=None, full_name=info.org_name,
-                        position="", agency_name=info.org_name, number_symbol=info.symbol,
-                        reason="Văn thư ký số phát hành văn bản", location=info.place,
-                        extra={"org_settings": org_settings})
-        return a.seal_issued(pdf, spec, number_text=f"Số: {info.symbol}", date_text=info.date_line)
-
-    return seal
 
 
 # -------------------------------------------------------------------------------- attachments

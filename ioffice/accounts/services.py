@@ -177,6 +177,30 @@ def set_password(session: Session, *, caller: Caller, org_id: str, user_id: str,
     return user
 
 
+def update_profile(session: Session, *, caller: Caller, org_id: str, user_id: str, full_name: str | None = None,
+                   position: str | None = None, unit_id: str | None = None, email: str | None = None) -> User:
+    """Change a user's full name, position (chức vụ), unit or e-mail. Raises NotFound, InvalidInput."""
+    user = get_user(session, org_id=org_id, user_id=user_id)
+    changed: dict[str, str | None] = {}
+    if full_name is not None:
+        if not full_name.strip():
+            raise InvalidInput("Họ và tên không được để trống.")
+        user.full_name = changed["full_name"] = full_name.strip()
+    if position is not None:
+        user.position = changed["position"] = position.strip() or None
+    if unit_id is not None:
+        unit = session.get(Unit, unit_id)
+        if unit is None or unit.org_id != org_id:
+            raise NotFound("Không tìm thấy đơn vị.")
+        user.unit_id = changed["unit_id"] = unit.id
+    if email is not None:
+        user.email = changed["email"] = email.strip() or None
+    if changed:
+        audit.record(session, caller=caller, org_id=org_id, action="user.update", object_type="user",
+                     object_id=user.id, details=changed)
+    return user
+
+
 def set_active(session: Session, *, caller: Caller, org_id: str, user_id: str, active: bool) -> User:
     user = get_user(session, org_id=org_id, user_id=user_id)
     user.is_active = active

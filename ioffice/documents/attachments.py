@@ -60,7 +60,7 @@ def sign_attachments(session: Session, store: BlobStore, port, *, caller: Caller
     """Sign every unsigned attachment of an issued document with the agency key and the
     attachment mark (number/symbol + time). The signed bytes become final."""
     user = caller.person
-    from ioffice.signatures.ports import SignSpec
+    from ioffice.signatures.agency import agency_spec
 
     if not user.has_role("clerk"):
         raise PermissionDenied("Chỉ văn thư mới được ký số phụ lục bằng chữ ký số của cơ quan.")
@@ -72,10 +72,8 @@ def sign_attachments(session: Session, store: BlobStore, port, *, caller: Caller
     for att in list_attachments(session, org_id=caller.org_id, document_id=doc.id):
         if att.signed_at is not None:
             continue
-        spec = SignSpec(kind="attachment", level=level, key_ref=None, full_name=org.name, position="",
-                        agency_name=org.name, number_symbol=doc.number_symbol, location=org.place,
-                        reason=f"Phụ lục kèm theo văn bản số {doc.number_symbol}",
-                        extra={"org_settings": dict(org.settings or {})})
+        spec = agency_spec(org, store, kind="attachment", level=level, number_symbol=doc.number_symbol,
+                           reason=f"Phụ lục kèm theo văn bản số {doc.number_symbol}")
         with store.open(att.sha256) as src, tempfile.TemporaryFile() as out:
             port.sign(src, spec, out)
             out.seek(0)

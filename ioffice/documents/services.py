@@ -49,6 +49,19 @@ class DocumentMetadata(BaseModel):
     secrecy: Secrecy | None = None
     due_date: date | None = None
     drafting_unit_id: str | None = None
+    replaces_id: str | None = Field(default=None, max_length=32, description="the issued document this one replaces")
+
+    @field_validator("urgency", "secrecy", mode="before")
+    @classmethod
+    def _vietnamese_marks(cls, v: object) -> object:
+        """Accept the Vietnamese words (``thượng khẩn``, ``Tối mật``) as well as the codes."""
+        if not isinstance(v, str):
+            return v
+        import unicodedata
+
+        plain = "".join(c for c in unicodedata.normalize("NFD", v.strip().lower().replace("đ", "d"))
+                        if not unicodedata.combining(c))
+        return "_".join(plain.replace("-", " ").replace("_", " ").split()) or None
 
     @field_validator("signer_competence")
     @classmethod
@@ -132,8 +145,14 @@ def create_document(
         unit = session.get(Unit, metadata.drafting_unit_id)
         if unit is None or unit.org_id != caller.org_id:
             raise NotFound("Không tìm thấy đơn vị soạn thảo (drafting_unit_id).")
+    replaced = None
+    if metadata.replaces_id is not None:
+        replaced = session.get(Document, metadata.replaces_id)
+        if replaced is None or replaced.org_id != caller.org_id or replaced.direction != "outgoing" \
+                or metadata.direction != "outgoing":
+            raise NotFound("Không tìm thấy văn bản đi được thay thế (replaces_id).")
     sha256, size, pages = store_pdf(store, file, max_size=max_size)
-    data = metadata.model_dump(exclude={"doc_type"})
+    data = metadata.model_dump(exclude={"doc_type", "replaces_id"})
     doc = Document(
         org_id=caller.org_id, doc_type=type_abbr, doc_type_name=type_name, created_by=caller.user_id,
         status=status or ("received" if metadata.direction == "incoming" else "draft"), page_count=pages, **data,
@@ -141,6 +160,9 @@ def create_document(
     doc.search_text = _search_text(doc)
     session.add(doc)
     session.flush()
+    if replaced is not None:
+        doc.extra = {**(doc.extra or {}), "replaces_id": replaced.id}
+        replaced.extra = {**(replaced.extra or {}), "replaced_by_id": doc.id}
     version = _new_version(session, doc, caller=caller, sha256=sha256, size=size, filename=filename, kind="upload",
                            page_count=pages)
     audit.record(session, caller=caller, action="document.upload", object_type="document", object_id=doc.id,

@@ -30,6 +30,10 @@ from ioffice.documents import lifecycle
 from ioffice.documents.models import Document
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
 from ioffice.kernel.db import utcnow
+from ioffice.documents.attachments import list_attachments, sign_attachments
+from ioffice.registers.ports import IssuingPdfPort
+from ioffice.registers.signed import require_personal_signature
+from ioffice.signatures.agency import agency_level, agency_spec
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.workcalendar import to_vn_date, vn_today
@@ -226,14 +230,19 @@ class IssueResult:
 
 def issue_outgoing(
     session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
-    seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (), notes: str | None = None,
-    copies: int | None = None,
+    pdf: IssuingPdfPort | None = None, seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (),
+    notes: str | None = None, copies: int | None = None,
 ) -> IssueResult:
     """Number, date and register an approved (or signed) outgoing document, then deliver it.
 
     The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
-    issue date (Vietnam time). With ``seal`` the sealed bytes become a new final version
-    (kind ``issued``); without it the current version is marked final. Raises PermissionDenied,
+    issue date (Vietnam time). With ``pdf`` (the signing adapter) the number and date are stamped
+    and the agency seal — built by :func:`ioffice.signatures.agency.agency_spec`, with the seal image
+    the admin uploaded — is applied; the sealed bytes become a new final version (kind ``issued``)
+    and the attachments get the agency's attachment signature. ``seal`` is a plain callback doing
+    the PDF work instead (tests); with neither the current version is marked final. Delivery to
+    agencies on this installation follows. The approved version must carry the personal signature
+    of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
     NotFound, Conflict (status does not allow issuing), InvalidInput.
     """
     _require_role(session, caller, "clerk")
@@ -246,6 +255,9 @@ def issue_outgoing(
     approved_sha = (doc.extra or {}).get("approved_sha256")
     if approved_sha and approved_sha != version.sha256 and doc.status == "approved":
         raise Conflict("Phiên bản hiện tại không phải phiên bản đã được phê duyệt.")
+    if not lifecycle.can(doc, "issue"):
+        lifecycle.transition(doc, "issue")  # raises the 409 naming the status
+    require_personal_signature(session, doc)
     today = vn_today()
     day = issued_date or today
     if day > today:
@@ -274,8 +286,16 @@ def issue_outgoing(
                      number=number, number_display=numbering.format_number(number), symbol=symbol, issued_date=day,
                      place=doc.place, date_line=date_line(doc.place, day), sha256=version.sha256,
                      org_settings=dict(org.settings or {}))
-    if seal is not None:
-        sealed = seal(store.read_bytes(version.sha256), info)
+    if pdf is not None:
+        level = agency_level(org, None, pdf.default_level())
+        spec = agency_spec(org, store, kind="seal", level=level, number_symbol=symbol,
+                           reason="Văn thư ký số phát hành văn bản", location=doc.place)
+        sealed = pdf.seal_issued(store.read_bytes(version.sha256), spec, number_text=f"Số: {symbol}",
+                                 date_text=info.date_line)
+        seal = None
+    if pdf is not None or seal is not None:
+        if seal is not None:
+            sealed = seal(store.read_bytes(version.sha256), info)
         blob = store.put_bytes(sealed)
         final = add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
                             kind="issued", is_final=True, page_count=version.page_count)
@@ -293,5 +313,8 @@ def issue_outgoing(
     audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
                  details={"number": number, "symbol": symbol, "series": series, "year": day.year,
                           "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
+    if pdf is not None and list_attachments(session, org_id=caller.org_id, document_id=doc.id):
+        sign_attachments(session, store, pdf, caller=caller, document_id=doc.id,
+                         level=agency_level(org, None, pdf.default_level()))
     receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)
     return IssueResult(document=doc, entry=entry, version_id=final.id, sha256=final.sha256, receipts=receipts)

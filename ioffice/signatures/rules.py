@@ -91,14 +91,16 @@ def resolve_level(org: Organisation, requested: str | None, default: str) -> str
 def build_spec(session: Session, store, *, user: User, doc: Document, kind: str, level: str,
                authority: str | None) -> SignSpec:
     org = session.get(Organisation, doc.org_id)
-    sig_img = store.read_bytes(user.signature_image_sha256) if (kind == "personal" and user.signature_image_sha256) else None
-    seal_sha = (org.settings or {}).get("seal_image_sha256")
-    seal_img = store.read_bytes(seal_sha) if (kind == "seal" and seal_sha) else None
+    if kind != "personal":
+        from ioffice.signatures.agency import agency_spec
+
+        return agency_spec(org, store, kind=kind, level=level, number_symbol=doc.number_symbol,
+                           extra={"username": user.username})
+    sig_img = store.read_bytes(user.signature_image_sha256) if user.signature_image_sha256 else None
     return SignSpec(
-        kind=kind, level=level, key_ref=user.signing_key if kind == "personal" else None,
+        kind=kind, level=level, key_ref=user.signing_key,
         full_name=user.full_name, position=user.position or "", authority=authority, agency_name=org.name,
-        number_symbol=doc.number_symbol, signature_image=sig_img, seal_image=seal_img,
-        location=org.place,
-        reason="Ký số văn bản" if kind == "personal" else "Văn thư ký số của cơ quan",
+        number_symbol=doc.number_symbol, signature_image=sig_img,
+        location=org.place, reason="Ký số văn bản",
         extra={"parent_body": org.parent_name, "username": user.username, "org_settings": dict(org.settings or {})},
     )

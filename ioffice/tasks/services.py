@@ -19,6 +19,7 @@ from ioffice.delegation.services import principals_of
 from ioffice.documents.models import Document
 from ioffice.handling.models import Assignment
 from ioffice.handling.services import ROLE_LABELS
+from ioffice.registers.signed import personal_signature
 from ioffice.review.models import ReviewRound, ReviewStep
 
 
@@ -124,6 +125,8 @@ def my_tasks(session: Session, *, user: User, today: date | None = None) -> list
     if user.has_role("clerk"):
         for doc in session.scalars(select(Document).where(Document.org_id == org, Document.direction == "outgoing",
                                                           Document.status.in_(("approved", "signed")))):
+            if personal_signature(session, doc) is None:
+                continue  # the leader has not signed yet: nothing for the clerk to issue
             due = doc.due_date
             if doc.urgency is None and due is None:
                 due = _next_working_day(to_vn_date(doc.updated_at))

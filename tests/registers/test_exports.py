@@ -78,10 +78,11 @@ def test_outgoing_register_and_empty_copies_register(env, client, as_user, uploa
     assert book["title"] == f"SỔ ĐĂNG KÝ VĂN BẢN ĐI — Năm {year}"
     [row] = book["rows"]
     assert row["number_symbol"] == "01/QĐ-UBND"
-    assert row["signer"] == "KT. Phó Chủ tịch Phạm Thị Hương"
+    # The register names who actually signed (the approving chairman), not what the draft declared.
+    assert row["signer"] == "Chủ tịch Phạm Văn Đức"
     assert row["recipients"] == "Như Điều 3; Lưu: VT"
     assert row["copies"] == "5"
-    assert row["file_copy"] == "UBND huyện Yên Khánh"
+    assert row["file_copy"] == "Phòng Tư pháp"  # the drafting unit keeps the file copy
     assert "Số, ký hiệu văn bản" in [c["label"] for c in book["columns"]]
     rows = csv_rows(client.get(f"/api/v1/registers/outgoing/{year}?format=csv", headers=as_user("vanthu")).content)
     assert rows[1] == [row[c["key"]] for c in book["columns"]]

@@ -125,3 +125,14 @@ def test_date_line_and_symbol_rules():
     assert registers.date_line("Yên Ninh", date(2024, 2, 15)) == "Yên Ninh, ngày 15 tháng 02 năm 2024"
     assert build_symbol(5, doc_type="QĐ", body_abbr="UBND") == "05/QĐ-UBND"
     assert build_symbol(123, doc_type="", body_abbr="UBND", unit_abbr="VP") == "123/UBND-VP"
+
+
+def test_issued_file_downloads_under_its_number_and_marks_accept_vietnamese_words(env, client, as_user, upload):
+    doc_id = outgoing(upload, env, doc_type="Công văn", summary="V/v phòng chống bão", urgency="thượng khẩn",
+                      secrecy="Tối mật", drafting_unit_id=unit_id(env, "TP"))
+    got = client.get(f"/api/v1/documents/{doc_id}", headers=as_user("vanthu")).json()
+    assert (got["urgency"], got["secrecy"]) == ("thuong_khan", "toi_mat")
+    issued = issue(client, as_user, doc_id)
+    assert issued["symbol"] == "01/UBND-TP"
+    r = client.get(f"/api/v1/documents/{doc_id}/content", headers=as_user("vanthu"))
+    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''01-UBND-TP.pdf"

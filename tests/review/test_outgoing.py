@@ -67,6 +67,11 @@ def test_full_outgoing_flow(client, as_user, env):
     p = problem(_review(d, "chutich", doc_id), 409)
     assert p["type"].endswith("/conflict") and "Đã đồng ý" in p["detail"]
 
+    # not yet signed by the leader: nothing to issue, and issuing is refused naming who must sign
+    assert not any(t["kind"] == "issue" and t["document_id"] == doc_id for t in d.tasks("vanthu"))
+    assert "Phạm Văn Đức" in problem(d.post("vanthu", f"/api/v1/documents/{doc_id}/issue", {}), 409)["detail"]
+    r = d.post("chutich", f"/api/v1/documents/{doc_id}/sign", {"level": "B-B"})
+    assert r.status_code == 201, r.text
     # the clerk sees it waiting for issue, and issues it to a second agency on this installation
     assert any(t["kind"] == "issue" and t["document_id"] == doc_id for t in d.tasks("vanthu"))
     from tests.support.agencies import second_agency

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ioffice.documents import lifecycle
 from ioffice.accounts.services import create_organisation, create_unit, create_user
 from ioffice.kernel.caller import Caller
 from ioffice.accounts.models import Organisation, Unit
@@ -31,13 +30,47 @@ def set_org_settings(env, settings: dict) -> None:
         org.settings = dict(settings)
 
 
-def approve(env, document_id: str) -> None:
-    """Shortcut until the workflow routes exist in these tests: drive a draft to ``approved``
-    through the transition table (submit → approve), as the review route would."""
+class IncrementalSigningPort:
+    """A small PdfSigningPort for tests about registers, not cryptography: it adds an incremental
+    update naming the signer (the real pyHanko adapter is exercised by tests/signing_api)."""
+
+    def sign(self, source, spec, output) -> None:
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter(clone_from=PdfReader(source))
+        writer.add_metadata({"/Author": spec.full_name})
+        writer.write(output)
+
+
+def approve(env, document_id: str, *, sign: bool = True) -> None:
+    """Drive a draft through a one-stage review approved by the chairman (``chutich``), as the
+    review route would (another agency: its first leader), and — with ``sign`` — through his personal signature, as the signing route
+    would, so that the clerk may issue it."""
+    from ioffice import review, signatures
+    from ioffice.accounts.models import User
+    from ioffice.review.templates import StageSpec
+
     with db_session(env) as s:
         doc = s.get(Document, document_id)
-        lifecycle.transition(doc, "submit")
-        lifecycle.transition(doc, "approve")
+        drafter = s.get(User, doc.created_by)
+        leader = s.scalars(select(User).where(User.org_id == doc.org_id, User.username == "chutich")).first() \
+            or next(u for u in s.scalars(select(User).where(User.org_id == doc.org_id).order_by(User.username))
+                    if u.has_role("leader"))
+        review.submit(s, caller=Caller.of(drafter), document_id=document_id,
+                      stages=[StageSpec(name="Chủ tịch phê duyệt", reviewer_ids=[leader.id])])
+        review.decide(s, caller=Caller.of(leader), document_id=document_id, decision="approve", comment="Đồng ý")
+        assert doc.status == "approved"
+        leader_id = leader.id
+    if sign:
+        from storage import open_blob_store
+
+        store = open_blob_store(env.settings().blob_url)
+        with db_session(env) as s:
+            leader = s.get(User, leader_id)
+            if not leader.signing_key:
+                leader.signing_key = "test:chutich"
+            signatures.sign_document(s, store, IncrementalSigningPort(), caller=Caller.of(leader),
+                                     document_id=document_id, kind="personal")
 
 
 def second_agency(env, client, *, name: str = "UBND xã Khánh Hòa", code: str = "000.00.31.H41",
@@ -50,5 +83,7 @@ def second_agency(env, client, *, name: str = "UBND xã Khánh Hòa", code: str 
         unit = create_unit(s, caller=system, org_id=org.id, name="Văn phòng", abbreviation="VP")
         create_user(s, caller=system, org_id=org.id, username=clerk, full_name="Trần Thị Văn Thư",
                     password=DEMO_PASSWORD, roles=["clerk"], unit_id=unit.id)
+        create_user(s, caller=system, org_id=org.id, username=f"lanhdao_{clerk}", full_name="Lê Văn Khánh",
+                    password=DEMO_PASSWORD, roles=["leader"], unit_id=unit.id, position="Chủ tịch")
         org_id = org.id
     return org_id, login(client, clerk)
