@@ -162,7 +162,7 @@ def live_server(app):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not session: Playwright's sync loop must not outlive the browser tests
 def browser():
     """Headless Debian Chromium driven by Playwright (never downloads a browser)."""
     from playwright.sync_api import sync_playwright

@@ -52,8 +52,8 @@ def live_server(env):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running in
+def chromium():                   # this thread while alive, which would break later tests' asyncio.run()
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is required for the browser tests (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
