@@ -254,7 +254,7 @@ def complete_external(
     blob = store.put_bytes(signed)
     with _guarded_write(session, sessions, read) as (ws, wdoc):
         wsess = ws.get(SigningSession, sess_id, populate_existing=True)
-        if wsess is None or wsess.status != "pending":
+        if wsess is None or wsess.status not in ("pending", "confirming"):
             raise Conflict("Phiên ký đã được hoàn tất hoặc đã hết hạn.")
         version = documents.add_version(ws, store, caller=caller, document=wdoc, sha256=blob.sha256, size=blob.size,
                                         kind="signed", is_final=True, page_count=read.base_pages)
