@@ -22,7 +22,7 @@ from pyhanko_certvalidator.errors import (
 from ioffice.kernel.errors import ServiceUnavailable
 from ioffice.kernel.errors import SignerCertificateRejected
 
-from .aio import run_sync
+from ioffice.kernel.aio import run_sync
 
 CertLike = asn1_x509.Certificate | pyca_x509.Certificate
 

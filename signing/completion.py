@@ -76,6 +76,6 @@ async def _close(contexts: list) -> None:
 
 
 def raise_level(signed: bytes, **kw: Any) -> bytes:
-    from signing.aio import run_sync
+    from ioffice.kernel.aio import run_sync
 
     return run_sync(lambda: async_raise_level(signed, **kw))

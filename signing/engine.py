@@ -41,7 +41,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
 from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
-from signing.aio import run_sync as _run_sync
+from ioffice.kernel.aio import run_sync as _run_sync
 from signing.errors import SignerCertificateRejected, SigningFailed
 
 from .levels import LEVELS, Level  # noqa: F401

@@ -13,7 +13,7 @@ from pyhanko.sign import signers
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, SimpleSigner
 from pyhanko.sign.timestamps import TimeStamper
 
-from signing.aio import run_sync as _run_sync
+from ioffice.kernel.aio import run_sync as _run_sync
 from signing.errors import SigningKeyUnavailable
 
 from .levels import _TIMESTAMP_RESERVE

@@ -51,9 +51,9 @@ class ExternalSession:
 
 
 def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = None) -> T:
-    """Run a coroutine to completion from synchronous code (see :func:`signing.aio.run_sync`) and
+    """Run a coroutine to completion from synchronous code (see :func:`ioffice.kernel.aio.run_sync`) and
     release the network resources of ``validation_context`` afterwards."""
-    from signing.aio import run_sync
+    from ioffice.kernel.aio import run_sync
 
     async def runner() -> T:
         try:

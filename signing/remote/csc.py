@@ -194,6 +194,6 @@ class CscClient:
 
 
 def run(coro_factory):
-    from signing.aio import run_sync
+    from ioffice.kernel.aio import run_sync
 
     return run_sync(coro_factory)
