@@ -1,6 +1,13 @@
-"""Fixed-window rate limiting kept in the database (works across processes and replicas)."""
+"""Sliding-window rate limiting kept in the database (works across processes and replicas).
+
+Each key keeps one counter per fixed window; a request is judged on the current window's count
+plus the previous window's count weighted by how much of it still lies inside the last
+``window_seconds``. Unlike a plain fixed window this never lets a client send twice the limit
+across a window boundary.
+"""
 from __future__ import annotations
 
+import math
 import time
 
 from sqlalchemy import delete, select
@@ -24,7 +31,7 @@ def hit(sessions: sessionmaker[Session], *, key: str, limit: int, window_seconds
             try:
                 with s.begin():
                     row = s.execute(select(RateLimitBucket).where(
-                        RateLimitBucket.key == key, RateLimitBucket.window_start == window).with_for_update()
+                        RateLimitBucket.key == key[:128], RateLimitBucket.window_start == window).with_for_update()
                     ).scalar_one_or_none()
                     if row is None:
                         row = RateLimitBucket(key=key[:128], window_start=window, count=0)
@@ -32,7 +39,11 @@ def hit(sessions: sessionmaker[Session], *, key: str, limit: int, window_seconds
                         if window % 10 == 0:
                             s.execute(delete(RateLimitBucket).where(RateLimitBucket.window_start < window - 10))
                     row.count += 1
-                    count = row.count
+                    previous = s.execute(select(RateLimitBucket.count).where(
+                        RateLimitBucket.key == key[:128], RateLimitBucket.window_start == window - 1)
+                    ).scalar_one_or_none() or 0
+                    weight = 1.0 - (now % window_seconds) / window_seconds
+                    count = row.count + math.ceil(previous * weight)
                 break
             except IntegrityError:
                 continue
