@@ -42,14 +42,26 @@ def hit(sessions: sessionmaker[Session], *, key: str, limit: int, window_seconds
                     previous = s.execute(select(RateLimitBucket.count).where(
                         RateLimitBucket.key == key[:128], RateLimitBucket.window_start == window - 1)
                     ).scalar_one_or_none() or 0
-                    weight = 1.0 - (now % window_seconds) / window_seconds
-                    count = row.count + math.ceil(previous * weight)
+                    current = row.count
                 break
             except IntegrityError:
                 continue
     else:  # pragma: no cover - extreme contention
-        count = limit + 1
+        current, previous = limit + 1, 0
+    elapsed = now % window_seconds
+    count = current + math.ceil(previous * (1.0 - elapsed / window_seconds))
     if count > limit:
-        retry = int(window_seconds - (now % window_seconds)) + 1
+        retry = _retry_after(current, previous, elapsed, limit, window_seconds)
         raise TooManyRequests("Bạn đã gửi quá nhiều yêu cầu. Vui lòng thử lại sau ít phút.", retry_after=retry)
     return count
+
+
+def _retry_after(current: int, previous: int, elapsed: float, limit: int, window: int) -> int:
+    """Seconds until one more request would be let through, if the client sends nothing else."""
+    if current + 1 <= limit and previous:
+        # Still room in this window once enough of the previous one has slid out.
+        wait = window * (1.0 - (limit - current - 1) / previous) - elapsed
+    else:
+        # Only in the next window, once enough of this one has slid out.
+        wait = (window - elapsed) + window * max(0.0, 1.0 - (limit - 1) / current)
+    return max(1, math.ceil(wait)) + 1
