@@ -69,7 +69,7 @@ def cmd_audit_verify(args) -> int:
 
     from .audit_anchor import cli_container, record_store, timestamp_authority
 
-    from ioffice.audit.anchors import load_anchors
+    from ioffice.audit.anchors import AnchorProblem, load_anchors
     from ioffice.kernel.errors import InvalidInput
 
     container = cli_container(Settings())
@@ -82,7 +82,7 @@ def cmd_audit_verify(args) -> int:
             except InvalidInput:
                 if load_anchors(records)[0]:
                     raise  # anchors to check, but no TSA certificate to check them with
-                anchors, anchor_problems = 0, []
+                anchors, anchor_problems = 0, list[AnchorProblem]()
             else:
                 anchors, anchor_problems = verify_anchors(s, records, tsa)
     finally:

@@ -128,15 +128,17 @@ class S3Records:
                 if self.read_record(name) == data:
                     return
                 raise BlobLocked(f"Bản ghi '{name}' đã tồn tại và không thể ghi đè.")
+            # written, then retained (the PUT with retention headers needs a checksum that minio
+            # does not send for put_object; set_object_retention does)
+            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
             until = (datetime.now(timezone.utc) + timedelta(days=self.retention_days)).replace(microsecond=0)
             try:
-                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                       retention=Retention(self.retention_mode, until))
+                self.client.set_object_retention(self.bucket, key, Retention(self.retention_mode, until),
+                                                 version_id=result.version_id)
             except S3Error as exc:
                 if exc.code not in ("InvalidRequest", "InvalidBucketState", "ObjectLockConfigurationNotFoundError"):
                     raise
-                log.warning("bucket %s has no object lock: record %s written without retention", self.bucket, key)
-                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
+                log.warning("bucket %s has no object lock: record %s kept without retention", self.bucket, key)
 
     def list_records(self, prefix: str) -> list[str]:
         from .s3 import _translate
