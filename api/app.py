@@ -40,7 +40,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import asyncio
+
+        from .audit_anchor import anchor_periodically
+
+        anchoring = None
+        if settings.audit_anchor_interval_minutes > 0:
+            anchoring = asyncio.create_task(
+                anchor_periodically(container, settings.audit_anchor_interval_minutes * 60))
         yield
+        if anchoring is not None:
+            anchoring.cancel()
         container.close()
 
     app = FastAPI(

@@ -6,6 +6,7 @@ A backup is a folder:
     db/<table>.jsonl       every row of every table (reflected from the database, so nothing is
                            forgotten when the schema grows), one JSON object a line
     blobs/sha256/ab/cd/…   every blob of the store (filesystem or S3), under its content address
+    records/audit-anchors/… the audit chain's anchors (write-once records of the store)
     files/                 the data dir's secret.key, keys/, trust/ and pki/ (mode kept)
 
 It works the same for SQLite and PostgreSQL (and across them). Restore migrates the target
@@ -29,7 +30,9 @@ from pathlib import Path
 from sqlalchemy import MetaData, func, insert, select, text
 from sqlalchemy import types as sqltypes
 
+from ioffice.audit.anchors import ANCHOR_PREFIX
 from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.ports import RecordStore
 
 from .settings import Settings
 
@@ -137,9 +140,14 @@ def backup(settings: Settings, dest: str | os.PathLike) -> Summary:
             if h.hexdigest() != info.sha256:
                 raise InvalidInput(f"Tệp dữ liệu {info.sha256[:12]}… bị hỏng trong kho; không sao lưu được.")
             blobs.append({"sha256": info.sha256, "size": info.size, "final": bool(c.store.is_final(info.sha256))})
+        records = c.store.list_records(ANCHOR_PREFIX) if isinstance(c.store, RecordStore) else []
+        for name in records:
+            target = tmp / "records" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(c.store.read_record(name))
         summary.files = _copy_files(settings.resolved_data_dir, tmp / "files")
         manifest = {"format": FORMAT, "created": datetime.now(timezone.utc).isoformat(), "dialect": dialect,
-                    "alembic_revision": revision, "tables": counts, "blobs": blobs}
+                    "alembic_revision": revision, "tables": counts, "blobs": blobs, "records": records}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     finally:
         c.close()
@@ -232,6 +240,9 @@ def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) 
                 c.store.mark_final(b["sha256"])
             summary.blobs += 1
         summary.blobs = verify_blobs(c.store, [b["sha256"] for b in manifest["blobs"]])
+        if isinstance(c.store, RecordStore):
+            for name in manifest.get("records", []):
+                c.store.put_record(name, (root / "records" / name).read_bytes())
         with c.sessions() as s:
             checked, problems = verify_chains(s)
         if problems:

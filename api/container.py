@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ioffice.kernel.db import make_engine, make_session_factory
 from ioffice.kernel.ports import BlobStore
 
+from .budget import ValidationBudget
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Container:
     trust_roots_cache: list[Any] | None = None
     # threads that wait for remote (CSC) signers to confirm on their phone
     remote_executor: Any | None = None
+    # bytes of files in public validation at once (api.budget), built from settings
+    validation_budget: ValidationBudget | None = None
     _signing: PyHankoSigning | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -76,6 +79,8 @@ class Container:
     def __post_init__(self) -> None:
         if self.read_sessions is None:
             self.read_sessions = self.sessions
+        if self.validation_budget is None:
+            self.validation_budget = ValidationBudget(self.settings.public_validation_budget_bytes)
 
     def close(self) -> None:
         if self.remote_executor is not None:

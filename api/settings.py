@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=100, ge=1)
     token_ttl_minutes: int = Field(default=480, ge=1)
     public_rate_limit_per_minute: int = Field(default=30, ge=1)
+    # MB of files validated at once by the public /verify (memory ≈ 3× that); beyond → 503 + Retry-After
+    public_validation_budget_mb: int = Field(default=300, ge=1)
+    public_validation_timeout_seconds: float = Field(default=20, gt=0)  # one public validation, wall clock
     body_timeout_seconds: float = Field(default=30, gt=0)  # a request body idle this long → 408
     dev_pki_rate_limit_per_minute: int = Field(default=600, ge=1)
     trusted_proxies: str = ""  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
@@ -49,6 +52,8 @@ class Settings(BaseSettings):
     csc_providers: dict[str, dict[str, str | None]] = Field(default_factory=dict)
     remote_confirm_timeout_seconds: float = Field(default=120.0, gt=0)  # waiting for the phone
     remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    # the service timestamps every audit chain head that moved, this often (0: only `ioffice audit anchor`)
+    audit_anchor_interval_minutes: float = Field(default=60, ge=0)
 
     @model_validator(mode="after")
     def _from_data_dir(self) -> "Settings":
@@ -81,6 +86,10 @@ class Settings(BaseSettings):
     def trust_root_paths(self) -> list[str]:
         """``IOFFICE_TRUST_ROOTS`` split into paths (``os.pathsep``-separated)."""
         return [s for s in (self.trust_roots or "").split(os.pathsep) if s]
+
+    @property
+    def public_validation_budget_bytes(self) -> int:
+        return self.public_validation_budget_mb * 1024 * 1024
 
     @property
     def max_upload_bytes(self) -> int:

@@ -75,3 +75,15 @@ class HashingReader:
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+
+_RECORD_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
+RECORD_PREFIX = "records/"
+
+
+def normalize_record_name(name: str) -> str:
+    """A record name: ``/``-separated segments of ``[A-Za-z0-9._-]`` (no ``..``, no leading dot)."""
+    parts = (name or "").split("/")
+    if not name or not all(_RECORD_SEGMENT_RE.match(p) for p in parts):
+        raise InvalidInput("Tên bản ghi trong kho lưu trữ không hợp lệ.")
+    return name

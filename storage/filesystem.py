@@ -23,6 +23,7 @@ from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, Stora
 from ioffice.kernel.ports import BlobInfo, StoredBlob, blob_key
 
 from ._common import CHUNK_SIZE, is_sha256, normalize_sha256, too_large_error
+from .records import FilesystemRecords
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0, "lỗi vào/ra")
 
 
-class FilesystemBlobStore:
+class FilesystemBlobStore(FilesystemRecords):
     """Content-addressed blob store in a local directory (implements ``ioffice.ports.BlobStore``).
 
     Writes are atomic (temp file, fsync, rename, fsync dir); identical content is stored once;

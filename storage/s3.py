@@ -28,6 +28,7 @@ from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, Domai
 from ioffice.kernel.ports import BlobInfo, StoredBlob, blob_key
 
 from ._common import CHUNK_SIZE, HashingReader, SourceReadError, is_sha256, normalize_sha256
+from .records import S3Records
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _translate(action: str) -> Iterator[None]:
         raise StorageUnavailable(_UNAVAILABLE) from None
 
 
-class S3BlobStore:
+class S3BlobStore(S3Records):
     """Content-addressed blob store in an S3 bucket (implements ``ioffice.ports.BlobStore``).
 
     The bucket is created on first use (versioning on, object lock enabled) when it is missing

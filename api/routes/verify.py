@@ -41,23 +41,33 @@ def validate_upload(container, data: bytes) -> dict:
 
     from .copies import copy_section
 
-    report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False, timeout=20).to_dict()
+    report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False,
+                          timeout=container.settings.public_validation_timeout_seconds).to_dict()
     report["copy"] = copy_section(container, data) or report.get("copy")
     return report
 
 
+async def read_and_validate(container, file: UploadFile) -> dict:
+    """Read the upload and validate it within the process-wide memory budget (api.budget):
+    503 + Retry-After when too many bytes are being validated at once."""
+    limit = container.settings.max_upload_bytes
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
+    with container.validation_budget.reserve(file.size if file.size is not None else limit):
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
+        return await run_in_threadpool(validate_upload, container, data)
+
+
 @router.post("/api/v1/verify", responses={200: {"content": {"application/json": {"example": REPORT_EXAMPLE}}},
-                                           **problem_responses(413, 422, 429)})
+                                           **problem_responses(413, 422, 429, 503)})
 async def verify(request: Request, container: ContainerDep,
                  file: Annotated[UploadFile, File(description="The signed PDF to check")]) -> dict:
     """Validate every signature of the uploaded PDF (no account needed). Returns the validation
     report of CONTRACT.md: verdict, trusted, one entry per signature."""
     await run_in_threadpool(rate_limit, container, request, "verify")
-    limit = container.settings.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
-    return await run_in_threadpool(validate_upload, container, data)
+    return await read_and_validate(container, file)
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -94,16 +104,12 @@ async def verify_page_post(request: Request, container: ContainerDep,
         await run_in_threadpool(rate_limit, container, request, "verify")
         if file is None or not file.filename:
             raise _NoFile()
-        limit = container.settings.max_upload_bytes
-        data = await file.read(limit + 1)
-        if len(data) > limit:
-            raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
-        report = await run_in_threadpool(validate_upload, container, data)
+        report = await read_and_validate(container, file)
     except _NoFile:
         return templates.TemplateResponse(request, "verify.html", {"error": "Vui lòng chọn một tệp PDF."},
                                           status_code=422)
     except DomainError as exc:
-        headers = {"Retry-After": str(exc.extra.get("retry_after") or 60)} if exc.status == 429 else None
+        headers = {"Retry-After": str(exc.extra.get("retry_after") or 60)} if exc.status in (429, 503) else None
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status,
                                           headers=headers)
     return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})

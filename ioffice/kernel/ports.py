@@ -84,3 +84,39 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Health probe. Raises StorageUnavailable naming what failed."""
         ...
+
+
+@runtime_checkable
+class RecordStore(Protocol):
+    """Small named write-once records kept beside the blobs (the audit chain's anchors).
+
+    Names are ``/``-separated paths of ``[A-Za-z0-9._-]`` segments. A written record is locked in
+    the backend where it can be (S3 object-lock retention; a read-only file on a filesystem).
+    """
+
+    def put_record(self, name: str, data: bytes) -> None:
+        """Write ``name`` once. Writing the same bytes again is a no-op; different bytes under an
+        existing name raise BlobLocked. Raises StorageUnavailable when the backend fails."""
+        ...
+
+    def list_records(self, prefix: str) -> list[str]:
+        """Names of the records under ``prefix`` (sorted)."""
+        ...
+
+    def read_record(self, name: str) -> bytes:
+        """The bytes of a record; raises BlobNotFound, StorageUnavailable."""
+        ...
+
+
+@runtime_checkable
+class TimestampAuthority(Protocol):
+    """An RFC 3161 time-stamping authority (the agency's TSA)."""
+
+    def stamp(self, sha256_digest: bytes) -> bytes:
+        """A DER TimeStampToken over a SHA-256 digest. Raises ServiceUnavailable when the TSA fails."""
+        ...
+
+    def check(self, token: bytes, sha256_digest: bytes) -> datetime:
+        """The time the token certifies for ``sha256_digest``. Raises ValueError (English reason)
+        when the token is malformed, covers another digest, or is not signed by a trusted TSA."""
+        ...

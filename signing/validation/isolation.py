@@ -151,7 +151,11 @@ def _run_isolated(job: _Job, timeout: float,
     the CLI may use ``fork``: the child then shares the parent's memory (document included)
     instead of importing pyHanko in a fork server and receiving a copy."""
     import dataclasses
+    import time
 
+    # the limit counts from the call, so that starting the child (a cold fork server) and
+    # sending it the document are inside it too
+    deadline = time.monotonic() + float(timeout)
     data_follows = start_method != "fork"
     try:
         if start_method == "fork":
@@ -182,7 +186,7 @@ def _run_isolated(job: _Job, timeout: float,
                 parent.send_bytes(job.data)
             except OSError:  # the child died before reading (memory cap): reported below
                 pass
-        if parent.poll(max(float(timeout), 0.1)):
+        if parent.poll(max(deadline - time.monotonic(), 0.1)):
             try:
                 rep = parent.recv()
             except Exception:  # noqa: BLE001 - child died mid-send (memory cap, crash)

@@ -38,6 +38,7 @@ def test_backup_wipe_restore_verifies(env, tmp_path):
         assert c.post(f"/api/v1/documents/{ids[0]}/register", headers=h).status_code == 200
         docs_before = {d: c.get(f"/api/v1/documents/{d}", headers=h).json() for d in ids}
 
+    assert _cli(env, "audit", "anchor").returncode == 0  # anchors are backed up and restored too
     dest = tmp_path / "backup"
     r = _cli(env, "backup", str(dest))
     assert r.returncode == 0, r.stderr
@@ -45,6 +46,7 @@ def test_backup_wipe_restore_verifies(env, tmp_path):
     assert manifest["tables"]["documents"] == 3 and manifest["tables"]["audit_events"] > 0
     assert {hashlib.sha256(p).hexdigest() for p in pdfs} <= {b["sha256"] for b in manifest["blobs"]}
     assert (dest / "files" / "secret.key").is_file()
+    assert manifest["records"] and all(n.startswith("audit-anchors/") for n in manifest["records"])
     assert "ioffice: " in _cli(env, "backup", str(dest)).stderr  # never overwrites a backup
 
     # Wipe: the database, the blobs and the keys.
@@ -63,6 +65,7 @@ def test_backup_wipe_restore_verifies(env, tmp_path):
     assert "SHA-256" in r.stdout
     r = _cli(env, "audit", "verify")
     assert r.returncode == 0 and "Audit chain OK" in r.stdout, r.stdout + r.stderr
+    assert f"against {len(manifest['records'])} anchors" in r.stdout
     again = _cli(env, "restore", str(dest))  # refuses to mix into a database that has rows
     assert again.returncode == 1 and "trống" in again.stderr
 
