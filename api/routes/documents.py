@@ -13,8 +13,11 @@ from ioffice import documents as docs
 from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
-from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, VersionOut
+from ioffice.documents import signature_check
+
+from ..deps import (CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles,
+                    writes)
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -53,6 +56,9 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
     if isinstance(extra.get("recall"), dict):
         out.recall = RecallOut.model_validate(extra["recall"])
     out.replaces_id, out.replaced_by_id = extra.get("replaces_id"), extra.get("replaced_by_id")
+    check = extra.get("signature_check")
+    if isinstance(check, dict):
+        out.signature_check = SignatureCheckOut.model_validate(check)
     v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
@@ -62,18 +68,40 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
 @router.post("", status_code=201, response_model=DocumentDetail,
              responses=problem_responses(401, 403, 413, 422, 503),
              dependencies=[require_roles(*DOC_WRITERS)])
+@own_transactions
 def upload_document(
     db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
     file: Annotated[UploadFile, File(description="The PDF")],
     metadata: Annotated[str, Form(description="JSON: direction, doc_type, summary, … (Decree 30 fields)")],
 ) -> DocumentDetail:
-    """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second."""
+    """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second.
+
+    An incoming document has its signatures validated at the door (no transaction open while the
+    validation runs); ``signature_check`` carries the verdict."""
     meta = parse_metadata(metadata)
-    doc = docs.create_document(db, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
-                               max_size=container.settings.max_upload_bytes)
-    out = document_out(db, doc, DocumentDetail)
-    out.versions = [VersionOut.model_validate(v) for v in doc.versions]
+    check = None
+    if meta.direction == "incoming":
+        check = incoming_check(container, file.file, max_size=container.settings.max_upload_bytes)
+    with container.sessions() as s, s.begin():  # the short write
+        doc = docs.create_document(s, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
+                                   max_size=container.settings.max_upload_bytes)
+        if check is not None:
+            v = docs.current_version(s, doc)
+            signature_check.record(doc, check, sha256=v.sha256 if v else None)
+        out = document_out(s, doc, DocumentDetail)
+        out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out
+
+
+def incoming_check(container, f, *, max_size: int) -> dict | None:
+    """Validate an incoming upload's signatures before anything is written (None: too large to
+    be a document at all — the store refuses it with 413 next)."""
+    f.seek(0, 2)
+    size = f.tell()
+    f.seek(0)
+    if size > max_size:
+        return None
+    return signature_check.run_check(container.validator, f)
 
 
 @router.get("", response_model=DocumentPage, responses=problem_responses(401, 403, 422),

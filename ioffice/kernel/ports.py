@@ -84,3 +84,27 @@ class BlobStore(Protocol):
     def check(self) -> None:
         """Health probe. Raises StorageUnavailable naming what failed."""
         ...
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The validation of a PDF's signatures, as the core keeps it.
+
+    ``verdict`` is one of the validation report's verdicts (``valid``, ``valid_with_changes``,
+    ``modified``, ``invalid``, ``no_signature``, ``unreadable``); ``summary`` is one Vietnamese
+    sentence for people; ``problems`` the report's reasons (Vietnamese)."""
+
+    verdict: str
+    trusted: bool
+    summary: str
+    problems: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class PdfValidationPort(Protocol):
+    """Validates every signature of a PDF (implemented with pyHanko in ``signing.validation``)."""
+
+    def check(self, source: BinaryIO) -> SignatureCheck:
+        """Never raises for a bad document (it gets the ``unreadable`` verdict); may take seconds:
+        never call it with a database transaction open."""
+        ...
