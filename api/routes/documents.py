@@ -40,9 +40,10 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        msg = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise InvalidInput(f"Metadata không hợp lệ — {msg}", errors=errors) from exc
+        from ..validation_messages import detail_of, vietnamese_errors
+
+        errors = vietnamese_errors(exc.errors())
+        raise InvalidInput(f"Thông tin văn bản (metadata) không hợp lệ. {detail_of(errors)}", errors=errors) from exc
 
 
 def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None = None):
@@ -156,14 +157,14 @@ def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: Calle
                 version_id: str | None = None) -> StreamingResponse:
     """The bytes of the current version (or ``version_id``), verified against their SHA-256."""
     version, f = docs.open_content(db, store, caller=caller, document_id=document_id, version_id=version_id)
-    from urllib.parse import quote
+    from ..download import content_disposition, issued_filename
 
     filename = version.filename
     doc = version.document
     if doc.direction == "outgoing" and doc.number_symbol and version.is_final:
-        filename = doc.number_symbol.replace("/", "-") + ".pdf"  # 01/UBND-TP → 01-UBND-TP.pdf
+        filename = issued_filename(doc.number_symbol)  # 01/UBND-TP → 01-UBND-TP.pdf
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "Content-Disposition": content_disposition(filename),
         "Content-Length": str(version.size),
         "ETag": f'"{version.sha256}"',
         "X-Content-SHA256": version.sha256,
