@@ -54,10 +54,15 @@ def build_signing(container: Container) -> PyHankoSigning:
         if key_ref.startswith("devpki:"):
             if devpki is None:
                 raise InvalidInput("Khóa ký phát triển không còn khả dụng (thiếu PKI phát triển).")
+            username = key_ref.split(":", 1)[1]
             try:
-                return str(devpki.personal_key_path(key_ref.split(":", 1)[1]))
-            except KeyError as exc:
-                raise InvalidInput("Người dùng chưa được cấp khóa ký số.") from exc
+                return str(devpki.personal_key_path(username))
+            except KeyError:
+                # issued at run time by another worker process (api.keystore.give_dev_certificate)
+                path = devpki.pki_dir / "personal" / f"{username}.p12"
+                if "/" in username or not path.is_file():
+                    raise InvalidInput("Người dùng chưa được cấp khóa ký số.") from None
+                return str(path)
         return key_ref
 
     def open_key(key_ref: str) -> Any:
