@@ -48,6 +48,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def prepare_pkcs12(container: Container, data: bytes, passphrase: str) -> PreparedKey:
     """Open an uploaded PKCS#12. Raises InvalidInput (too large, wrong passphrase, no key/certificate)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
     if not data:
@@ -60,6 +61,9 @@ def prepare_pkcs12(container: Container, data: bytes, passphrase: str) -> Prepar
         raise InvalidInput("Không mở được tệp khóa ký PKCS#12: sai mật khẩu hoặc tệp không phải PKCS#12.") from exc
     if key is None or cert is None:
         raise InvalidInput("Tệp PKCS#12 phải chứa cả khóa riêng và chứng thư số của người ký.")
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
+                            ed448.Ed448PrivateKey)):
+        raise InvalidInput("Loại khóa trong tệp PKCS#12 không dùng được để ký (cần RSA, ECDSA hoặc EdDSA).")
     settings = container.settings
     sealed = pkcs12.serialize_key_and_certificates(b"ioffice", key, cert, extra or None,
                                                    BestAvailableEncryption(settings.pki_passphrase))
@@ -84,7 +88,10 @@ def prepare_pkcs11(container: Container, uri: str) -> PreparedKey:
         raise InvalidInput("Địa chỉ khóa phải bắt đầu bằng «pkcs11:».")
     signer = load_signer(uri, module_path=container.settings.pkcs11_module)
     try:
-        cert_pem = pem.armor("CERTIFICATE", signer.signing_cert.dump()).decode()
+        cert = signer.signing_cert
+        if cert is None:
+            raise InvalidInput("Không tìm thấy chứng thư số đi kèm khóa trên thiết bị PKCS#11.")
+        cert_pem = pem.armor("CERTIFICATE", cert.dump()).decode()
     finally:
         session = getattr(signer, "_ioffice_session", None)
         if session is not None:

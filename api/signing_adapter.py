@@ -65,11 +65,20 @@ def build_signing(container: Container) -> PyHankoSigning:
                 return str(path)
         return key_ref
 
+    def dev_chain() -> list[Any]:
+        if devpki is None:
+            return []
+        from asn1crypto import x509 as asn1_x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in devpki.chain]
+
     def open_key(key_ref: str) -> Any:
         from certs.keys import load_signer
 
         if key_ref.startswith("pkcs11:"):
-            return load_signer(key_ref, module_path=settings.pkcs11_module)
+            # a token often holds the leaf only: the development PKI's CAs complete the chain
+            return load_signer(key_ref, module_path=settings.pkcs11_module, extra_certs=dev_chain())
         if settings.seal_key_passphrase and key_ref == settings.seal_key:
             passphrase = settings.seal_key_passphrase.encode()
         else:

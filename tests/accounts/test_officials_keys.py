@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from tests.conftest import DEMO_PASSWORD, make_pdf
+from tests.conftest import DEMO_PASSWORD, login, make_pdf
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -113,3 +117,57 @@ def test_patch_changes_name_position_unit_and_roles(client, as_user):
     assert client.get(f"/api/v1/users/{uid}/signing-method", headers=as_user("admin")).json()["method"] == "token"
     client.patch(f"/api/v1/users/{uid}", headers=as_user("admin"), json={"roles": ["unit_head"]})
     assert client.get(f"/api/v1/users/{uid}/signing-method", headers=as_user("admin")).json()["method"] == "server"
+
+
+SOFTHSM = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",
+                            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so") if Path(p).exists()), None)
+
+
+@pytest.fixture
+def hsm_official(tmp_path, settings, monkeypatch):
+    """A SoftHSM2 token holding a new official's key and certificate (issued by the development PKI)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from certs.devpki import ensure_dev_pki, issue_signer_certificate
+
+    if SOFTHSM is None or not shutil.which("softhsm2-util") or not shutil.which("pkcs11-tool"):
+        pytest.skip("not applicable: SoftHSM2 and pkcs11-tool are not installed")
+    (tmp_path / "tokens").mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    run = dict(check=True, capture_output=True, env=dict(os.environ))
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "hsm-lanh-dao", "--so-pin", "654321",
+                    "--pin", "123456"], **run)
+    pki = ensure_dev_pki(settings.pki_dir, passphrase=settings.pki_passphrase, agency_name="", signers=[])
+    key, cert = issue_signer_certificate(pki, common_name="Trịnh Quốc Bảo", organization="UBND huyện Yên Khánh")
+    (tmp_path / "key.der").write_bytes(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    (tmp_path / "cert.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    for fname, typ in (("key.der", "privkey"), ("cert.der", "cert")):
+        subprocess.run(["pkcs11-tool", "--module", SOFTHSM, "--token-label", "hsm-lanh-dao", "--login", "--pin",
+                        "123456", "--write-object", str(tmp_path / fname), "--type", typ, "--label", "bao",
+                        "--id", "01"], **run)
+    return cert
+
+
+def test_a_pkcs11_key_is_given_at_run_time(hsm_official, env, as_user):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(env.settings(pkcs11_module=SOFTHSM))) as client:
+        def as_user(username: str) -> dict:  # noqa: F811 - this app's own logins
+            return login(client, username)
+
+        leader = _new_leader(client, as_user, "phochutich4", "Trịnh Quốc Bảo")
+        r = client.put(f"/api/v1/users/{leader}/signing-key", headers=as_user("admin"),
+                       data={"pkcs11_uri": "pkcs11:token=hsm-lanh-dao;object=bao?pin-value=000000"})
+        assert r.status_code == 422 and "PIN" in r.json()["detail"], r.text
+        r = client.put(f"/api/v1/users/{leader}/signing-key", headers=as_user("admin"),
+                       data={"pkcs11_uri": "pkcs11:token=hsm-lanh-dao;object=bao?pin-value=123456"})
+        assert r.status_code == 200, r.text
+        assert r.json()["method"] == "server" and "Trịnh Quốc Bảo" in r.json()["certificate_subject"]
+        signed = _sign_and_check(client, as_user, "phochutich4",
+                                 _approved_by(client, as_user, leader, "phochutich4", "Về việc ký bằng HSM"))
+        assert signed.serial_number == hsm_official.serial_number
