@@ -17,6 +17,7 @@ from ioffice.documents import signature_check
 
 from ..deps import (CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles,
                     writes)
+from ..incoming_check import check_upload
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -82,7 +83,7 @@ def upload_document(
     meta = parse_metadata(metadata)
     check = None
     if meta.direction == "incoming":
-        check = incoming_check(container, file.file, max_size=container.settings.max_upload_bytes)
+        check = check_upload(container, file.file, max_size=container.settings.max_upload_bytes)
     with container.sessions() as s, s.begin():  # the short write
         doc = docs.create_document(s, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
                                    max_size=container.settings.max_upload_bytes)
@@ -92,17 +93,6 @@ def upload_document(
         out = document_out(s, doc, DocumentDetail)
         out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out
-
-
-def incoming_check(container, f, *, max_size: int) -> dict | None:
-    """Validate an incoming upload's signatures before anything is written (None: too large to
-    be a document at all — the store refuses it with 413 next)."""
-    f.seek(0, 2)
-    size = f.tell()
-    f.seek(0)
-    if size > max_size:
-        return None
-    return signature_check.run_check(container.validator, f)
 
 
 @router.get("", response_model=DocumentPage, responses=problem_responses(401, 403, 422),

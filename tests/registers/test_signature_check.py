@@ -90,3 +90,22 @@ def test_genuine_and_unsigned_incoming_register_straight_away(client, as_user, u
     # outgoing drafts are not checked at the door
     draft = upload("chuyenvien", direction="outgoing", doc_type="Công văn", summary="Dự thảo")
     assert draft["signature_check"] is None
+
+
+def test_web_form_upload_is_checked_too(client, as_user, settings):
+    from tests.web.test_pages import _csrf, page_login
+
+    page_login(client, "vanthu")
+    form = client.get("/documents/new?direction=incoming").text
+    tampered = changed_after_signing(signed_by_sender(settings, "Cong van so 30/STC-NS"))
+    r = client.post("/documents/new", data={"csrf_token": _csrf(form), "direction": "incoming", "doc_type": "Công văn",
+                                            "summary": "Về việc tạm ứng", "number_symbol": "30/STC-NS",
+                                            "issuing_body": "Sở Tài chính", "issued_date": "2026-03-02"},
+                    files={"file": ("cv.pdf", tampered, "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    doc_id = r.headers["location"].split("/documents/")[1].split("?")[0]
+    got = client.get(f"/api/v1/documents/{doc_id}", headers=as_user("vanthu")).json()
+    assert got["signature_check"]["verdict"] == "modified"
+    page = client.get(f"/documents/{doc_id}").text
+    r = client.post(f"/documents/{doc_id}/register", data={"csrf_token": _csrf(page)})
+    assert r.status_code == 409 and "chữ ký số có vấn đề" in r.text
