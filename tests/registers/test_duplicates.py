@@ -52,3 +52,39 @@ def test_register_flags_a_duplicate_sent_with_the_full_name(client, as_user, upl
     third = upload(summary="Về việc khác", number_symbol="246/UBND-VX",
                    issuing_body="Ủy ban nhân dân xã Vân Xuân", **base)["id"]
     assert client.post(f"/api/v1/documents/{third}/register", headers=as_user("vanthu")).status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_upgrade_recomputes_the_keys_of_registered_documents(client, as_user, upload, env):
+    """A document registered before this normalisation (its key kept the full name) is found
+    again once the data migration has run."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import text
+
+    from ioffice.kernel.db import make_engine
+
+    base = dict(direction="incoming", doc_type="Công văn", issued_date="2026-03-02")
+    first = upload(summary="Về việc làm đường", number_symbol="245/UBND-VX",
+                   issuing_body="Ủy ban nhân dân xã Vân Xuân", **base)["id"]
+    assert client.post(f"/api/v1/documents/{first}/register", headers=as_user("vanthu")).status_code == 200
+    engine = make_engine(env.database_url)
+    try:
+        with engine.begin() as conn:  # the key as the earlier code computed it
+            conn.execute(text("UPDATE incoming_register SET duplicate_key = :k WHERE document_id = :d"),
+                         {"k": "uy ban nhan dan xa van xuan|245/ubnd-vx|2026-03-02", "d": first})
+        path = Path(__file__).parents[2] / "ioffice/migrations/versions/0008_incoming_duplicate_keys.py"
+        spec = importlib.util.spec_from_file_location("m0008", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            module.upgrade()
+    finally:
+        engine.dispose()
+    second = upload(summary="Về việc làm đường (bản chụp)", number_symbol="245/UBND-VX",
+                    issuing_body="UBND xã Vân Xuân", **base)["id"]
+    r = client.post(f"/api/v1/documents/{second}/register", headers=as_user("vanthu"))
+    assert r.status_code == 409 and r.json()["duplicate_of"] == first, r.text
