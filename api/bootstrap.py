@@ -97,6 +97,9 @@ def init(settings: Settings, *, demo: bool = False) -> InitResult:
                         accounts.create_user(s, caller=system, org_id=org.id, username=username, full_name=full_name,
                                              password=password, roles=roles, unit_id=units[unit].id if unit else None,
                                              position=position)
+                from .demo_routes import seed_demo_routes
+
+                seed_demo_routes(s, caller=system, org_id=org.id)
             signers = [(u.username, u.full_name) for u in s.scalars(select(User)) if
                        u.has_role("leader", "unit_head", "certifier", "clerk")]
             agency = org.name if org is not None else "ioffice"

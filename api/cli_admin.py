@@ -18,6 +18,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import secrets
 import sys
 import unicodedata
 from contextlib import contextmanager
@@ -245,9 +246,14 @@ def cmd_key_import_user(args) -> int:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             raise CliError(f"không có người dùng {username}")
-        dest = _keys_dir(settings) / "users" / f"{username}.p12"
+        # a new file (hence a new key reference) per import: a running server's per-reference
+        # signer cache can never hand out the previous key
+        dest = _keys_dir(settings) / "users" / f"{username}-{secrets.token_hex(4)}.p12"
         ref, subject = _import_key(settings, args.source, dest, passphrase_stdin=args.passphrase_stdin)
-        user.signing_key = ref
+        previous, user.signing_key = user.signing_key, ref
+    users_dir = (_keys_dir(settings) / "users").resolve()
+    if previous and not previous.startswith(("pkcs11:", "devpki:")) and Path(previous).resolve().parent == users_dir:
+        Path(previous).unlink(missing_ok=True)  # the replaced key leaves the disk
     print(f"Đã gán khóa ký cá nhân cho {username}: {subject}")
     return 0
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ioffice.kernel.db import make_engine, make_session_factory
-from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.ports import BlobStore, PdfValidationPort
 
 from .budget import ValidationBudget
 from .settings import Settings
@@ -57,6 +57,15 @@ class Container:
 
                 self._signing = build_signing(self)
             return self._signing
+
+    @property
+    def validator(self) -> PdfValidationPort:
+        """The signature validation (``ioffice.kernel.ports.PdfValidationPort``), with the trust roots."""
+        from signing.validation.port import PyHankoValidation
+
+        from .trust import trust_roots
+
+        return PyHankoValidation(lambda: trust_roots(self))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Container":

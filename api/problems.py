@@ -49,10 +49,6 @@ def problem(status: int, code: str, title: str, detail: str, instance: str | Non
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _loc(loc) -> str:
-    return ".".join(str(p) for p in loc if p not in ("body",))
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -91,10 +87,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"field": _loc(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
-        detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
-        return problem(422, "invalid-input", "Dữ liệu không hợp lệ", f"Dữ liệu gửi lên không hợp lệ — {detail}",
-                       request.url.path, errors=errors)
+        from .validation_messages import detail_of, vietnamese_errors
+
+        errors = vietnamese_errors(exc.errors())
+        return problem(422, "invalid-input", "Dữ liệu không hợp lệ",
+                       f"Dữ liệu gửi lên không hợp lệ. {detail_of(errors)}", request.url.path, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

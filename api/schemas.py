@@ -101,6 +101,15 @@ class RecallOut(BaseModel):
     number_symbol: str | None = None
 
 
+class SignatureCheckOut(BaseModel):
+    """The check at the door of an uploaded incoming PDF's signatures."""
+
+    verdict: str = Field(description="valid | valid_with_changes | modified | invalid | no_signature | unreadable")
+    trusted: bool = Field(description="every signature chains to a configured trust root")
+    checked_at: datetime
+    summary: str = Field(description="one Vietnamese sentence for people")
+
+
 class DocumentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -133,6 +142,8 @@ class DocumentOut(BaseModel):
     recall: RecallOut | None = Field(default=None, description="set when the issuer recalled the document")
     replaces_id: str | None = Field(default=None, description="the document this one replaces")
     replaced_by_id: str | None = Field(default=None, description="the document that replaces this one")
+    signature_check: SignatureCheckOut | None = Field(
+        default=None, description="incoming: the validation of the uploaded PDF's signatures (at upload)")
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -54,17 +54,31 @@ def build_signing(container: Container) -> PyHankoSigning:
         if key_ref.startswith("devpki:"):
             if devpki is None:
                 raise InvalidInput("Khóa ký phát triển không còn khả dụng (thiếu PKI phát triển).")
+            username = key_ref.split(":", 1)[1]
             try:
-                return str(devpki.personal_key_path(key_ref.split(":", 1)[1]))
-            except KeyError as exc:
-                raise InvalidInput("Người dùng chưa được cấp khóa ký số.") from exc
+                return str(devpki.personal_key_path(username))
+            except KeyError:
+                # issued at run time by another worker process (api.keystore.give_dev_certificate)
+                path = devpki.pki_dir / "personal" / f"{username}.p12"
+                if "/" in username or not path.is_file():
+                    raise InvalidInput("Người dùng chưa được cấp khóa ký số.") from None
+                return str(path)
         return key_ref
+
+    def dev_chain() -> list[Any]:
+        if devpki is None:
+            return []
+        from asn1crypto import x509 as asn1_x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in devpki.chain]
 
     def open_key(key_ref: str) -> Any:
         from certs.keys import load_signer
 
         if key_ref.startswith("pkcs11:"):
-            return load_signer(key_ref, module_path=settings.pkcs11_module)
+            # a token often holds the leaf only: the development PKI's CAs complete the chain
+            return load_signer(key_ref, module_path=settings.pkcs11_module, extra_certs=dev_chain())
         if settings.seal_key_passphrase and key_ref == settings.seal_key:
             passphrase = settings.seal_key_passphrase.encode()
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from pydantic import ValidationError
 
 from ioffice import documents as docs
@@ -14,6 +14,7 @@ from ioffice.documents.doctypes import DOC_TYPES
 from ioffice.kernel.errors import DomainError, InvalidInput, PermissionDenied
 
 from ..deps import ContainerDep, SessionDep, StoreDep
+from ..incoming_check import check_after_commit
 from .common import redirect, render
 from .documents import actor_of
 from .session import Csrf, PageUser
@@ -45,7 +46,7 @@ def new_document_page(request: Request, user: PageUser, direction: str = "incomi
 
 @router.post("/documents/new", dependencies=[Csrf])
 def create(request: Request, db: SessionDep, store: StoreDep, user: PageUser, container: ContainerDep,
-           direction: Annotated[str, Form()] = "incoming", file: Annotated[UploadFile | None, File()] = None,
+           background: BackgroundTasks, direction: Annotated[str, Form()] = "incoming", file: Annotated[UploadFile | None, File()] = None,
            doc_type: Annotated[str, Form(max_length=64)] = "", summary: Annotated[str, Form(max_length=4000)] = "",
            number_symbol: Annotated[str, Form(max_length=128)] = "",
            issuing_body: Annotated[str, Form(max_length=255)] = "", issued_date: Annotated[str, Form()] = "",
@@ -82,6 +83,8 @@ def create(request: Request, db: SessionDep, store: StoreDep, user: PageUser, co
     except DomainError as exc:
         db.rollback()
         return _form(request, direction, values, exc.detail, status_code=exc.status)
+    if direction == "incoming":  # the check at the door, once this transaction has committed
+        background.add_task(check_after_commit, container, doc.id)
     return redirect(f"/documents/{doc.id}?msg=created")
 
 

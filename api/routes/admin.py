@@ -11,7 +11,8 @@ from ioffice import accounts
 from ioffice import agency
 from ioffice.accounts.models import Organisation, Unit, User
 
-from ..deps import CallerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..keystore import give_dev_certificate
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -34,16 +35,22 @@ def list_users(db: SessionDep, caller: CallerDep) -> list[UserOut]:
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=problem_responses(401, 403, 409, 422),
              dependencies=[ADMIN])
-def create_user(body: UserCreate, db: SessionDep, caller: CallerDep) -> UserOut:
+def create_user(body: UserCreate, db: SessionDep, caller: CallerDep, container: ContainerDep) -> UserOut:
+    """Create an official. On the development PKI a signer (leader, unit head, certifier, clerk) gets
+    a personal certificate and can sign at once; otherwise give them a key with
+    ``PUT /users/{id}/signing-key`` or a certificate with ``PUT /users/{id}/certificate``."""
     user = accounts.create_user(db, caller=caller, org_id=caller.org_id, username=body.username,
                                 full_name=body.full_name, password=body.password, roles=body.roles,
                                 unit_id=body.unit_id, position=body.position, email=body.email)
+    give_dev_certificate(container, user)
     return UserOut.model_validate(user)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(401, 403, 404, 422),
               dependencies=[ADMIN])
-def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep) -> UserOut:
+def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep, container: ContainerDep
+                ) -> UserOut:
+    """Change an official's full name, position, unit, e-mail, roles, password or activity."""
     user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
     if any(v is not None for v in (body.full_name, body.position, body.unit_id, body.email)):
         user = accounts.update_profile(db, caller=caller, org_id=caller.org_id, user_id=user_id,
@@ -51,6 +58,7 @@ def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDe
                                        email=body.email)
     if body.roles is not None:
         user = accounts.set_roles(db, caller=caller, org_id=caller.org_id, user_id=user_id, roles=body.roles)
+        give_dev_certificate(container, user)
     if body.password is not None:
         user = accounts.set_password(db, caller=caller, org_id=caller.org_id, user_id=user_id, password=body.password)
     if body.is_active is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -18,6 +17,7 @@ from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
 from ..copies_port import copy_stamp
+from ..download import content_disposition
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
 from .documents import parse_metadata, stream_file
 from .verify import rate_limit
@@ -202,7 +202,7 @@ def copy_content(copy_id: str, db: SessionDep, store: StoreDep, caller: CallerDe
                  details={"sha256": rec.sha256})
     name = f"ban-sao-{rec.year}-{rec.number:02d}.pdf"
     return StreamingResponse(stream_file(f), media_type="application/pdf",
-                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                             headers={"Content-Disposition": content_disposition(name),
                                       "Content-Length": str(rec.size), "X-Content-SHA256": rec.sha256})
 
 

@@ -13,8 +13,12 @@ from ioffice import documents as docs
 from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
-from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, VersionOut
+from ioffice.documents import signature_check
+
+from ..deps import (CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles,
+                    writes)
+from ..incoming_check import check_upload
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -37,9 +41,10 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        msg = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        raise InvalidInput(f"Metadata không hợp lệ — {msg}", errors=errors) from exc
+        from ..validation_messages import detail_of, vietnamese_errors
+
+        errors = vietnamese_errors(exc.errors())
+        raise InvalidInput(f"Thông tin văn bản (metadata) không hợp lệ. {detail_of(errors)}", errors=errors) from exc
 
 
 def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None = None):
@@ -53,6 +58,9 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
     if isinstance(extra.get("recall"), dict):
         out.recall = RecallOut.model_validate(extra["recall"])
     out.replaces_id, out.replaced_by_id = extra.get("replaces_id"), extra.get("replaced_by_id")
+    check = extra.get("signature_check")
+    if isinstance(check, dict):
+        out.signature_check = SignatureCheckOut.model_validate(check)
     v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
@@ -62,17 +70,28 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
 @router.post("", status_code=201, response_model=DocumentDetail,
              responses=problem_responses(401, 403, 413, 422, 503),
              dependencies=[require_roles(*DOC_WRITERS)])
+@own_transactions
 def upload_document(
     db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
     file: Annotated[UploadFile, File(description="The PDF")],
     metadata: Annotated[str, Form(description="JSON: direction, doc_type, summary, … (Decree 30 fields)")],
 ) -> DocumentDetail:
-    """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second."""
+    """Upload a PDF with its Decree 30 metadata. The file is stored first, the record second.
+
+    An incoming document has its signatures validated at the door (no transaction open while the
+    validation runs); ``signature_check`` carries the verdict."""
     meta = parse_metadata(metadata)
-    doc = docs.create_document(db, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
-                               max_size=container.settings.max_upload_bytes)
-    out = document_out(db, doc, DocumentDetail)
-    out.versions = [VersionOut.model_validate(v) for v in doc.versions]
+    check = None
+    if meta.direction == "incoming":
+        check = check_upload(container, file.file, max_size=container.settings.max_upload_bytes)
+    with container.sessions() as s, s.begin():  # the short write
+        doc = docs.create_document(s, store, caller=caller, metadata=meta, file=file.file, filename=file.filename,
+                                   max_size=container.settings.max_upload_bytes)
+        if check is not None:
+            v = docs.current_version(s, doc)
+            signature_check.record(doc, check, sha256=v.sha256 if v else None)
+        out = document_out(s, doc, DocumentDetail)
+        out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out
 
 
@@ -128,14 +147,14 @@ def get_content(document_id: str, db: SessionDep, store: StoreDep, caller: Calle
                 version_id: str | None = None) -> StreamingResponse:
     """The bytes of the current version (or ``version_id``), verified against their SHA-256."""
     version, f = docs.open_content(db, store, caller=caller, document_id=document_id, version_id=version_id)
-    from urllib.parse import quote
+    from ..download import content_disposition, issued_filename
 
     filename = version.filename
     doc = version.document
     if doc.direction == "outgoing" and doc.number_symbol and version.is_final:
-        filename = doc.number_symbol.replace("/", "-") + ".pdf"  # 01/UBND-TP → 01-UBND-TP.pdf
+        filename = issued_filename(doc.number_symbol)  # 01/UBND-TP → 01-UBND-TP.pdf
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "Content-Disposition": content_disposition(filename),
         "Content-Length": str(version.size),
         "ETag": f'"{version.sha256}"',
         "X-Content-SHA256": version.sha256,

@@ -32,6 +32,8 @@ DOC_READERS = ("clerk", "specialist", "unit_head", "leader")
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     confirm_duplicate: bool = Field(default=False, description="register even though a likely duplicate exists")
+    confirm_signature_problem: bool = Field(
+        default=False, description="register even though its signatures were found modified or invalid at upload")
     recipient: str | None = Field(default=None, max_length=255, description="Đơn vị hoặc người nhận")
     notes: str | None = Field(default=None, max_length=2000)
 
@@ -50,7 +52,8 @@ class RegisterOut(BaseModel):
 
 class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000, description="Lý do trả lại")
+    reason: str = Field(default="", max_length=2000, description="Lý do trả lại (may be empty when the check "
+                        "at the door found the signatures modified or invalid: that finding is the reason)")
 
 
 class ReturnOut(BaseModel):
@@ -174,11 +177,14 @@ def register_document(document_id: str, db: SessionDep, caller: CallerDep,
     """Enter a received document in the incoming register: the next arrival number of the year.
 
     A likely duplicate (same issuer, number/symbol and date already registered) → 409 with
-    ``duplicate_of`` naming the earlier document, unless ``confirm_duplicate`` is true.
+    ``duplicate_of`` naming the earlier document, unless ``confirm_duplicate`` is true. A document
+    whose signatures were found ``modified`` or ``invalid`` at upload → 409 with the reason and
+    ``signature_check``, unless ``confirm_signature_problem`` is true.
     """
     body = body or RegisterIn()
     reg = registers.register_incoming(db, caller=caller, document_id=document_id,
-                                      confirm_duplicate=body.confirm_duplicate, recipient=body.recipient,
+                                      confirm_duplicate=body.confirm_duplicate,
+                                      confirm_signature_problem=body.confirm_signature_problem, recipient=body.recipient,
                                       notes=body.notes)
     e = reg.entry
     return RegisterOut(document_id=reg.document.id, arrival_number=e.arrival_number,
@@ -192,7 +198,7 @@ def register_document(document_id: str, db: SessionDep, caller: CallerDep,
 def return_document(document_id: str, body: ReturnIn, db: SessionDep, caller: CallerDep) -> ReturnOut:
     """Return a received (misaddressed or failing) document to its sender with a reason."""
     doc = registers.return_incoming(db, caller=caller, document_id=document_id, reason=body.reason)
-    return ReturnOut(document_id=doc.id, status=doc.status, reason=body.reason.strip())
+    return ReturnOut(document_id=doc.id, status=doc.status, reason=(doc.extra or {}).get("return_reason") or "")
 
 
 @router.post("/api/v1/documents/{document_id}/issue", response_model=IssueOut,

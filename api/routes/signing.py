@@ -8,7 +8,6 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
 
-from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
@@ -18,6 +17,7 @@ from ioffice.documents import attachments
 from ioffice import audit, signatures, signing_methods
 from ioffice.kernel.errors import InvalidInput
 
+from ..download import content_disposition
 from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, own_transactions, problem_responses,
                     require_roles, writes)
 from ..schemas import VersionOut
@@ -219,7 +219,7 @@ def attachment_content(document_id: str, attachment_id: str, db: SessionDep, sto
     audit.record(db, caller=caller, action="document.attachment.download", object_type="document",
                  object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})
     return StreamingResponse(stream_file(f), media_type="application/pdf",
-                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(att.filename)}",
+                             headers={"Content-Disposition": content_disposition(att.filename),
                                       "Content-Length": str(att.size), "X-Content-SHA256": att.sha256})
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from ioffice import documents, signatures, signing_methods
 from ioffice.kernel.db import utcnow
-from ioffice.kernel.errors import NotFound
+from ioffice.kernel.errors import InvalidInput, NotFound
 
 from ..channels import CertificateChecker, session_view
 from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, problem_responses, require_roles
@@ -75,6 +75,32 @@ def put_certificate(user_id: str, body: CertificateIn, db: SessionDep, caller: C
     now, not revoked, allow signing and name the official."""
     prof = signing_methods.register_certificate(db, CertificateChecker(container), caller=caller, user_id=user_id,
                                                 certificate_pem=body.certificate_pem)
+    return _out(prof)
+
+
+@router.put("/api/v1/users/{user_id}/signing-key", response_model=SigningMethodOut,
+            responses=problem_responses(401, 403, 404, 422, 503), dependencies=[require_roles("admin")])
+def put_signing_key(user_id: str, db: SessionDep, caller: CallerDep, container: ContainerDep,
+                    file: Annotated[UploadFile | None, File(description="PKCS#12 (.p12/.pfx) with the official's "
+                                                                        "key and certificate")] = None,
+                    passphrase: Annotated[str, Form(max_length=1024, description="the PKCS#12 passphrase")] = "",
+                    pkcs11_uri: Annotated[str | None, Form(max_length=2048, description="or: a pkcs11: URI of "
+                                                                                       "a key in the HSM")] = None,
+                    ) -> SigningMethodOut:
+    """Give an official a key the server holds, effective at once (no restart): upload a PKCS#12
+    with its passphrase, or name a ``pkcs11:`` key. Its certificate must chain to a trust root, be
+    valid, not revoked, allow signing and name the official; the method becomes ``server``."""
+    from ..keystore import MAX_PKCS12_BYTES, prepare_pkcs11, prepare_pkcs12
+
+    if (file is None) == (not pkcs11_uri):
+        raise InvalidInput("Gửi đúng một trong hai: tệp khóa PKCS#12 (file) hoặc địa chỉ khóa PKCS#11 (pkcs11_uri).")
+    if file is not None:
+        prepared = prepare_pkcs12(container, file.file.read(MAX_PKCS12_BYTES + 1), passphrase)
+    else:
+        prepared = prepare_pkcs11(container, pkcs11_uri or "")
+    prof = signing_methods.set_server_key(db, CertificateChecker(container), caller=caller, user_id=user_id,
+                                          certificate_pem=prepared.certificate_pem, store_key=prepared.store,
+                                          kind=prepared.kind)
     return _out(prof)
 
 

@@ -120,3 +120,27 @@ class TimestampAuthority(Protocol):
         """The time the token certifies for ``sha256_digest``. Raises ValueError (English reason)
         when the token is malformed, covers another digest, or is not signed by a trusted TSA."""
         ...
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The validation of a PDF's signatures, as the core keeps it.
+
+    ``verdict`` is one of the validation report's verdicts (``valid``, ``valid_with_changes``,
+    ``modified``, ``invalid``, ``no_signature``, ``unreadable``); ``summary`` is one Vietnamese
+    sentence for people; ``problems`` the report's reasons (Vietnamese)."""
+
+    verdict: str
+    trusted: bool
+    summary: str
+    problems: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class PdfValidationPort(Protocol):
+    """Validates every signature of a PDF (implemented with pyHanko in ``signing.validation``)."""
+
+    def check(self, source: BinaryIO) -> SignatureCheck:
+        """Never raises for a bad document (it gets the ``unreadable`` verdict); may take seconds:
+        never call it with a database transaction open."""
+        ...

@@ -13,6 +13,7 @@ from ioffice.documents.services import get_document
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
+from ioffice.kernel.workcalendar import to_vn_date
 from ioffice.registers.models import OutgoingEntry
 
 
@@ -36,7 +37,7 @@ def recall_outgoing(session: Session, *, caller: Caller, document_id: str, reaso
     entry = session.scalar(select(OutgoingEntry).where(OutgoingEntry.org_id == doc.org_id,
                                                        OutgoingEntry.document_id == doc.id))
     if entry is not None:
-        note = f"Đã thu hồi ngày {now.date().strftime('%d/%m/%Y')}: {reason}"
+        note = f"Đã thu hồi ngày {to_vn_date(now):%d/%m/%Y}: {reason}"
         entry.notes = f"{entry.notes}; {note}" if entry.notes else note
     for receipt in session.scalars(select(DeliveryReceipt).where(DeliveryReceipt.org_id == doc.org_id,
                                                                  DeliveryReceipt.document_id == doc.id)):

@@ -26,7 +26,7 @@ from ioffice.accounts.models import Organisation, Unit, User
 from ioffice.audit import services as audit
 from ioffice.kernel.caller import Caller
 from ioffice.delivery import services as delivery
-from ioffice.documents import lifecycle
+from ioffice.documents import lifecycle, signature_check
 from ioffice.documents.models import Document
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
 from ioffice.kernel.db import utcnow
@@ -37,7 +37,7 @@ from ioffice.signatures.agency import agency_level, agency_spec
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.workcalendar import to_vn_date, vn_today
-from ioffice.registers import numbering
+from ioffice.registers import dupkey, numbering
 from ioffice.registers.models import IncomingEntry, OutgoingEntry
 from ioffice.kernel.vocab import SECRECY_LABELS
 
@@ -55,21 +55,12 @@ def _require_role(session: Session, caller: Caller, *roles: str) -> User:
     return user
 
 
-def _norm_text(s: str | None) -> str:
-    return " ".join(search_key(s or "").split())
-
-
-def _norm_symbol(s: str | None) -> str:
-    return re.sub(r"\s+", "", search_key(s or ""))
-
-
 def duplicate_key(doc: Document) -> str | None:
-    """Normalised issuer + number/symbol + date, or None when the document lacks a number/symbol."""
-    if not doc.number_symbol:
-        return None
-    issuer = _norm_text(doc.issuing_body or doc.issuing_body_code)
+    """Normalised issuer + number/symbol + date (see :mod:`ioffice.registers.dupkey`), or None
+    when the document lacks a number/symbol."""
     day = doc.issued_date.isoformat() if doc.issued_date else ""
-    return f"{issuer}|{_norm_symbol(doc.number_symbol)}|{day}"[:400]
+    return dupkey.duplicate_key(issuer=doc.issuing_body or doc.issuing_body_code, number_symbol=doc.number_symbol,
+                                issued_date=day)
 
 
 def date_vn(d: date | None) -> str:
@@ -117,13 +108,14 @@ def find_duplicate(session: Session, *, org_id: str, doc: Document) -> tuple[Doc
 
 def register_incoming(
     session: Session, *, caller: Caller, document_id: str, confirm_duplicate: bool = False,
-    arrival_time: datetime | None = None, recipient: str | None = None, notes: str | None = None,
+    confirm_signature_problem: bool = False, arrival_time: datetime | None = None, recipient: str | None = None, notes: str | None = None,
 ) -> Registration:
     """Enter a received document in the incoming register with the next arrival number of the year.
 
     Raises PermissionDenied (not a clerk), NotFound (not in the caller's organisation),
     Conflict (not in status ``received``; or a likely duplicate — ``duplicate_of`` names the
-    earlier document — unless ``confirm_duplicate``).
+    earlier document — unless ``confirm_duplicate``; or its signatures were found ``modified`` or
+    ``invalid`` at upload, unless ``confirm_signature_problem``).
     """
     _require_role(session, caller, "clerk")
     doc = get_document(session, org_id=caller.org_id, document_id=document_id)
@@ -131,6 +123,14 @@ def register_incoming(
         raise Conflict("Chỉ văn bản đến mới được vào sổ văn bản đến.")
     if not lifecycle.can(doc, "register"):
         lifecycle.transition(doc, "register")  # raises the standard Conflict with allowed actions
+    check = signature_check.of(doc)
+    if signature_check.is_held(doc) and not confirm_signature_problem:
+        raise Conflict(
+            f"Văn bản chưa được vào sổ vì chữ ký số có vấn đề: {signature_check.problem_text(doc)} "
+            "Hãy trả lại nơi gửi, hoặc xác nhận (confirm_signature_problem) để vẫn vào sổ.",
+            signature_check={k: check.get(k) for k in ("verdict", "trusted", "checked_at", "summary")}
+            if check else None,
+        )
     dup = find_duplicate(session, org_id=caller.org_id, doc=doc)
     if dup is not None and not confirm_duplicate:
         other, other_entry = dup
@@ -163,7 +163,9 @@ def register_incoming(
     session.flush()
     audit.record(session, caller=caller, action="document.register", object_type="document", object_id=doc.id,
                  details={"arrival_number": number, "year": arrival_date.year, "series": series, "sha256": sha,
-                          "duplicate_of": entry.duplicate_of})
+                          "duplicate_of": entry.duplicate_of,
+                          "signature_verdict": check.get("verdict") if check else None,
+                          "signature_problem_confirmed": bool(confirm_signature_problem and signature_check.is_held(doc))})
     delivery.report_status(session, caller=caller, document=doc, status=delivery.ACCEPTED)
     return Registration(document=doc, entry=entry)
 
@@ -171,13 +173,18 @@ def register_incoming(
 def return_incoming(session: Session, *, caller: Caller, document_id: str, reason: str) -> Document:
     """Return a received (misaddressed or failing) document to its sender with ``reason``.
 
+    When the check at the door found its signatures ``modified`` or ``invalid``, the reason sent
+    carries that finding (and may then be left empty).
     Raises PermissionDenied, NotFound, InvalidInput (empty reason), Conflict (wrong status).
     """
     _require_role(session, caller, "clerk")
     reason = (reason or "").strip()
+    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    problem = signature_check.problem_text(doc)
+    if problem and problem not in reason:
+        reason = f"{reason} — Kiểm tra chữ ký số: {problem}" if reason else f"Kiểm tra chữ ký số: {problem}"
     if not reason:
         raise InvalidInput("Cần nêu lý do trả lại văn bản.")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
     lifecycle.transition(doc, "return")
     extra = dict(doc.extra or {})
     extra["return_reason"] = reason

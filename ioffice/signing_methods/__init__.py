@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from collections.abc import Callable
 from typing import Literal, Protocol
 
 from sqlalchemy import ForeignKey, String, Text
@@ -152,6 +153,30 @@ def register_certificate(session: Session, checker: CertificateChecker, *, calle
     session.flush()
     audit.record(session, caller=caller, action="user.certificate", object_type="user", object_id=user.id,
                  details={"certificate_sha256": info.der_sha256, "subject": info.subject})
+    return prof
+
+
+def set_server_key(session: Session, checker: CertificateChecker, *, caller: Caller, user_id: str,
+                   certificate_pem: str, store_key: Callable[[str], str], kind: str) -> SigningProfile:
+    """Give an official a key the server holds (administrator), effective at once: the key's
+    certificate must pass ``checker`` (trusted, valid, not revoked, allows signing, names the
+    official); then ``store_key(username)`` keeps the key and returns its reference. The official's
+    method becomes ``server``."""
+    user = _target(session, caller=caller, user_id=user_id)
+    info = checker.check(certificate_pem, full_name=user.full_name)
+    user.signing_key = store_key(user.username)
+    prof = session.get(SigningProfile, user.id)
+    if prof is None:
+        prof = SigningProfile(user_id=user.id, org_id=user.org_id, method="server")
+        session.add(prof)
+    prof.method, prof.csc_provider, prof.csc_credential_id = "server", None, None
+    prof.certificate_pem = certificate_pem.strip() + "\n"
+    prof.certificate_sha256 = info.der_sha256
+    prof.certificate_subject = info.subject[:255]
+    prof.certificate_not_after = info.not_after
+    session.flush()
+    audit.record(session, caller=caller, action="user.signing_key", object_type="user", object_id=user.id,
+                 details={"kind": kind, "certificate_sha256": info.der_sha256, "subject": info.subject})
     return prof
 
 

@@ -135,4 +135,4 @@ def test_issued_file_downloads_under_its_number_and_marks_accept_vietnamese_word
     issued = issue(client, as_user, doc_id)
     assert issued["symbol"] == "01/UBND-TP"
     r = client.get(f"/api/v1/documents/{doc_id}/content", headers=as_user("vanthu"))
-    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''01-UBND-TP.pdf"
+    assert r.headers["content-disposition"] == "attachment; filename=\"01-UBND-TP.pdf\"; filename*=UTF-8''01-UBND-TP.pdf"

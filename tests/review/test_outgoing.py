@@ -87,7 +87,7 @@ def test_full_outgoing_flow(client, as_user, env):
     # the audit trail names the version hash of every workflow transition and the chain holds
     with db_session(env) as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.object_id == doc_id,
-                                                    AuditEvent.action.like("workflow.%"))).all()
+                                                    AuditEvent.action.like("workflow.%")).order_by(AuditEvent.id)).all()
         assert [e.action for e in events] == ["workflow.submit", "workflow.review.return", "workflow.new_version",
                                              "workflow.submit", "workflow.review.approve", "workflow.review.approve"]
         assert all(e.details["sha256"] for e in events)
@@ -157,10 +157,10 @@ def test_route_templates_with_conditions(client, as_user):
     assert r.status_code == 201, r.text
     tpl = r.json()
     assert tpl["doc_type"] == "" and tpl["conditions"][0]["if"]["secrecy"] == ["mat", "toi_mat", "tuyet_mat"]
-    assert [t["id"] for t in d.get("chuyenvien", "/api/v1/route-templates").json()] == [tpl["id"]]
+    assert tpl["id"] in [t["id"] for t in d.get("chuyenvien", "/api/v1/route-templates").json()]
 
     plain = d.draft()["id"]
-    r = d.post("chuyenvien", f"/api/v1/documents/{plain}/submit", {})  # the agency's default for công văn
+    r = d.post("chuyenvien", f"/api/v1/documents/{plain}/submit", {"template_id": tpl["id"]})
     assert [s["name"] for s in r.json()["stages"]] == ["Trưởng phòng xem xét", "Chủ tịch phê duyệt"]
     secret = d.draft(secrecy="mat")["id"]
     r = d.post("chuyenvien", f"/api/v1/documents/{secret}/submit", {"template_id": tpl["id"]})
@@ -184,10 +184,39 @@ def test_route_templates_with_conditions(client, as_user):
                    params={"expected_lock_version": 1})
     problem(r, 409)
     assert client.delete(f"/api/v1/route-templates/{tpl['id']}", headers=as_user("admin")).status_code == 204
-    assert d.get("chuyenvien", "/api/v1/route-templates").json() == []
+    assert tpl["id"] not in [t["id"] for t in d.get("chuyenvien", "/api/v1/route-templates").json()]
+    problem(d.post("chuyenvien", f"/api/v1/documents/{d.draft()['id']}/submit", {"template_id": tpl["id"]}), 409)
+    # with every template deactivated, a submission needs its stages
+    for t in d.get("admin", "/api/v1/route-templates").json():
+        assert client.delete(f"/api/v1/route-templates/{t['id']}", headers=as_user("admin")).status_code == 204
     problem(d.post("chuyenvien", f"/api/v1/documents/{d.draft()['id']}/submit", {}), 422)
     bad = dict(body, stages=[{"name": "X", "roles": ["nobody"]}])
     problem(d.post("admin", "/api/v1/route-templates", bad), 422)
+
+
+def test_demo_agency_submits_with_no_hand_written_stages(client, as_user):
+    """The demo agency has a route for each common type: the specialist just submits."""
+    d = Demo(client, as_user)
+    names = {t["name"]: t for t in d.get("chuyenvien", "/api/v1/route-templates").json()}
+    assert "Công văn: Trưởng phòng → Chủ tịch" in names and "Quyết định: Trưởng phòng → Văn phòng → Chủ tịch" in names
+    assert any(t["doc_type"] is None for t in names.values())  # a route for any other type
+
+    doc_id = d.draft()["id"]
+    r = d.post("chuyenvien", f"/api/v1/documents/{doc_id}/submit", {})
+    assert r.status_code == 201, r.text
+    assert [s["stage_name"] for s in r.json()["steps"]] == ["Trưởng phòng xem xét", "Chủ tịch phê duyệt"]
+    assert [t["document_id"] for t in d.tasks("truongphong")].count(doc_id) == 1
+    assert _review(d, "truongphong", doc_id).status_code == 200
+    assert _review(d, "chutich", doc_id).json()["document_status"] == "approved"
+
+    decision = d.draft(doc_type="Quyết định", summary="Quyết định về việc thành lập tổ công tác")["id"]
+    r = d.post("chuyenvien", f"/api/v1/documents/{decision}/submit", {})
+    assert r.status_code == 201, r.text
+    assert [s["stage_name"] for s in r.json()["steps"]] == [
+        "Trưởng phòng xem xét", "Văn phòng kiểm tra thể thức, bảo mật", "Chủ tịch phê duyệt"]
+    plan = d.draft(doc_type="Giấy mời", summary="Giấy mời họp")["id"]  # no route of its own: the general one
+    r = d.post("chuyenvien", f"/api/v1/documents/{plan}/submit", {})
+    assert r.status_code == 201 and len(r.json()["steps"]) == 2
 
 
 def test_delegation_lets_a_deputy_approve_with_kt(client, as_user, env):
