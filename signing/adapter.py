@@ -205,7 +205,7 @@ def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
         return " ".join(unicodedata.normalize("NFC", s).casefold().split())
 
     if norm(full_name) not in {norm(str(n)) for n in names}:
-        raise PermissionDenied("Chứng thư số trên USB token không mang tên của người đang đăng nhập.")
+        raise PermissionDenied(f"Chứng thư số không mang tên của cán bộ ký ({full_name}): tên trên chứng thư là {', '.join(str(n) for n in names) or '(không có)'}.")
 
 
 def _first_page_size(source: BinaryIO) -> tuple[float, float]:
