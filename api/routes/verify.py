@@ -41,9 +41,39 @@ def validate_upload(container, data: bytes) -> dict:
 
     from .copies import copy_section
 
+    from ..verify_view import enrich
+
     report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False, timeout=20).to_dict()
     report["copy"] = copy_section(container, data) or report.get("copy")
-    return report
+    return enrich(container, report, data)
+
+
+def report_page(container, data: bytes) -> dict:
+    """The citizen page's context: the report and page previews with the changed regions drawn."""
+    from ..verify_view import previews
+
+    report = validate_upload(container, data)
+    shown = report.get("verdict") not in ("unreadable",)
+    return {"report": _Obj(report),
+            "previews": previews(data, report.get("change_regions")) if shown else []}
+
+
+def copy_page(container, code: str) -> dict:
+    """The certified copy's public status and its page previews (the code is on the copy itself)."""
+    from ioffice.copies import service
+
+    from ..verify_view import previews
+    from .copies import public_status
+
+    copy = public_status(container, code)
+    with container.read_sessions() as s:
+        sha = service.find_by_code(s, code).sha256
+    with container.store.open(sha) as f:
+        data = f.read()
+    return {"copy": _Obj(copy), "previews": previews(data, first_pages=MAX_COPY_PREVIEW_PAGES)}
+
+
+MAX_COPY_PREVIEW_PAGES = 4
 
 
 @router.post("/api/v1/verify", responses={200: {"content": {"application/json": {"example": REPORT_EXAMPLE}}},
@@ -98,7 +128,7 @@ async def verify_page_post(request: Request, container: ContainerDep,
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
-        report = await run_in_threadpool(validate_upload, container, data)
+        context = await run_in_threadpool(report_page, container, data)
     except _NoFile:
         return templates.TemplateResponse(request, "verify.html", {"error": "Vui lòng chọn một tệp PDF."},
                                           status_code=422)
@@ -106,7 +136,7 @@ async def verify_page_post(request: Request, container: ContainerDep,
         headers = {"Retry-After": str(exc.extra.get("retry_after") or 60)} if exc.status == 429 else None
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status,
                                           headers=headers)
-    return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})
+    return templates.TemplateResponse(request, "verify.html", context)
 
 
 
@@ -115,11 +145,9 @@ async def verify_code_page(request: Request, code: str, container: ContainerDep)
     """What a certified copy's QR code opens: the copy's public status, in plain Vietnamese."""
     from ioffice.kernel.errors import DomainError
 
-    from .copies import public_status
-
     try:
         await run_in_threadpool(rate_limit, container, request, "copy-code")
-        copy = await run_in_threadpool(public_status, container, code)
+        context = await run_in_threadpool(copy_page, container, code)
     except DomainError as exc:
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
-    return templates.TemplateResponse(request, "verify.html", {"copy": _Obj(copy)})
+    return templates.TemplateResponse(request, "verify.html", context)
