@@ -151,6 +151,10 @@ def _child_main(conn: Any, job: _Job, data_follows: bool = False) -> None:
     except Exception:  # noqa: BLE001
         pass
     logging.disable(logging.CRITICAL)
+    if not job.allow_fetching:
+        from .offline import without_http_client
+
+        without_http_client()
     try:
         if data_follows:
             job.data = conn.recv_bytes()
