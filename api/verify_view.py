@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ log = logging.getLogger("ioffice")
 PREVIEW_DPI = 60
 MAX_PREVIEW_PAGES = 6  # first pages plus the pages with changes, at most this many
 FIRST_PAGES = 2
-_TIMEOUT = 20
+_TIMEOUT = 20  # seconds for all of one file's poppler work of each kind (text, previews)
 
 
 def _vn_zone() -> Any:
@@ -121,7 +122,9 @@ def document_from_file(report: dict[str, Any], path: Path | None) -> dict[str, A
     return out
 
 
-def document_section(container: Any, report: dict[str, Any], path: Path | None) -> dict[str, Any]:
+def document_section(container: Any, report: dict[str, Any], data: bytes) -> dict[str, Any]:
+    """From the registers (by hash), else from the file's own text (written to a temporary file
+    only then)."""
     from ioffice.registers.public import issued_document
 
     found = None
@@ -131,16 +134,19 @@ def document_section(container: Any, report: dict[str, Any], path: Path | None) 
                                     revision_sha256s=report.get("revision_sha256s") or [])
     except Exception:  # noqa: BLE001 - the report stands without it
         log.warning("issued-document lookup failed", exc_info=True)
-    return found or document_from_file(report, path)
+    if found is not None:
+        return found
+    if report.get("verdict") == "unreadable":
+        return document_from_file(report, None)
+    with tempfile.TemporaryDirectory(prefix="ioffice-verify-") as tmp:
+        path = Path(tmp) / "in.pdf"
+        path.write_bytes(data)
+        return document_from_file(report, path)
 
 
 def enrich(container: Any, report: dict[str, Any], data: bytes) -> dict[str, Any]:
     """Add ``document``, and per signature ``capacity`` and the Vietnam-time texts."""
-    with tempfile.TemporaryDirectory(prefix="ioffice-verify-") as tmp:
-        path = Path(tmp) / "in.pdf"
-        if report.get("verdict") != "unreadable":
-            path.write_bytes(data)
-        doc = document_section(container, report, path if path.exists() else None)
+    doc = document_section(container, report, data)
     report["document"] = doc
     for s in report.get("signatures") or []:
         s["capacity"] = capacity(s, doc)
@@ -219,10 +225,18 @@ def previews(data: bytes, regions: list[dict[str, Any]] | None = None,
             wanted = sorted({p for p in [*range(1, first_pages + 1), *wanted_regions] if 1 <= p <= pages})
             wanted = wanted[:MAX_PREVIEW_PAGES]
             out = []
+            deadline = time.monotonic() + _TIMEOUT
             for page in wanted:
+                left = deadline - time.monotonic()
+                if left <= 0:  # a hostile or huge file: the pages rendered so far are shown
+                    break
                 target = Path(tmp) / f"p{page}"
-                proc = subprocess.run(["pdftoppm", "-png", "-r", str(PREVIEW_DPI), "-f", str(page), "-l", str(page),
-                                       "-singlefile", str(src), str(target)], capture_output=True, timeout=_TIMEOUT)
+                try:
+                    proc = subprocess.run(["pdftoppm", "-png", "-r", str(PREVIEW_DPI), "-f", str(page), "-l",
+                                           str(page), "-singlefile", str(src), str(target)],
+                                          capture_output=True, timeout=left)
+                except subprocess.TimeoutExpired:
+                    break
                 png_path = target.with_suffix(".png")
                 if proc.returncode != 0 or not png_path.exists():
                     continue

@@ -27,7 +27,14 @@ REPORT_EXAMPLE: dict[str, Any] = {
     "signatures": [{"field": "Signature1", "signer": "Phạm Văn Đức", "signing_time": "2026-03-05T02:15:02+00:00",
                     "intact": True, "valid": True, "trusted": True, "revocation": "good",
                     "coverage": "entire_revision", "changes_after": "none", "level": "B-LT",
-                    "timestamp": "2026-03-05T02:15:03+00:00"}],
+                    "timestamp": "2026-03-05T02:15:03+00:00", "role": "personal",
+                    "capacity": "Chữ ký số cá nhân của Phạm Văn Đức, Chủ tịch",
+                    "signing_time_text": "05/03/2026 09:15", "timestamp_text": "05/03/2026 09:15"}],
+    "integrity": "Toàn vẹn: mọi chữ ký đúng; nội dung đã ký không bị thay đổi.",
+    "trust": "Tin cậy: mọi chữ ký đều chuỗi tới chứng thư gốc được cấu hình (ioffice Development Root CA).",
+    "document": {"source": "register", "matched": "same_file", "issuing_body": "UBND huyện Yên Khánh",
+                 "doc_type": "Quyết định", "number_symbol": "12/QĐ-UBND", "issued_date": "2026-03-05",
+                 "issued_date_text": "05/03/2026", "recalled": False},
 }
 
 

@@ -71,17 +71,25 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             if end is not None and 0 < end <= len(self.data):
                 ends.setdefault(end, []).append(it["report"])
         # every earlier revision's end too (after "%%EOF" and its line end), so that a file
-        # extended after it was issued is still recognised; the last ones only, bounded
+        # extended after it was issued is still recognised; the last ones only, found from the
+        # cross-reference sections the reader parsed (no scan of the whole file)
         data = self.data
         eofs: list[int] = []
-        idx = data.rfind(b"%%EOF")
-        while idx >= 0 and len(eofs) < 2 * _MAX_HASHED_REVISIONS:
+        reader = getattr(self, "reader", None)
+        total = getattr(self, "total", 0)
+        for rev in range(max(total - 1 - _MAX_HASHED_REVISIONS, 0), max(total - 1, 0)):
+            try:
+                start = int(reader.xrefs.get_xref_container_info(rev).end_location)
+            except Exception:  # noqa: BLE001
+                continue
+            idx = data.find(b"%%EOF", start, start + 1024)
+            if idx < 0:
+                continue
             end = idx + 5
             eofs.append(end)
             m = re.match(rb"\r?\n", data[end:end + 2])
             if m:
                 eofs.append(end + m.end())
-            idx = data.rfind(b"%%EOF", 0, idx)
         cuts = sorted({*ends, *(e for e in eofs if e < len(data))})
         h = hashlib.sha256()
         pos = 0

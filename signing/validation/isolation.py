@@ -30,8 +30,12 @@ class _Job:
     def load(self) -> None:
         """Read ``path`` into ``data`` (in the analysis process). Raises OSError, ValueError."""
         if self.path is not None and not self.data:
+            import os
+
             with open(self.path, "rb") as fh:
-                data = fh.read(self.max_bytes + 1) if self.max_bytes else fh.read()
+                # never ask for more than the file holds: a large read size is allocated up front
+                size = os.fstat(fh.fileno()).st_size + 1
+                data = fh.read(min(self.max_bytes + 1, size) if self.max_bytes else size)
             if self.max_bytes and len(data) > self.max_bytes:
                 raise ValueError("file grew beyond the limit")
             self.data = data
