@@ -66,7 +66,7 @@ def _sha256(job: _Job) -> str | None:
 
 # imported once in the fork server, so that each analysis process starts warm
 _PRELOAD = [
-    "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
+    "signing.validation._offline_preload", "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
     "asn1crypto.tsp", "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.primitives.asymmetric.ec", "pyhanko_certvalidator",
     "pyhanko.pdf_utils.reader", "pyhanko.sign.fields", "pyhanko.sign.validation",
@@ -155,10 +155,12 @@ def _child_main(conn: Any, job: _Job, data_follows: bool = False) -> None:
     except Exception:  # noqa: BLE001
         pass
     logging.disable(logging.CRITICAL)
-    if not job.allow_fetching:
-        from .offline import without_http_client
+    from . import offline
 
-        without_http_client()
+    if job.allow_fetching:
+        offline.restore()
+    else:
+        offline.without_http_client()
     try:
         if data_follows:
             job.data = conn.recv_bytes()

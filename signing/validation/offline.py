@@ -5,6 +5,11 @@ effect of importing ``pyhanko.sign``, although validating without fetching never
 is about 0.2 s of CPU, a third of stock pyHanko's whole validation of a one-page document. In an
 analysis process that will not fetch (and has not imported pyHanko yet), those two modules are
 replaced by placeholders that refuse to be used; with ``allow_fetching`` nothing is replaced.
+
+The fork server of the analysis processes (used by nothing else) installs them before it preloads
+pyHanko (:mod:`._offline_preload`); an analysis process that is allowed to fetch removes them
+(:func:`restore`) — pyHanko imports its default fetchers only when it first needs them, so the
+real ``aiohttp`` is loaded then.
 """
 from __future__ import annotations
 
@@ -40,3 +45,12 @@ def without_http_client() -> bool:
             setattr(mod, cls, type(cls, (_NoNetwork,), {"__module__": name}))
         sys.modules[name] = mod
     return True
+
+
+def restore() -> None:
+    """Remove the placeholders (modules that imported them keep theirs; deferred imports such as
+    pyHanko's default fetcher backend then load the real client)."""
+    for name in _PLACEHOLDERS:
+        mod = sys.modules.get(name)
+        if mod is not None and (mod.__doc__ or "").startswith("offline placeholder"):
+            del sys.modules[name]

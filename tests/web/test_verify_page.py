@@ -10,6 +10,7 @@ from tests.signing_api.conftest import approved_draft_factory
 from tests.validation.test_false_alarms import add_annot
 
 pytestmark = pytest.mark.slow
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -77,5 +78,28 @@ def test_citizen_sees_what_document_who_signed_and_the_pages(browser_for, issued
     assert "✖ Toàn vẹn: KHÔNG" in page.locator("#signers li").first.inner_text()
     assert "vùng thay đổi sau khi ký được đánh số 1" in region.locator("img").get_attribute("alt")
     citizen.shot("02-tampered")
-    assert citizen.foreign_requests() == []
-    assert citizen.console_errors == []
+
+    phone = browser_for("dienthoai", viewport=PHONE)
+    _upload(phone.page, tampered)
+    assert phone.page.locator("#previews img").count() >= 1
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.shot("03-phone")
+    for b in (citizen, phone):
+        assert b.foreign_requests() == []
+        assert b.console_errors == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_certified_copy_code_page_shows_the_pages(browser_for, client, as_user):
+    from tests.copies.test_copies_api import META, certify
+
+    out = certify(client, as_user("chungthuc"), meta={**META, "copies": 1})
+    citizen = browser_for("nguoidan")
+    page = citizen.page
+    page.goto(f"/verify/{out['code']}")
+    assert "CÒN HIỆU LỰC" in page.locator("#copy").inner_text()
+    imgs = page.locator("#previews img")
+    assert imgs.count() == 4 and imgs.first.evaluate("img => img.naturalWidth") > 100
+    assert "Nguyễn Thị Hoa" not in page.locator("main").inner_text()
+    citizen.shot("copy-code")
+    assert citizen.foreign_requests() == [] and citizen.console_errors == []
