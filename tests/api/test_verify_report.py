@@ -92,6 +92,9 @@ def test_other_documents_are_named_from_their_own_text(client):
 
     plain = _verify(client, b"%PDF-1.4\n%%EOF\n")
     assert plain["document"]["source"] == "unknown"
+    junk = client.post("/verify", files={"file": ("x.pdf", b"not a pdf at all", "application/pdf")})
+    assert junk.status_code == 200 and "Không đọc được tệp" in junk.text
+    assert 'id="document"' not in junk.text and 'id="previews"' not in junk.text
 
 
 def test_certified_copy_code_page_shows_its_pages(client, as_user):
