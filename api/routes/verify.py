@@ -27,7 +27,14 @@ REPORT_EXAMPLE: dict[str, Any] = {
     "signatures": [{"field": "Signature1", "signer": "Phạm Văn Đức", "signing_time": "2026-03-05T02:15:02+00:00",
                     "intact": True, "valid": True, "trusted": True, "revocation": "good",
                     "coverage": "entire_revision", "changes_after": "none", "level": "B-LT",
-                    "timestamp": "2026-03-05T02:15:03+00:00"}],
+                    "timestamp": "2026-03-05T02:15:03+00:00", "role": "personal",
+                    "capacity": "Chữ ký số cá nhân của Phạm Văn Đức, Chủ tịch",
+                    "signing_time_text": "05/03/2026 09:15", "timestamp_text": "05/03/2026 09:15"}],
+    "integrity": "Toàn vẹn: mọi chữ ký đúng; nội dung đã ký không bị thay đổi.",
+    "trust": "Tin cậy: mọi chữ ký đều chuỗi tới chứng thư gốc được cấu hình (ioffice Development Root CA).",
+    "document": {"source": "register", "matched": "same_file", "issuing_body": "UBND huyện Yên Khánh",
+                 "doc_type": "Quyết định", "number_symbol": "12/QĐ-UBND", "issued_date": "2026-03-05",
+                 "issued_date_text": "05/03/2026", "recalled": False},
 }
 
 
@@ -41,13 +48,43 @@ def validate_upload(container, data: bytes) -> dict:
 
     from .copies import copy_section
 
+    from ..verify_view import enrich
+
     report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False,
                           timeout=container.settings.public_validation_timeout_seconds).to_dict()
     report["copy"] = copy_section(container, data) or report.get("copy")
-    return report
+    return enrich(container, report, data)
 
 
-async def read_and_validate(container, file: UploadFile) -> dict:
+def report_page(container, data: bytes) -> dict:
+    """The citizen page's context: the report and page previews with the changed regions drawn."""
+    from ..verify_view import previews
+
+    report = validate_upload(container, data)
+    shown = report.get("verdict") not in ("unreadable",)
+    return {"report": _Obj(report),
+            "previews": previews(data, report.get("change_regions")) if shown else []}
+
+
+def copy_page(container, code: str) -> dict:
+    """The certified copy's public status and its page previews (the code is on the copy itself)."""
+    from ioffice.copies import service
+
+    from ..verify_view import previews
+    from .copies import public_status
+
+    copy = public_status(container, code)
+    with container.read_sessions() as s:
+        sha = service.find_by_code(s, code).sha256
+    with container.store.open(sha) as f:
+        data = f.read()
+    return {"copy": _Obj(copy), "previews": previews(data, first_pages=MAX_COPY_PREVIEW_PAGES)}
+
+
+MAX_COPY_PREVIEW_PAGES = 4
+
+
+async def read_and_validate(container, file: UploadFile, validate=None) -> dict:
     """Read the upload and validate it within the process-wide memory budget (api.budget):
     503 + Retry-After when too many bytes are being validated at once."""
     limit = container.settings.max_upload_bytes
@@ -57,7 +94,7 @@ async def read_and_validate(container, file: UploadFile) -> dict:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
-        return await run_in_threadpool(validate_upload, container, data)
+        return await run_in_threadpool(validate or validate_upload, container, data)
 
 
 @router.post("/api/v1/verify", responses={200: {"content": {"application/json": {"example": REPORT_EXAMPLE}}},
@@ -104,7 +141,7 @@ async def verify_page_post(request: Request, container: ContainerDep,
         await run_in_threadpool(rate_limit, container, request, "verify")
         if file is None or not file.filename:
             raise _NoFile()
-        report = await read_and_validate(container, file)
+        context = await read_and_validate(container, file, report_page)
     except _NoFile:
         return templates.TemplateResponse(request, "verify.html", {"error": "Vui lòng chọn một tệp PDF."},
                                           status_code=422)
@@ -112,7 +149,7 @@ async def verify_page_post(request: Request, container: ContainerDep,
         headers = {"Retry-After": str(exc.extra.get("retry_after") or 60)} if exc.status in (429, 503) else None
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status,
                                           headers=headers)
-    return templates.TemplateResponse(request, "verify.html", {"report": _Obj(report)})
+    return templates.TemplateResponse(request, "verify.html", context)
 
 
 
@@ -121,11 +158,9 @@ async def verify_code_page(request: Request, code: str, container: ContainerDep)
     """What a certified copy's QR code opens: the copy's public status, in plain Vietnamese."""
     from ioffice.kernel.errors import DomainError
 
-    from .copies import public_status
-
     try:
         await run_in_threadpool(rate_limit, container, request, "copy-code")
-        copy = await run_in_threadpool(public_status, container, code)
+        context = await run_in_threadpool(copy_page, container, code)
     except DomainError as exc:
         return templates.TemplateResponse(request, "verify.html", {"error": exc.detail}, status_code=exc.status)
-    return templates.TemplateResponse(request, "verify.html", {"copy": _Obj(copy)})
+    return templates.TemplateResponse(request, "verify.html", context)

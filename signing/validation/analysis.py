@@ -12,7 +12,7 @@ from .byte_range import _ByteRangeChecks
 from .diff.forms import _FormAndAnnotationRules
 from .diff.graph import _deref, _pget
 from .diff.rules import _ChangeRules
-from .isolation import _Job, _quiet_library_loggers, _sha256
+from .isolation import _Job, _quiet_library_loggers
 from .levels import _LevelRules
 from .limits import _MAX_REVISIONS, _MAX_SIGNATURES
 from .report import SUMMARIES, SignatureReport, ValidationReport
@@ -20,6 +20,8 @@ from .trust import _TrustChecks, _proven_signing_time, _signer_key_usage
 from .verdict import _Verdict
 
 logger = logging.getLogger("signing.validation")
+
+_MAX_HASHED_REVISIONS = 32
 
 
 def _open_reader(data: bytes) -> Any:
@@ -44,11 +46,68 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
     def __init__(self, job: _Job) -> None:
         self.job = job
         self.data = job.data
-        self.report = ValidationReport(verdict="unreadable", sha256=_sha256(job.data))
+        self.report = ValidationReport(verdict="unreadable")
         self.now = job.now or datetime.now(timezone.utc)
 
     # -- driver ----------------------------------------------------------------------------
     def run(self) -> ValidationReport:
+        try:
+            return self._run()
+        finally:
+            self._hash_revisions()
+
+    def _hash_revisions(self) -> None:
+        """The file's SHA-256 and each signed revision's, in a single pass over the bytes."""
+        import hashlib
+        import re
+
+        ends: dict[int, list[SignatureReport]] = {}
+        for it in getattr(self, "items", ()):
+            try:
+                br = it["emb"].byte_range if it["emb"] is not None else None
+                end = int(br[2]) + int(br[3]) if br is not None else None
+            except Exception:  # noqa: BLE001
+                end = None
+            if end is not None and 0 < end <= len(self.data):
+                ends.setdefault(end, []).append(it["report"])
+        # every earlier revision's end too (after "%%EOF" and its line end), so that a file
+        # extended after it was issued is still recognised; the last ones only, found from the
+        # cross-reference sections the reader parsed (no scan of the whole file)
+        data = self.data
+        eofs: list[int] = []
+        reader = getattr(self, "reader", None)
+        total = getattr(self, "total", 0)
+        for rev in range(max(total - 1 - _MAX_HASHED_REVISIONS, 0), max(total - 1, 0)):
+            try:
+                start = int(reader.xrefs.get_xref_container_info(rev).end_location)
+            except Exception:  # noqa: BLE001
+                continue
+            idx = data.find(b"%%EOF", start, start + 1024)
+            if idx < 0:
+                continue
+            end = idx + 5
+            eofs.append(end)
+            m = re.match(rb"\r?\n", data[end:end + 2])
+            if m:
+                eofs.append(end + m.end())
+        cuts = sorted({*ends, *(e for e in eofs if e < len(data))})
+        h = hashlib.sha256()
+        pos = 0
+        view = memoryview(data)
+        revisions: list[str] = []
+        for end in cuts:
+            h.update(view[pos:end])
+            pos = end
+            digest = h.copy().hexdigest()
+            revisions.append(digest)
+            for s in ends.get(end, ()):
+                s.signed_sha256 = digest
+        h.update(view[pos:])
+        view.release()
+        self.report.sha256 = h.hexdigest()
+        self.report.revision_sha256s = revisions
+
+    def _run(self) -> ValidationReport:
         rep = self.report
         head = self.data[:1024]
         if b"%PDF-" not in head:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Sequence
@@ -51,11 +52,19 @@ def validate_pdf(
     Never raises: a source that cannot be read gives an ``unreadable`` report too (callers that
     must tell "missing file" apart check the path themselves, as the CLI does).
     """
+    path: str | None = None
     try:
-        data = _read_source(source, max_bytes)
+        if isinstance(source, (str, Path)) and isolate:
+            # the analysis process reads the file itself: no copy of the document here
+            path = str(source)
+            size = os.stat(path).st_size
+            data = b""
+        else:
+            data = _read_source(source, max_bytes)
+            size = len(data)
     except Exception:  # noqa: BLE001
         return _unreadable("Không đọc được tệp.")
-    if len(data) > max_bytes:
+    if size > max_bytes:
         return _unreadable(f"Tệp lớn hơn giới hạn cho phép ({max_bytes // (1024 * 1024)} MB).")
     roots: list[bytes] = []
     others: list[bytes] = []
@@ -69,7 +78,7 @@ def validate_pdf(
     if now is not None and now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     job = _Job(data=data, roots=roots, others=others, allow_fetching=allow_fetching, now=now,
-               fetch_timeout=min(float(timeout), 10.0))
+               fetch_timeout=min(float(timeout), 10.0), path=path, max_bytes=max_bytes)
     if isolate:
         result = _run_isolated(job, timeout, start_method)
         if result is not None:

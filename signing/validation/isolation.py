@@ -23,24 +23,50 @@ class _Job:
     allow_fetching: bool
     now: datetime | None
     fetch_timeout: float
+    # a file the analysis reads itself (the caller then holds no copy of the document)
+    path: str | None = None
+    max_bytes: int = 0
+
+    def load(self) -> None:
+        """Read ``path`` into ``data`` (in the analysis process). Raises OSError, ValueError."""
+        if self.path is not None and not self.data:
+            import os
+
+            with open(self.path, "rb") as fh:
+                # never ask for more than the file holds: a large read size is allocated up front
+                size = os.fstat(fh.fileno()).st_size + 1
+                data = fh.read(min(self.max_bytes + 1, size) if self.max_bytes else size)
+            if self.max_bytes and len(data) > self.max_bytes:
+                raise ValueError("file grew beyond the limit")
+            self.data = data
 
 
-def _timeout_report(data: bytes) -> ValidationReport:
+def _timeout_report(job: _Job) -> ValidationReport:
     rep = _unreadable("Phân tích tài liệu vượt quá thời gian cho phép; tệp có thể đã bị làm hỏng "
                       "có chủ ý.")
-    rep.sha256 = _sha256(data)
+    rep.sha256 = _sha256(job)
     return rep
 
 
-def _sha256(data: bytes) -> str:
+def _sha256(job: _Job) -> str | None:
+    """The document's SHA-256 (streamed from ``path`` when the bytes are not held here)."""
     import hashlib
 
-    return hashlib.sha256(data).hexdigest()
+    if job.data or job.path is None:
+        return hashlib.sha256(job.data).hexdigest()
+    try:
+        h = hashlib.sha256()
+        with open(job.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
 
 
 # imported once in the fork server, so that each analysis process starts warm
 _PRELOAD = [
-    "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
+    "signing.validation._offline_preload", "signing.validation", "asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.crl",
     "asn1crypto.tsp", "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.primitives.asymmetric.ec", "pyhanko_certvalidator",
     "pyhanko.pdf_utils.reader", "pyhanko.sign.fields", "pyhanko.sign.validation",
@@ -129,6 +155,12 @@ def _child_main(conn: Any, job: _Job, data_follows: bool = False) -> None:
     except Exception:  # noqa: BLE001
         pass
     logging.disable(logging.CRITICAL)
+    from . import offline
+
+    if job.allow_fetching:
+        offline.restore()
+    else:
+        offline.without_http_client()
     try:
         if data_follows:
             job.data = conn.recv_bytes()
@@ -156,7 +188,7 @@ def _run_isolated(job: _Job, timeout: float,
     # the limit counts from the call, so that starting the child (a cold fork server) and
     # sending it the document are inside it too
     deadline = time.monotonic() + float(timeout)
-    data_follows = start_method != "fork"
+    data_follows = start_method != "fork" and job.path is None
     try:
         if start_method == "fork":
             ctx = multiprocessing.get_context("fork")
@@ -195,9 +227,9 @@ def _run_isolated(job: _Job, timeout: float,
             if isinstance(rep, ValidationReport):
                 return rep
             out = _unreadable("Tệp quá phức tạp hoặc bị hỏng, không phân tích được.")
-            out.sha256 = _sha256(job.data)
+            out.sha256 = _sha256(job)
             return out
-        return _timeout_report(job.data)
+        return _timeout_report(job)
     finally:
         if proc.is_alive():
             proc.kill()
@@ -217,7 +249,7 @@ def _run_in_thread(job: _Job, timeout: float) -> ValidationReport:
     t.join(max(float(timeout), 0.1))
     if box:
         return box[0]
-    return _timeout_report(job.data)
+    return _timeout_report(job)
 
 
 class _QuietAnalysisThread(logging.Filter):
@@ -246,6 +278,10 @@ def _analyse_safely(job: _Job) -> ValidationReport:
     from .analysis import _Analysis
 
     try:
+        job.load()
+    except (OSError, ValueError):
+        return _unreadable("Không đọc được tệp.")
+    try:
         return _Analysis(job).run()
     except RecursionError:
         rep = _unreadable("Cấu trúc tài liệu lồng nhau quá sâu, không phân tích được.")
@@ -254,5 +290,5 @@ def _analyse_safely(job: _Job) -> ValidationReport:
     except Exception:  # noqa: BLE001
         logger.debug("validation failed", exc_info=True)
         rep = _unreadable("Tệp bị hỏng, không phân tích được.")
-    rep.sha256 = _sha256(job.data)
+    rep.sha256 = _sha256(job)
     return rep

@@ -67,6 +67,9 @@ class SignatureReport:
     signing_time_vn: str | None = None
     timestamp_vn: str | None = None
     trust_anchor: str | None = None
+    # SHA-256 of the revision this signature covers (the file up to the end of its byte range):
+    # finds the issued file in the registers even when later revisions were appended
+    signed_sha256: str | None = None
 
     def __post_init__(self) -> None:
         # names read from the PDF are pyHanko string objects that hold a reference to the whole
@@ -105,6 +108,8 @@ class ValidationReport:
     integrity: str = ""
     trust: str = ""
     change_regions: list[dict[str, Any]] = field(default_factory=list)
+    # SHA-256 of the file up to each earlier revision's end (finds an issued file that was extended)
+    revision_sha256s: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -129,6 +134,7 @@ class ValidationReport:
             "integrity": self.integrity,
             "trust": self.trust,
             "change_regions": [dict(r) for r in self.change_regions],
+            "revision_sha256s": list(self.revision_sha256s),
         }
 
 

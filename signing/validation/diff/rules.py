@@ -124,14 +124,24 @@ class _ChangeRules:
             rep.changes_after = "none"
         it["changes"] = changes
 
+    def _graph(self, rev: int) -> _Graph:
+        """The digests of one revision, shared by every signature's comparison (each signature
+        is compared with the same final revision: its digests are computed once, not once per
+        signature). The node budget applies per comparison."""
+        graphs: dict[int, _Graph] = self.__dict__.setdefault("_graphs", {})
+        g = graphs.get(rev)
+        if g is None:
+            g = graphs[rev] = _Graph(self.reader.get_historical_resolver(rev))
+        g.nodes = 0
+        return g
+
     def _diff(self, old_rev: int, new_rev: int, docmdp: int | None, emb: Any) -> list[_Change]:
         """Classify every difference between the signed revision and the final one."""
         changes: list[_Change] = []
         if new_rev <= old_rev:
             return changes
-        old_r = self.reader.get_historical_resolver(old_rev)
-        new_r = self.reader.get_historical_resolver(new_rev)
-        og, ng = _Graph(old_r), _Graph(new_r)
+        og, ng = self._graph(old_rev), self._graph(new_rev)
+        old_r, new_r = og.resolver, ng.resolver
         old_root, new_root = old_r.root, new_r.root
         fieldmdp = None
         try:
