@@ -196,14 +196,12 @@ def _write_private(path: Path, data: bytes) -> None:
 def _import_key(settings: Settings, source: str, dest: Path, *, passphrase_stdin: bool) -> tuple[str, str]:
     """Check the key opens; PKCS#12 is re-encrypted under the instance secret into ``dest``.
     Returns (key reference to store, certificate subject)."""
-    from certs.keys import load_signer
+    from certs.keys import close_signer, load_signer
 
     if source.startswith("pkcs11:"):
         signer = load_signer(source, module_path=settings.pkcs11_module)
         subject = signer.signing_cert.subject.human_friendly
-        session = getattr(signer, "_ioffice_session", None)
-        if session is not None:
-            session.close()
+        close_signer(signer)
         return source, subject
     path = Path(source).expanduser()
     if not path.is_file():

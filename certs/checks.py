@@ -8,7 +8,7 @@ key usage does not allow signing, that does not chain to a trust root, or that i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, Sequence, TypeAlias
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
@@ -24,7 +24,7 @@ from ioffice.kernel.errors import SignerCertificateRejected
 
 from ioffice.kernel.aio import run_sync
 
-CertLike = asn1_x509.Certificate | pyca_x509.Certificate
+CertLike: TypeAlias = "asn1_x509.Certificate | pyca_x509.Certificate"
 
 
 def _asn1(cert: CertLike) -> asn1_x509.Certificate:

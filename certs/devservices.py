@@ -14,7 +14,9 @@ from asn1crypto import algos, crl as asn1_crl, keys, ocsp, tsp, x509 as asn1_x50
 from certomancer.services import (
     CRLBuilder, RevocationInfoInterface, SimpleOCSPResponder, TimeStamper,
 )
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from certs.devpki import DevPki
 
@@ -35,11 +37,11 @@ def _issue_time() -> dt.datetime:
     return _now().replace(minute=0, second=0)
 
 
-def _asn1_cert(cert) -> asn1_x509.Certificate:
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def _asn1_key(key) -> keys.PrivateKeyInfo:
+def _asn1_key(key: rsa.RSAPrivateKey) -> keys.PrivateKeyInfo:
     return keys.PrivateKeyInfo.load(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                           serialization.NoEncryption())
@@ -55,7 +57,7 @@ class _DevRevocation(RevocationInfoInterface):
         return self.issuer
 
     def check_revocation_status(self, cid: ocsp.CertId, at_time: dt.datetime
-                                ) -> Tuple[ocsp.CertStatus, list]:
+                                ) -> Tuple[ocsp.CertStatus, list[ocsp.SingleResponseExtension]]:
         serial = cid["serial_number"].native
         revoked = self.services.pki.revoked()
         when = revoked.get(serial)

@@ -18,7 +18,7 @@ def _certs_in_file(path: Path) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(data)]
 
 
-def load_trust_roots(sources: Iterable[str | os.PathLike] | str | os.PathLike | None = None
+def load_trust_roots(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str] | None = None
                      ) -> list[asn1_x509.Certificate]:
     """Certificates from PEM/DER files and folders (non-recursive, *.pem/*.crt/*.cer/*.der).
 

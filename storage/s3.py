@@ -20,6 +20,7 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, ENABLED, GOVERNANCE, ComposeSource, CopySource
+from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
@@ -284,17 +285,17 @@ class S3BlobStore:
 
     def _copy_from_temp(self, tmp_key: str, tmp_version: str | None, key: str, size: int) -> None:
         """Server-side copy of the finished temp object to its content key."""
-        source_args = {"version_id": tmp_version} if tmp_version else {}
+        version_id = tmp_version or None
         if size > MAX_COPY_SIZE:
             self.client.compose_object(
-                self.bucket, key, [ComposeSource(self.bucket, tmp_key, **source_args)]
+                self.bucket, key, [ComposeSource(self.bucket, tmp_key, version_id=version_id)]
             )
         else:
             self.client.copy_object(
-                self.bucket, key, CopySource(self.bucket, tmp_key, **source_args)
+                self.bucket, key, CopySource(self.bucket, tmp_key, version_id=version_id)
             )
 
-    def _needs_refresh(self, existing) -> bool:
+    def _needs_refresh(self, existing: Object) -> bool:
         """True for a non-final object older than ``refresh_after_seconds``."""
         modified = existing.last_modified
         if modified is None or self._locked_until(existing) is not None:
@@ -325,7 +326,7 @@ class S3BlobStore:
         return self.put_stream(io.BytesIO(data))
 
     # -- reads -----------------------------------------------------------------------------
-    def _stat(self, key: str):  # -> minio.datatypes.Object | None
+    def _stat(self, key: str) -> Object | None:
         try:
             return self.client.stat_object(self.bucket, key)
         except S3Error as exc:
@@ -387,10 +388,12 @@ class S3BlobStore:
             obj = self._stat(blob_key(sha256))
         if obj is None:
             raise BlobNotFound(sha256=sha256)
-        return int(obj.size)
+        if obj.size is None:  # HEAD always carries Content-Length; a server that omits it is broken
+            raise StorageUnavailable("Kho lưu trữ không trả về kích thước tệp; vui lòng thử lại sau.")
+        return obj.size
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _locked_until(self, obj) -> datetime | None:
+    def _locked_until(self, obj: Object) -> datetime | None:
         """Retain-until date of a stat'ed object version while retention (or a legal hold) holds.
 
         Read from the HEAD response headers, which S3, MinIO and moto all return
@@ -411,7 +414,7 @@ class S3BlobStore:
             until = until.replace(tzinfo=timezone.utc)
         return until if until > datetime.now(timezone.utc) else None
 
-    def _stat_version(self, key: str, version_id: str | None):
+    def _stat_version(self, key: str, version_id: str | None) -> Object | None:
         try:
             return self.client.stat_object(self.bucket, key, version_id=version_id)
         except S3Error as exc:
