@@ -63,7 +63,7 @@ class _Appearance:
     page: int
     box: tuple[float, float, float, float]
     stamp_style: Any
-    text_params: dict | None
+    text_params: dict[str, Any] | None
 
 
 def _as_appearance(appearance: Any) -> _Appearance | None:
@@ -78,6 +78,12 @@ def _as_appearance(appearance: Any) -> _Appearance | None:
         )
     except AttributeError as exc:
         raise InvalidInput("Cấu hình hình thức chữ ký không hợp lệ") from exc
+
+
+def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
+    """A signature field's rectangle in whole points."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    return x1, y1, x2, y2
 
 
 def _open_input(data: bytes | BinaryIO) -> BinaryIO:
@@ -249,7 +255,7 @@ def sign_pdf(
         field_spec = fields.SigFieldSpec(
             sig_field_name=field_name,
             on_page=app.page if app else 0,
-            box=tuple(int(round(v)) for v in app.box) if app else None,
+            box=_int_box(app.box) if app else None,
             field_mdp_spec=None if certify else FieldMDPSpec(FieldMDPAction.INCLUDE, fields=[field_name]),
         )
 
@@ -260,7 +266,7 @@ def sign_pdf(
     def add_reserved(w: IncrementalPdfFileWriter) -> IncrementalPdfFileWriter:
         for name, page, box in reserve_fields:
             fields.append_signature_field(w, fields.SigFieldSpec(
-                sig_field_name=name, on_page=page, box=tuple(int(round(v)) for v in box)))
+                sig_field_name=name, on_page=page, box=_int_box(box)))
         return w
 
     add_reserved(writer)
@@ -290,7 +296,8 @@ def sign_pdf(
         )
 
     own_output = output is None
-    out: BinaryIO = io.BytesIO() if own_output else output  # type: ignore[assignment]
+    buffer = io.BytesIO()  # the result when the caller gives no output
+    out: BinaryIO = buffer if output is None else output
     try:
         out_start = out.tell()
     except (OSError, AttributeError):
@@ -353,7 +360,7 @@ def sign_pdf(
         except (OSError, ValueError):
             pass
     if own_output:
-        return out.getvalue()  # type: ignore[union-attr]
+        return buffer.getvalue()
     return None
 
 
@@ -382,11 +389,9 @@ def issue_stamp(
     text, so the earlier signatures stay valid: pages are never rewritten. Raises as
     :func:`sign_pdf`.
     """
-    try:
+    if font_path is None:
         from signing.appearance import number_date_mark
-    except ImportError:  # pragma: no cover - appearance module absent
-        number_date_mark = None
-    if number_date_mark is not None and font_path is None:
+
         app: Any = number_date_mark(text=text, box=box, page=page)
     else:
         style = _text_only_style(font_path)
@@ -403,7 +408,7 @@ _FONT_CANDIDATES = (
 )
 
 
-def _text_only_style(font_path: str | None):
+def _text_only_style(font_path: str | None) -> Any:
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from asn1crypto import cms, x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,7 +55,7 @@ class _PreparedCmsSigner(signers.Signer):
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         return await self._prepared._raw_sign(data)
 
-    async def async_sign(  # type: ignore[override]
+    async def async_sign(
         self,
         data_digest: bytes,
         digest_algorithm: str,
@@ -155,7 +155,7 @@ class PreparedSigner:
         # Signature size: computed once. RSA/ECDSA signatures have a bounded size.
         key_bytes = (pub.bit_size + 7) // 8
         sig_len = key_bytes if self.key_algorithm == "rsa" else 2 * key_bytes + 16
-        self._b_b_size = (
+        self._b_b_size: int = (
             len(self._certs_der) + sum(map(len, self._attr_parts)) + len(self._sid_der)
             + len(self._sig_alg_der) + 2 * len(self._digest_alg_der) + sig_len + 128
         )
@@ -231,7 +231,7 @@ class PreparedSigner:
         return _PreparedCmsSigner(self, self.base_signer)
 
 
-_PSS_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_PSS_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
 def _pss_padding(params: Any) -> tuple[padding.PSS, hashes.HashAlgorithm]:

@@ -37,7 +37,7 @@ class _LoadedState:
     timestamp_url: str | None
 
 
-def _load_state(state: dict) -> _LoadedState:
+def _load_state(state: dict[str, Any]) -> _LoadedState:
     try:
         if state.get("version") != STATE_VERSION or state.get("md_algorithm") != DIGEST_ALGORITHM:
             raise ValueError("unsupported state version or digest")
@@ -86,7 +86,7 @@ TSA_BACKOFF_SECONDS = 0.5
 
 async def _build_cms(
     signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any, attempts: int
-):
+) -> cms.ContentInfo:
     """Build the CMS around the token's signature value, with a signature timestamp when a
     timestamper is given.
 
@@ -118,7 +118,7 @@ async def _build_cms(
 
 async def async_complete_external_signature(
     prepared_pdf: bytes,
-    state: dict,
+    state: dict[str, Any],
     signature: bytes,
     *,
     now: datetime | None = None,
@@ -206,12 +206,13 @@ async def _add_dss(signed: bytes, field_name: str, validation_context: Any) -> b
             "Tài liệu chưa được ký, vui lòng thử lại sau."
         ) from exc
     out.seek(0)
-    return out.read()
+    data: bytes = out.read()
+    return data
 
 
 def complete_external_signature(
     prepared_pdf: bytes,
-    state: dict,
+    state: dict[str, Any],
     signature: bytes,
     *,
     now: datetime | None = None,

@@ -39,7 +39,7 @@ class ExternalSession:
     """
 
     prepared_pdf: bytes
-    state: dict
+    state: dict[str, Any]
     data_to_sign: bytes
     digest_algorithm: str
     signature_mechanism: str
@@ -47,7 +47,8 @@ class ExternalSession:
 
     @property
     def field_name(self) -> str:
-        return self.state["field_name"]
+        name: str = self.state["field_name"]
+        return name
 
 
 def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = None) -> T:

@@ -20,9 +20,11 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Coroutine, TypeVar
 
 from ioffice.kernel.errors import Conflict, ServiceUnavailable
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,7 @@ class CscClient:
         self.poll_interval = poll_interval
         self.request_timeout = request_timeout
 
-    def _session_info(self, credential_id: str):
+    def _session_info(self, credential_id: str) -> Any:
         from pyhanko.sign.signers.csc_signer import CSCServiceSessionInfo
 
         return CSCServiceSessionInfo(service_url=self.provider.url.rstrip("/"), credential_id=credential_id,
@@ -193,7 +195,7 @@ class CscClient:
             raise self._unavailable(exc) from exc
 
 
-def run(coro_factory):
+def run(coro_factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     from ioffice.kernel.aio import run_sync
 
     return run_sync(coro_factory)
