@@ -67,20 +67,19 @@ def authenticate(session: Session, *, username: str, password: str, client_addr:
         addr_failures = session.scalar(
             select(func.count()).select_from(LoginAttempt).where(
                 LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
-        if addr_failures >= MAX_FAILURES_PER_ADDR:
+        if (addr_failures or 0) >= MAX_FAILURES_PER_ADDR:
             wait = int(FAILURE_WINDOW.total_seconds())
     if wait:
         raise TooManyRequests(
             f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {max(1, (wait + 59) // 60)} phút.", retry_after=wait)
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    verified = False
+    try:  # verified against a dummy hash for an unknown name: the same time either way
+        verified = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        ok = False
-    if ok and not user.is_active:
-        ok = False
+        verified = False
+    ok = verified and user is not None and user.is_active
     session.add(LoginAttempt(username=username[:64], client_addr=client_addr, success=ok, at=now))
-    if not ok:
+    if user is None or not ok:
         audit.record(
             session,
             caller=Caller(username=username[:64], client_addr=client_addr, org_id=user.org_id if user else None),

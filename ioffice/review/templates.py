@@ -1,7 +1,7 @@
 """Route templates and route resolution (who reviews a draft, in which stages)."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -151,7 +151,7 @@ def _default_template(session: Session, doc: Document) -> RouteTemplate | None:
     rows = list_templates(session, org_id=doc.org_id)
     exact = [t for t in rows if t.doc_type == doc.doc_type]
     generic = [t for t in rows if t.doc_type is None]
-    return (exact or generic or [None])[0]
+    return (exact or generic)[0] if exact or generic else None
 
 
 # --------------------------------------------------------------------------- route resolution
@@ -169,7 +169,7 @@ def _stage_users(session: Session, doc: Document, drafter: User, s: StageSpec) -
 
 
 def resolve_route(session: Session, *, doc: Document, drafter: User, stages: list[StageSpec],
-                  conditions: list[ConditionSpec] = ()) -> list[tuple[StageSpec, list[str]]]:
+                  conditions: Sequence[ConditionSpec] = ()) -> list[tuple[StageSpec, list[str]]]:
     """Apply ``conditions`` to ``stages`` and resolve each stage to reviewer ids. Stages whose only
     reviewer would be the drafter are dropped. Raises InvalidInput for an empty route or stage."""
     final = list(stages)
