@@ -4,8 +4,9 @@ from __future__ import annotations
 import importlib
 import logging
 from contextlib import asynccontextmanager
+from typing import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from . import docs, problems
 from .container import Container
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     container = container or Container.from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         container.close()
 
@@ -101,7 +102,7 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
 
     from .deps import client_addr
 
-    def limit(request) -> None:
+    def limit(request: Request) -> None:
         hit(container.sessions, key=f"dev-pki:{client_addr(request) or '-'}",
             limit=settings.dev_pki_rate_limit_per_minute)
 

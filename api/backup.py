@@ -25,13 +25,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
-from sqlalchemy import MetaData, func, insert, select, text
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, select, text
 from sqlalchemy import types as sqltypes
 
 from ioffice.kernel.errors import InvalidInput
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from ioffice.kernel.ports import BlobStore
+
+    from .container import Container
 
 FORMAT = "ioffice-backup/1"
 DATA_FILES = ("secret.key", "demo-password.txt", "keys", "trust", "pki")
@@ -49,7 +55,7 @@ class Summary:
     audit_events: int = 0
 
 
-def _encode(value):
+def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, date):
@@ -63,7 +69,7 @@ def _encode(value):
     return value
 
 
-def _decode(value, column):
+def _decode(value: Any, column: Column[Any]) -> Any:
     if isinstance(value, dict) and len(value) == 1 and not isinstance(column.type, sqltypes.JSON):
         (tag, raw), = value.items()
         if tag == "$dt":
@@ -83,19 +89,19 @@ def _decode(value, column):
     return value
 
 
-def _open(settings: Settings):
+def _open(settings: Settings) -> Container:
     from .container import Container
 
     return Container.from_settings(settings)
 
 
-def _reflect(engine) -> MetaData:
+def _reflect(engine: Engine) -> MetaData:
     md = MetaData()
     md.reflect(bind=engine)
     return md
 
 
-def backup(settings: Settings, dest: str | os.PathLike) -> Summary:
+def backup(settings: Settings, dest: str | os.PathLike[str]) -> Summary:
     out = Path(dest).expanduser().resolve()
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"Thư mục sao lưu {out} đã có dữ liệu; chọn một thư mục trống.")
@@ -165,7 +171,7 @@ def _copy_files(src_dir: Path, dst_dir: Path) -> int:
     return n
 
 
-def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) -> Summary:
+def restore(settings: Settings, src: str | os.PathLike[str], *, force: bool = False) -> Summary:
     from ioffice.audit.services import verify_chains
     from ioffice.migrate import upgrade
 
@@ -200,7 +206,7 @@ def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) 
                 path = root / "db" / f"{t.name}.jsonl"
                 if not path.exists():
                     continue
-                batch = []
+                batch: list[dict[str, Any]] = []
                 with open(path, encoding="utf-8") as f:
                     for line in f:
                         row = json.loads(line)
@@ -243,7 +249,7 @@ def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) 
     return summary
 
 
-def verify_blobs(store, expected: list[str]) -> int:
+def verify_blobs(store: BlobStore, expected: list[str]) -> int:
     """Every expected blob is in the store and hashes to its name. Returns how many were checked."""
     n = 0
     for sha in expected:
@@ -257,7 +263,7 @@ def verify_blobs(store, expected: list[str]) -> int:
     return n
 
 
-def _reset_sequences(conn, tables) -> None:
+def _reset_sequences(conn: Connection, tables: Iterable[Table]) -> None:
     for t in tables:
         for col in t.primary_key.columns:
             if not isinstance(col.type, sqltypes.Integer):

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,6 +17,9 @@ from ioffice.migrate import upgrade
 from ioffice.accounts.models import Organisation, Unit, User
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from certs.devpki import DevPki
 
 DEMO_ORG = {
     "name": "UBND huyện Yên Khánh",
@@ -59,7 +63,7 @@ def _demo_password(settings: Settings) -> str:
     return pw
 
 
-def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: str):
+def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: str) -> DevPki | None:
     """The development PKI (created on first use); None when production keys are configured."""
     if settings.trust_roots and not settings.pki_dir.exists():
         return None

@@ -2,12 +2,14 @@
 ``ioffice backup DEST`` and ``ioffice restore SRC``, and the next steps printed by ``ioffice init``."""
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import shutil
 import socket
 import sys
 import tempfile
+from typing import Any
 
 from .settings import Settings
 
@@ -92,7 +94,7 @@ def serve(host: str, port: int, workers: int | None) -> int:
     return 0
 
 
-def cmd_backup(args) -> int:
+def cmd_backup(args: argparse.Namespace) -> int:
     from .backup import backup
 
     summary = backup(Settings(), args.dest)
@@ -101,7 +103,7 @@ def cmd_backup(args) -> int:
     return 0
 
 
-def cmd_restore(args) -> int:
+def cmd_restore(args: argparse.Namespace) -> int:
     from .backup import restore
 
     summary = restore(Settings(), args.src, force=args.force)
@@ -110,7 +112,7 @@ def cmd_restore(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("backup", help="back up the database rows, the blobs and the data dir's keys to a folder")
     p.add_argument("dest")
     p.set_defaults(func=cmd_backup)

@@ -129,7 +129,7 @@ def _find_identity(session: Any, key_label: str | None, need_cert: bool = True) 
 
     # issuer chain from what the token holds (CA certificates are often stored alongside)
     chain: list[bytes] = []
-    by_subject = {}
+    by_subject: dict[bytes, bytes] = {}
     for _, _, der in certs:
         try:
             c = asn1_x509.Certificate.load(der)
@@ -179,7 +179,8 @@ def sign_on_token(key: Any, data: bytes, mechanism: str) -> bytes:
 def _pem(der: bytes) -> str:
     from asn1crypto import pem
 
-    return pem.armor("CERTIFICATE", der).decode("ascii")
+    text: str = pem.armor("CERTIFICATE", der).decode("ascii")
+    return text
 
 
 # -------------------------------------------------------------------------------------- HTTP
@@ -194,7 +195,7 @@ def _problem_detail(response: Any) -> str:
     return " ".join(str(detail).split())
 
 
-def _post(client: Any, url: str, payload: dict, expected: int) -> dict:
+def _post(client: Any, url: str, payload: dict[str, Any], expected: int) -> dict[str, Any]:
     import httpx
 
     try:
@@ -204,12 +205,13 @@ def _post(client: Any, url: str, payload: dict, expected: int) -> dict:
     if response.status_code != expected:
         raise TokenSignError(_problem_detail(response))
     try:
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
     except ValueError as exc:
         raise TokenSignError("Máy chủ trả về dữ liệu không hợp lệ.") from exc
 
 
-def _decode_request(req: dict) -> tuple[bytes, str]:
+def _decode_request(req: dict[str, Any]) -> tuple[bytes, str]:
     try:
         data = base64.b64decode(req["data_to_sign"], validate=True)
         mechanism = str(req["signature_mechanism"])
@@ -357,7 +359,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``token-sign`` to the ``ioffice`` CLI; the handler is ``args.func(args) -> int``."""
     parser = subparsers.add_parser(
         "token-sign",

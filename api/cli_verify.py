@@ -33,7 +33,7 @@ class UsageError(Exception):
     """Bad command line or trust configuration (exit 2)."""
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``verify`` subcommand to an argparse subparsers object."""
     p = subparsers.add_parser(
         "verify", help="validate every signature of PDF files",

@@ -77,6 +77,10 @@ class Container:
         if self.read_sessions is None:
             self.read_sessions = self.sessions
 
+    def read_session(self) -> Session:
+        """A new session for read-only work (``read_sessions``; ``sessions`` when none is set)."""
+        return (self.read_sessions or self.sessions)()
+
     def close(self) -> None:
         if self.remote_executor is not None:
             self.remote_executor.shutdown(wait=False, cancel_futures=True)

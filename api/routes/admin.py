@@ -35,7 +35,7 @@ def list_users(db: SessionDep, caller: CallerDep) -> list[UserOut]:
 @router.post("/users", status_code=201, response_model=UserOut, responses=problem_responses(401, 403, 409, 422),
              dependencies=[ADMIN])
 def create_user(body: UserCreate, db: SessionDep, caller: CallerDep) -> UserOut:
-    user = accounts.create_user(db, caller=caller, org_id=caller.org_id, username=body.username,
+    user = accounts.create_user(db, caller=caller, org_id=caller.person.org_id, username=body.username,
                                 full_name=body.full_name, password=body.password, roles=body.roles,
                                 unit_id=body.unit_id, position=body.position, email=body.email)
     return UserOut.model_validate(user)
@@ -44,17 +44,17 @@ def create_user(body: UserCreate, db: SessionDep, caller: CallerDep) -> UserOut:
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problem_responses(401, 403, 404, 422),
               dependencies=[ADMIN])
 def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep) -> UserOut:
-    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    user = accounts.get_user(db, org_id=caller.person.org_id, user_id=user_id)
     if any(v is not None for v in (body.full_name, body.position, body.unit_id, body.email)):
-        user = accounts.update_profile(db, caller=caller, org_id=caller.org_id, user_id=user_id,
+        user = accounts.update_profile(db, caller=caller, org_id=caller.person.org_id, user_id=user_id,
                                        full_name=body.full_name, position=body.position, unit_id=body.unit_id,
                                        email=body.email)
     if body.roles is not None:
-        user = accounts.set_roles(db, caller=caller, org_id=caller.org_id, user_id=user_id, roles=body.roles)
+        user = accounts.set_roles(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, roles=body.roles)
     if body.password is not None:
-        user = accounts.set_password(db, caller=caller, org_id=caller.org_id, user_id=user_id, password=body.password)
+        user = accounts.set_password(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, password=body.password)
     if body.is_active is not None:
-        user = accounts.set_active(db, caller=caller, org_id=caller.org_id, user_id=user_id, active=body.is_active)
+        user = accounts.set_active(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, active=body.is_active)
     return UserOut.model_validate(user)
 
 
@@ -67,7 +67,7 @@ class OrganisationSettingsOut(BaseModel):
 @router.get("/organisation", response_model=OrganisationSettingsOut, responses=problem_responses(401))
 def get_organisation(db: SessionDep, caller: CallerDep) -> OrganisationSettingsOut:
     """The caller's agency and its settings (numbering series, signature layout and level)."""
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
 
@@ -76,7 +76,7 @@ def get_organisation(db: SessionDep, caller: CallerDep) -> OrganisationSettingsO
 def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, caller: CallerDep
                                  ) -> OrganisationSettingsOut:
     """Change some settings; a key sent as null is removed (back to the default)."""
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     settings = agency.update_settings(db, caller=caller, org=org, changes=body)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=settings)
 
@@ -85,7 +85,7 @@ def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, ca
             responses=problem_responses(401, 403, 422, 503), dependencies=[ADMIN])
 def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, transparent PNG")], db: SessionDep,
                    store: StoreDep, caller: CallerDep) -> OrganisationSettingsOut:
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     agency.set_seal_image(db, store, caller=caller, org=org, png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
@@ -95,7 +95,7 @@ def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, t
 def put_signature_image(user_id: str, file: Annotated[UploadFile, File(description="blue signature, transparent PNG")],
                         db: SessionDep, store: StoreDep, caller: CallerDep) -> UserOut:
     """An official's handwritten signature image (by the official or the administrator)."""
-    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    user = accounts.get_user(db, org_id=caller.person.org_id, user_id=user_id)
     agency.set_signature_image(db, store, caller=caller, user=user,
                                png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return UserOut.model_validate(user)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import audit
 from ioffice.copies import CopyMetadata, CopyRecord, copies_report, rules, service
@@ -17,6 +18,7 @@ from ioffice.kernel.errors import PayloadTooLarge
 from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
+from ..container import Container
 from ..copies_port import copy_stamp
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
 from .documents import parse_metadata, stream_file
@@ -122,8 +124,8 @@ def _read_parts(files: list[UploadFile], limit: int) -> list[bytes]:
     return parts
 
 
-def _level(db, container, org_id: str) -> str:
-    return resolve_level(db.get(Organisation, org_id), None, copy_stamp(container).default_level())
+def _level(db: Session, container: Container, org_id: str) -> str:
+    return resolve_level(db.get_one(Organisation, org_id), None, copy_stamp(container).default_level())
 
 
 @router.post("/api/v1/copies", status_code=201, response_model=CertifiedOut,
@@ -139,7 +141,7 @@ def certify_copy(db: SessionDep, store: StoreDep, caller: CallerDep, container: 
     parts = _read_parts(file, container.settings.max_upload_bytes)
     rec, scan = service.certify(db, store, copy_stamp(container), caller=caller, parts=parts,
                                 metadata=meta, base_url=container.settings.base_url,
-                                level=_level(db, container, caller.org_id))
+                                level=_level(db, container, caller.person.org_id))
     return _out(rec, container, CertifiedOut, warnings=scan.warnings)
 
 
@@ -157,7 +159,7 @@ def agency_copy(db: SessionDep, store: StoreDep, caller: CallerDep, container: C
     parts = _read_parts(file, container.settings.max_upload_bytes) if file else None
     rec = service.make_agency_copy(db, store, copy_stamp(container), caller=caller, form=form,
                                    document_id=document_id, parts=parts, title=title, copies=copies,
-                                   level=_level(db, container, caller.org_id), base_url=container.settings.base_url)
+                                   level=_level(db, container, caller.person.org_id), base_url=container.settings.base_url)
     return _out(rec, container)
 
 
@@ -170,7 +172,7 @@ def list_copies(db: SessionDep, caller: CallerDep, container: ContainerDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
                 offset: Annotated[int, Query(ge=0)] = 0) -> list[CopyOut]:
     """This agency's copies, newest first."""
-    return [_out(r, container) for r in service.list_copies(db, org_id=caller.org_id, year=year, kind=kind,
+    return [_out(r, container) for r in service.list_copies(db, org_id=caller.person.org_id, year=year, kind=kind,
                                                             status=status, limit=limit, offset=offset)]
 
 
@@ -187,7 +189,7 @@ def open_book(db: SessionDep, caller: CallerDep) -> BookOut:
 @router.get("/api/v1/copies/{copy_id}", response_model=CopyOut, responses=problem_responses(401, 403, 404),
             dependencies=[require_roles(*READERS)])
 def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: ContainerDep) -> CopyOut:
-    return _out(service.get_copy(db, org_id=caller.org_id, copy_id=copy_id), container)
+    return _out(service.get_copy(db, org_id=caller.person.org_id, copy_id=copy_id), container)
 
 
 @router.get("/api/v1/copies/{copy_id}/content", response_class=StreamingResponse,
@@ -196,7 +198,7 @@ def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: Contain
 @writes
 def copy_content(copy_id: str, db: SessionDep, store: StoreDep, caller: CallerDep) -> StreamingResponse:
     """The signed copy (PDF)."""
-    rec = service.get_copy(db, org_id=caller.org_id, copy_id=copy_id)
+    rec = service.get_copy(db, org_id=caller.person.org_id, copy_id=copy_id)
     f = store.open(rec.sha256)
     audit.record(db, caller=caller, action="copy.download", object_type="copy", object_id=rec.id,
                  details={"sha256": rec.sha256})
@@ -221,7 +223,7 @@ def report(db: SessionDep, caller: CallerDep,
            date_to: Annotated[date, Query(alias="to", description="certification date to (inclusive)")]
            ) -> CopiesReportOut:
     """Certified copies and fees per month of the period."""
-    periods = copies_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)
+    periods = copies_report(db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to)
     return CopiesReportOut(date_from=date_from, date_to=date_to,
                            periods=[PeriodOut(period=p.period, requests=p.requests, copies=p.copies, pages=p.pages,
                                               fee=p.fee) for p in periods],
@@ -244,13 +246,13 @@ async def public_copy(code: str, request: Request, container: ContainerDep) -> d
     return await run_in_threadpool(public_status, container, code)
 
 
-def copy_section(container, data: bytes) -> dict | None:
+def copy_section(container: Container, data: bytes) -> dict[str, Any] | None:
     """The validation report's ``copy`` section for an uploaded file (by its hash or its code)."""
     import hashlib
 
     from signing.copystamp import embedded_code
 
-    with container.read_sessions() as s:  # type: ignore[misc]  # read-only: never the SQLite write lock
+    with container.read_session() as s:  # read-only: never the SQLite write lock
         return service.report_copy_section(s, sha256=hashlib.sha256(data).hexdigest(),
                                            embedded_code=embedded_code(data))
 

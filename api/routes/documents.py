@@ -28,8 +28,10 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
         raise InvalidInput("Trường metadata chứa ký tự NUL không hợp lệ.")
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"Trường metadata không phải JSON hợp lệ: {exc.msg} (vị trí {exc.pos}).") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("Trường metadata không phải JSON hợp lệ (mã hóa không phải UTF-8).") from exc
     except RecursionError as exc:
         raise InvalidInput("Trường metadata lồng nhau quá sâu.") from exc
     if not isinstance(data, dict):
@@ -95,7 +97,7 @@ def list_documents(
     """The caller's organisation's documents, newest first."""
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
-    rows, total = docs.list_documents(db, org_id=caller.org_id, f=f)
+    rows, total = docs.list_documents(db, org_id=caller.person.org_id, f=f)
     versions = docs.current_versions(db, rows)  # one query for the page, not one per row
     return DocumentPage(items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset)
 
@@ -103,7 +105,7 @@ def list_documents(
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),
             dependencies=[require_roles(*DOC_READERS)])
 def get_document(document_id: str, db: SessionDep, caller: CallerDep) -> DocumentDetail:
-    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
+    doc = docs.get_document(db, org_id=caller.person.org_id, document_id=document_id)
     out = document_out(db, doc, DocumentDetail)
     out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out

@@ -156,7 +156,7 @@ def _render(db, org_id: str, book: registers.Register, fmt: str):
                     headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
 
 
-_EXPORT_RESPONSES = {200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
                            "description": "the register as JSON, CSV (UTF-8 with BOM) or printable PDF"}}
 FormatQuery = Annotated[Literal["json", "csv", "pdf"], Query(description="json (default), csv or pdf")]
 SearchQuery = Annotated[str | None, Query(max_length=200, description="text anywhere in the row "
@@ -207,7 +207,7 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
     res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
                                    pdf=adapter(container), recipient_org_ids=body.recipient_org_ids,
                                    notes=body.notes, copies=body.copies)
-    rows = delivery.list_deliveries(db, org_id=caller.org_id, document_id=res.document.id)
+    rows = delivery.list_deliveries(db, org_id=caller.person.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
@@ -240,7 +240,7 @@ def recall_document(document_id: str, body: RecallIn, db: SessionDep, caller: Ca
             responses=problem_responses(401, 403, 404), dependencies=[require_roles(*DOC_READERS)])
 def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list[DeliveryOut]:
     """Where an issued document went on this installation and how far each recipient got with it."""
-    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=caller.org_id,
+    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=caller.person.org_id,
                                                                      document_id=document_id)]
 
 
@@ -253,8 +253,8 @@ def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list
 def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format: FormatQuery = "json",
                        q: SearchQuery = None):
     """The follow-up register (sổ theo dõi giải quyết văn bản đến) of ``year``."""
-    book = followup.follow_up_register(db, org_id=caller.org_id, year=year, q=q)
-    return _render(db, caller.org_id, book, format)
+    book = followup.follow_up_register(db, org_id=caller.person.org_id, year=year, q=q)
+    return _render(db, caller.person.org_id, book, format)
 
 
 @router.get("/api/v1/registers/{kind}/{year}", response_model=RegisterBookOut,
@@ -268,7 +268,7 @@ def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath
         raise PermissionDenied("Vai trò của bạn không được phép xem sổ này.")
     fn = {"incoming": registers.incoming_register, "outgoing": registers.outgoing_register,
           "copies": registers.copies_register}[kind]
-    return _render(db, caller.org_id, fn(db, org_id=caller.org_id, year=year, q=q), format)
+    return _render(db, caller.person.org_id, fn(db, org_id=caller.person.org_id, year=year, q=q), format)
 
 
 @router.get("/api/v1/reports/follow-up", response_model=FollowUpReportOut,
@@ -282,7 +282,7 @@ def follow_up_report(db: SessionDep, caller: CallerDep,
         raise InvalidInput("Ngày phải trong khoảng từ năm 1900 đến năm 2999.")
     if (date_to - date_from).days > 3660:
         raise InvalidInput("Khoảng thời gian tối đa 10 năm.")
-    by_unit, by_handler = followup.follow_up_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)
+    by_unit, by_handler = followup.follow_up_report(db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to)
 
     def out(c: followup.FollowUpCount) -> FollowUpCountOut:
         return FollowUpCountOut(unit=c.unit, handler=c.handler, on_time=c.on_time, late=c.late, overdue=c.overdue,

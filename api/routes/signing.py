@@ -203,7 +203,7 @@ def add_attachment(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
 def list_attachments(document_id: str, db: SessionDep, caller: CallerDep) -> list[AttachmentOut]:
     return [AttachmentOut.model_validate(a) for a in
-            attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id)]
+            attachments.list_attachments(db, org_id=caller.person.org_id, document_id=document_id)]
 
 
 @router.get("/documents/{document_id}/attachments/{attachment_id}/content", response_class=StreamingResponse,
@@ -214,7 +214,7 @@ def attachment_content(document_id: str, attachment_id: str, db: SessionDep, sto
                        caller: CallerDep) -> StreamingResponse:
     from .documents import stream_file
 
-    att = attachments.get_attachment(db, org_id=caller.org_id, document_id=document_id, attachment_id=attachment_id)
+    att = attachments.get_attachment(db, org_id=caller.person.org_id, document_id=document_id, attachment_id=attachment_id)
     f = store.open(att.sha256)
     audit.record(db, caller=caller, action="document.attachment.download", object_type="document",
                  object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})

@@ -314,7 +314,7 @@ def review(document_id: str, body: ReviewIn, db: SessionDep, caller: CallerDep) 
     step = routing.decide(db, caller=caller, document_id=document_id, decision=body.decision,
                           comment=body.comment, step_id=body.step_id, expected_lock_version=body.expected_lock_version,
                           expected_sha256=body.expected_sha256)
-    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
+    doc = docs.get_document(db, org_id=caller.person.org_id, document_id=document_id)
     db.flush()
     return DecisionOut(step=StepOut.model_validate(step), document_status=doc.status, lock_version=doc.lock_version,
                        approved_sha256=routing.approved_sha256(db, doc))
@@ -426,7 +426,7 @@ def list_route_templates(db: SessionDep, user: CurrentUser, include_inactive: bo
              tags=["route templates"])
 def create_route_template(body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep) -> RouteTemplateOut:
     """Create a route template for a document type (or any type), with conditional stages."""
-    return RouteTemplateOut.model_validate(routing.create_template(db, caller=caller, org_id=caller.org_id, body=body))
+    return RouteTemplateOut.model_validate(routing.create_template(db, caller=caller, org_id=caller.person.org_id, body=body))
 
 
 @router.get("/route-templates/{template_id}", response_model=RouteTemplateOut, responses=problem_responses(401, 404),
@@ -441,7 +441,7 @@ def get_route_template(template_id: str, db: SessionDep, user: CurrentUser) -> R
 def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep,
                           expected_lock_version: int | None = None) -> RouteTemplateOut:
     """Replace a template (rounds already started keep their resolved route)."""
-    t = routing.update_template(db, caller=caller, org_id=caller.org_id, template_id=template_id, body=body,
+    t = routing.update_template(db, caller=caller, org_id=caller.person.org_id, template_id=template_id, body=body,
                                 expected_lock_version=expected_lock_version)
     db.flush()
     return RouteTemplateOut.model_validate(t)
@@ -451,7 +451,7 @@ def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: S
                dependencies=[require_roles("admin")], tags=["route templates"])
 def delete_route_template(template_id: str, db: SessionDep, caller: CallerDep) -> None:
     """Deactivate a template."""
-    routing.delete_template(db, caller=caller, org_id=caller.org_id, template_id=template_id)
+    routing.delete_template(db, caller=caller, org_id=caller.person.org_id, template_id=template_id)
 
 
 # --------------------------------------------------------------------------- delegations
