@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 
@@ -85,8 +85,8 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
     if not (settings.pki_dir / "manifest.json").exists() and not settings.pki_dir.exists():
         return
     try:
-        from certs.devpki import ensure_dev_pki
         from api.routes.devpki import make_router
+        from certs.devpki import ensure_dev_pki
     except ImportError:  # pragma: no cover - during development of the signing layer
         return
     try:

@@ -21,11 +21,12 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, select, text
 from sqlalchemy import types as sqltypes
@@ -76,7 +77,7 @@ def _decode(value: Any, column: Column[Any]) -> Any:
             dt = datetime.fromisoformat(raw)
             if dt.tzinfo is not None and not getattr(column.type, "timezone", False) \
                     and not isinstance(column.type, sqltypes.TypeDecorator):
-                dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+                dt = dt.astimezone(UTC).replace(tzinfo=None)
             return dt
         if tag == "$date":
             return date.fromisoformat(raw)
@@ -144,7 +145,7 @@ def backup(settings: Settings, dest: str | os.PathLike[str]) -> Summary:
                 raise InvalidInput(f"Tệp dữ liệu {info.sha256[:12]}… bị hỏng trong kho; không sao lưu được.")
             blobs.append({"sha256": info.sha256, "size": info.size, "final": bool(c.store.is_final(info.sha256))})
         summary.files = _copy_files(settings.resolved_data_dir, tmp / "files")
-        manifest = {"format": FORMAT, "created": datetime.now(timezone.utc).isoformat(), "dialect": dialect,
+        manifest = {"format": FORMAT, "created": datetime.now(UTC).isoformat(), "dialect": dialect,
                     "alembic_revision": revision, "tables": counts, "blobs": blobs}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     finally:
@@ -270,5 +271,7 @@ def _reset_sequences(conn: Connection, tables: Iterable[Table]) -> None:
                 continue
             seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": t.name, "c": col.name}).scalar()
             if seq:
-                conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{t.name}"), 0) + 1, false)'),
-                             {"s": seq})
+                conn.execute(
+                    text(f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{t.name}"), 0) + 1, false)'),
+                    {"s": seq},
+                )

@@ -21,16 +21,15 @@ from fastapi import BackgroundTasks
 from sqlalchemy.orm import Session
 
 from ioffice import batches, signatures
+from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import DomainError, InvalidInput
 from ioffice.kernel.ports import BlobStore
 from ioffice.signing_methods import SigningProfile
-from ioffice.accounts.models import User
+from signing.adapter import _check_certificate_holder
 from signing.remote.csc import CscClient, CscProvider, RemoteSigningExpired, RemoteSigningRefused
 
 from .container import Container
-from signing.adapter import _check_certificate_holder
-
 from .signing_adapter import adapter
 from .trust import trust_roots
 
@@ -75,7 +74,9 @@ class CertificateChecker:
             check_signer_certificate(cert, trust_roots=roots, revocation_mode="hard-fail")
         der = cert.public_bytes(serialization.Encoding.DER)
         cn = cert.subject.rfc4514_string()
-        return CheckedCertificate(subject=cn, not_after=cert.not_valid_after_utc, der_sha256=hashlib.sha256(der).hexdigest())
+        return CheckedCertificate(
+            subject=cn, not_after=cert.not_valid_after_utc, der_sha256=hashlib.sha256(der).hexdigest()
+        )
 
 
 def csc_client(container: Container, provider: str) -> CscClient:
@@ -152,7 +153,7 @@ def _remote(container: Container, user_id: str, provider: str, credential_id: st
         if batch_id:
             batch = db.get_one(batches.SigningBatch, batch_id)
             batches.complete_external(db, container.store, a, caller=caller, batch=batch,
-                                      signatures_by_session=dict(zip(session_ids, sigs)))
+                                      signatures_by_session=dict(zip(session_ids, sigs, strict=False)))
         else:
             try:
                 with db.begin_nested():

@@ -6,7 +6,7 @@ import importlib
 import logging
 import sys
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ioffice.kernel.errors import DomainError
 

@@ -21,9 +21,10 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from ioffice.kernel.errors import InvalidInput, NotFound
 

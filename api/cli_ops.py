@@ -9,7 +9,6 @@ import shutil
 import socket
 import sys
 import tempfile
-from typing import Any
 
 from .settings import Settings
 
@@ -18,8 +17,8 @@ def print_next_steps(settings: Settings) -> None:
     """After a plain ``ioffice init``: how to set up a real office."""
     from sqlalchemy import func, select
 
-    from ioffice.kernel.db import make_engine, make_session_factory
     from ioffice.accounts.models import Organisation, User
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     engine = make_engine(settings.db_url)
     try:

@@ -20,8 +20,9 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 DEFAULT_PIN_ENV = "IOFFICE_TOKEN_PIN"
 DEFAULT_ACCESS_TOKEN_ENV = "IOFFICE_ACCESS_TOKEN"
@@ -107,10 +108,10 @@ def _find_identity(session: Any, key_label: str | None, need_cert: bool = True) 
 
     def cert_for(key: Any) -> bytes | None:
         key_id, label = _attr(key, Attribute.ID), _attr(key, Attribute.LABEL)
-        for cid, clabel, der in certs:
+        for cid, _clabel, der in certs:
             if key_id and cid == key_id:
                 return der
-        for cid, clabel, der in certs:
+        for _cid, clabel, der in certs:
             if label and clabel == label:
                 return der
         return None

@@ -56,7 +56,7 @@ class Container:
             return self._signing
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Container":
+    def from_settings(cls, settings: Settings) -> Container:
         from ioffice.kernel import workcalendar
         from storage import open_blob_store
 

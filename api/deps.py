@@ -2,15 +2,16 @@
 error, before the response is sent), the current user, role checks, and the caller handed to the core."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
 from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
+from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 
 from .container import Container

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ioffice.kernel.errors import ServiceUnavailable
-from ioffice.registers.books import Register
 from ioffice.kernel.workcalendar import vn_now
+from ioffice.registers.books import Register
 
 _FONT_DIRS = [
     Path(__file__).resolve().parent.parent / "signing" / "assets" / "fonts",

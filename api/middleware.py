@@ -130,7 +130,7 @@ class BodyGuard:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 failure = _timed_out(self.timeout)
                 raise failure from None
             if message["type"] == "http.request":

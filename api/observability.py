@@ -100,7 +100,9 @@ class RequestContext:
             method = scope["method"]
             self.m.requests.labels(method, route, str(status)).inc()
             self.m.latency.labels(method, route).observe(elapsed)
-            if method == "POST" and (route.endswith("/sign") or route.endswith("/signing-sessions/{session_id}/complete")):
+            if method == "POST" and (
+                route.endswith("/sign") or route.endswith("/signing-sessions/{session_id}/complete")
+            ):
                 kind = "external-complete" if route.endswith("/complete") else route.rsplit("/", 2)[-2]
                 self.m.signatures.labels("attachments" if kind == "attachments" else (
                     kind if kind == "external-complete" else "document"), _outcome(status)).inc()
@@ -126,8 +128,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id and any extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-               "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         rid = getattr(record, "request_id", None)
         if rid:
             out["request_id"] = rid

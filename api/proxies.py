@@ -10,7 +10,8 @@ same address. uvicorn's own proxy-header handling (which trusts 127.0.0.1 by def
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import jwt
 
+from ioffice.accounts.models import User
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import AuthenticationFailed
-from ioffice.accounts.models import User
 
 ALGORITHM = "HS256"
 AUDIENCE = "ioffice-api"

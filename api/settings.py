@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
-    def _from_data_dir(self) -> "Settings":
+    def _from_data_dir(self) -> Settings:
         """Keys and roots imported with ``ioffice key import-seal`` / ``ioffice trust add``."""
         home = self.resolved_data_dir
         if self.seal_key is None and (home / "keys" / "seal.ref").is_file():

@@ -16,9 +16,10 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -59,7 +60,9 @@ def _write_public(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
-def _p12_bytes(name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, cas: Sequence[x509.Certificate], passphrase: bytes) -> bytes:
+def _p12_bytes(
+    name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, cas: Sequence[x509.Certificate], passphrase: bytes
+) -> bytes:
     enc = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(100_000)
@@ -75,7 +78,7 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 @dataclass

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Tuple
 
-from asn1crypto import algos, crl as asn1_crl, keys, ocsp, tsp, x509 as asn1_x509
+from asn1crypto import algos, keys, ocsp, tsp
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 from certomancer.services import (
-    CRLBuilder, RevocationInfoInterface, SimpleOCSPResponder, TimeStamper,
+    CRLBuilder,
+    RevocationInfoInterface,
+    SimpleOCSPResponder,
+    TimeStamper,
 )
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +28,7 @@ _SHA256_RSA = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"})
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _issue_time() -> dt.datetime:
@@ -49,7 +53,7 @@ def _asn1_key(key: rsa.RSAPrivateKey) -> keys.PrivateKeyInfo:
 
 
 class _DevRevocation(RevocationInfoInterface):
-    def __init__(self, services: "DevServices", issuer: asn1_x509.Certificate) -> None:
+    def __init__(self, services: DevServices, issuer: asn1_x509.Certificate) -> None:
         self.services = services
         self.issuer = issuer
 
@@ -57,7 +61,7 @@ class _DevRevocation(RevocationInfoInterface):
         return self.issuer
 
     def check_revocation_status(self, cid: ocsp.CertId, at_time: dt.datetime
-                                ) -> Tuple[ocsp.CertStatus, list[ocsp.SingleResponseExtension]]:
+                                ) -> tuple[ocsp.CertStatus, list[ocsp.SingleResponseExtension]]:
         serial = cid["serial_number"].native
         revoked = self.services.pki.revoked()
         when = revoked.get(serial)

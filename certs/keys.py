@@ -5,9 +5,9 @@ to sign many documents fast.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import unquote
 
 from asn1crypto import x509 as asn1_x509

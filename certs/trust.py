@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from asn1crypto import pem, x509 as asn1_x509
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
 
 _EXTS = {".pem", ".crt", ".cer", ".der"}
 
@@ -22,8 +23,8 @@ def load_trust_roots(sources: Iterable[str | os.PathLike[str]] | str | os.PathLi
                      ) -> list[asn1_x509.Certificate]:
     """Certificates from PEM/DER files and folders (non-recursive, *.pem/*.crt/*.cer/*.der).
 
-    ``sources`` may be one path, several, or None (no roots). Raises FileNotFoundError for a missing path and ValueError for
-    a file that is not a certificate. Duplicates are dropped.
+    ``sources`` may be one path, several, or None (no roots). Raises FileNotFoundError for a
+    missing path and ValueError for a file that is not a certificate. Duplicates are dropped.
     """
     if sources is None:
         return []

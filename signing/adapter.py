@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from ioffice.kernel.errors import InvalidInput
 from ioffice.signatures import PreparedExternal, SignSpec

@@ -28,9 +28,10 @@ import asyncio
 import io
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Sequence
+from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -40,15 +41,15 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
-from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from ioffice.kernel.aio import run_sync as _run_sync
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.errors import SignerCertificateRejected, SigningFailed
 
 from .levels import LEVELS, Level  # noqa: F401
 from .services import (  # noqa: F401 - re-exported: the engine's public names
-    RetryingTimeStamper,
     _RETRY_ATTEMPTS,
     _RETRY_BASE_DELAY,
+    RetryingTimeStamper,
     _ServiceFailure,
     http_timestamper,
     make_validation_context,
@@ -72,7 +73,7 @@ def _as_appearance(appearance: Any) -> _Appearance | None:
     try:
         return _Appearance(
             page=int(getattr(appearance, "page", 0)),
-            box=tuple(getattr(appearance, "box")),
+            box=tuple(appearance.box),
             stamp_style=getattr(appearance, "stamp_style", None),
             text_params=getattr(appearance, "text_params", None),
         )
@@ -120,7 +121,9 @@ def _classify(exc: BaseException) -> BaseException:
 
 def _is_revocation_failure(exc: BaseException) -> bool:
     from pyhanko_certvalidator.errors import (
-        InsufficientRevinfoError, PathValidationError, RevokedError,
+        InsufficientRevinfoError,
+        PathValidationError,
+        RevokedError,
     )
 
     seen: BaseException | None = exc
@@ -183,8 +186,9 @@ def sign_pdf(
     memory when ``data`` is a file object). ``level`` B-T and above need ``timestamper``
     (see :func:`http_timestamper`); B-LT and B-LTA need ``validation_context`` (trust roots,
     fetching allowed) or, better, a factory from :func:`make_validation_context` (a fresh context
-    per attempt; revocation fetch failures are retried with backoff). ``appearance`` is a ``signing.appearance.VisibleSignature`` (or anything
-    with ``page``, ``box``, ``stamp_style``, ``text_params``); None means invisible.
+    per attempt; revocation fetch failures are retried with backoff). ``appearance`` is a
+    ``signing.appearance.VisibleSignature`` (or anything with ``page``, ``box``, ``stamp_style``,
+    ``text_params``); None means invisible.
     ``certify`` makes this the certification signature (DocMDP: form filling and further
     signatures allowed); other signatures lock their own field only. Validators (pyHanko,
     Adobe) accept only *pre-existing* signature fields being signed after a certification

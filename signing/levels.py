@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Literal, TypeGuard
 
-
 Level = Literal["B-B", "B-T", "B-LT", "B-LTA"]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
@@ -49,7 +50,7 @@ class RetryingTimeStamper(TimeStamper):
         for attempt in range(self.attempts):
             try:
                 return await self.inner.async_timestamp(message_digest, md_algorithm)
-            except (TimestampRequestError, OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: B014
+            except (TimeoutError, TimestampRequestError, OSError, Exception) as exc:  # noqa: B014
                 last = exc
                 log.warning("TSA request failed (attempt %d/%d): %s", attempt + 1, self.attempts,
                             type(exc).__name__)

@@ -13,8 +13,9 @@ import logging
 import os
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import certifi
 import urllib3
@@ -301,8 +302,8 @@ class S3BlobStore:
         if modified is None or self._locked_until(existing) is not None:
             return False
         if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=timezone.utc)
-        age = datetime.now(timezone.utc) - modified
+            modified = modified.replace(tzinfo=UTC)
+        age = datetime.now(UTC) - modified
         return age.total_seconds() >= self.refresh_after_seconds
 
     def _remove_temp(self, tmp_key: str, version_id: str | None) -> None:
@@ -401,7 +402,7 @@ class S3BlobStore:
         """
         headers = obj.metadata or {}
         if str(headers.get("x-amz-object-lock-legal-hold", "")).upper() == "ON":
-            return datetime.max.replace(tzinfo=timezone.utc)
+            return datetime.max.replace(tzinfo=UTC)
         raw = headers.get("x-amz-object-lock-retain-until-date")
         if not raw or not headers.get("x-amz-object-lock-mode"):
             return None
@@ -409,10 +410,10 @@ class S3BlobStore:
             until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         except ValueError:
             log.warning("unparseable retain-until date %r on %s", raw, obj.object_name)
-            return datetime.max.replace(tzinfo=timezone.utc)  # err on the safe side
+            return datetime.max.replace(tzinfo=UTC)  # err on the safe side
         if until.tzinfo is None:
-            until = until.replace(tzinfo=timezone.utc)
-        return until if until > datetime.now(timezone.utc) else None
+            until = until.replace(tzinfo=UTC)
+        return until if until > datetime.now(UTC) else None
 
     def _stat_version(self, key: str, version_id: str | None) -> Object | None:
         try:
@@ -466,7 +467,7 @@ class S3BlobStore:
                 raise BlobNotFound(sha256=sha256)
             if self._locked_until(obj) is not None:
                 return
-            until = datetime.now(timezone.utc) + timedelta(days=self.retention_days)
+            until = datetime.now(UTC) + timedelta(days=self.retention_days)
             self.client.set_object_retention(
                 self.bucket,
                 key,
@@ -492,9 +493,9 @@ class S3BlobStore:
                 name = (obj.object_name or "").rsplit("/", 1)[-1]
                 if obj.is_dir or not is_sha256(name) or obj.object_name != blob_key(name):
                     continue
-                modified = obj.last_modified or datetime.now(timezone.utc)
+                modified = obj.last_modified or datetime.now(UTC)
                 if modified.tzinfo is None:
-                    modified = modified.replace(tzinfo=timezone.utc)
+                    modified = modified.replace(tzinfo=UTC)
                 yield BlobInfo(sha256=name, size=int(obj.size or 0), modified=modified)
 
     def temp_objects(self) -> list[str]:
@@ -513,7 +514,7 @@ class S3BlobStore:
     def cleanup_temp(self, max_age_seconds: float = 3600.0) -> int:
         """Remove temp objects (every version) older than ``max_age_seconds``; returns how many."""
         self._ensure_bucket()
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=max_age_seconds)
+        cutoff = datetime.now(UTC) - timedelta(seconds=max_age_seconds)
         removed = 0
         with _translate("dọn tệp tạm"):
             for obj in self.client.list_objects(
@@ -521,7 +522,7 @@ class S3BlobStore:
             ):
                 modified = obj.last_modified
                 if modified is not None and modified.tzinfo is None:
-                    modified = modified.replace(tzinfo=timezone.utc)
+                    modified = modified.replace(tzinfo=UTC)
                 if modified is None or modified < cutoff:
                     self.client.remove_object(
                         self.bucket, obj.object_name, version_id=obj.version_id

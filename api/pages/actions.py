@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from ioffice import handling as workflow
 from ioffice import registers, signatures
 from ioffice import review as routing
-from ioffice import handling as workflow
 from ioffice.kernel.errors import Conflict, DomainError, InvalidInput
 
 from ..deps import ContainerDep, SessionDep, StoreDep

@@ -7,11 +7,10 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ioffice import accounts
-from ioffice import agency
+from ioffice import accounts, agency
 from ioffice.accounts.models import Organisation, Unit, User
 
-from ..deps import CallerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
@@ -52,9 +51,13 @@ def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDe
     if body.roles is not None:
         user = accounts.set_roles(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, roles=body.roles)
     if body.password is not None:
-        user = accounts.set_password(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, password=body.password)
+        user = accounts.set_password(
+            db, caller=caller, org_id=caller.person.org_id, user_id=user_id, password=body.password
+        )
     if body.is_active is not None:
-        user = accounts.set_active(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, active=body.is_active)
+        user = accounts.set_active(
+            db, caller=caller, org_id=caller.person.org_id, user_id=user_id, active=body.is_active
+        )
     return UserOut.model_validate(user)
 
 

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from ioffice import audit
+from ioffice.accounts.models import Organisation
 from ioffice.copies import CopyMetadata, CopyRecord, copies_report, rules, service
 from ioffice.kernel.errors import PayloadTooLarge
-from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
 from ..container import Container
@@ -157,9 +157,19 @@ def agency_copy(db: SessionDep, store: StoreDep, caller: CallerDep, container: C
     name and the signing time at the top right of page 1, signed with the agency key; numbered
     in the series of its form (``05/SY-UBND``)."""
     parts = _read_parts(file, container.settings.max_upload_bytes) if file else None
-    rec = service.make_agency_copy(db, store, copy_stamp(container), caller=caller, form=form,
-                                   document_id=document_id, parts=parts, title=title, copies=copies,
-                                   level=_level(db, container, caller.person.org_id), base_url=container.settings.base_url)
+    rec = service.make_agency_copy(
+        db,
+        store,
+        copy_stamp(container),
+        caller=caller,
+        form=form,
+        document_id=document_id,
+        parts=parts,
+        title=title,
+        copies=copies,
+        level=_level(db, container, caller.person.org_id),
+        base_url=container.settings.base_url,
+    )
     return _out(rec, container)
 
 

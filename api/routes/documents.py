@@ -10,10 +10,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from ioffice import documents as docs
-from ioffice.kernel.errors import InvalidInput
 from ioffice.documents.models import Document
+from ioffice.kernel.errors import InvalidInput
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, require_roles, problem_responses, writes
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, VersionOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
@@ -99,7 +99,9 @@ def list_documents(
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
     rows, total = docs.list_documents(db, org_id=caller.person.org_id, f=f)
     versions = docs.current_versions(db, rows)  # one query for the page, not one per row
-    return DocumentPage(items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset)
+    return DocumentPage(
+        items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),

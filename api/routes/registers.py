@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice import delivery
-from ioffice.registers import numbering
-from ioffice import registers
+from ioffice import delivery, registers
+from ioffice.accounts.models import Organisation
 from ioffice.handling import followup
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
-from ioffice.accounts.models import Organisation
+from ioffice.registers import numbering
 
 from .. import exports
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
@@ -74,7 +73,9 @@ class DeliveryOut(BaseModel):
     recipient_org_id: str
     recipient_name: str
     recipient_organ_code: str | None
-    status: int = Field(description="QCVN 102: 1 received, 2 rejected, 3 accepted, 4 assigned, 5 processing, 6 completed")
+    status: int = Field(
+        description="QCVN 102: 1 received, 2 rejected, 3 accepted, 4 assigned, 5 processing, 6 completed"
+    )
     status_label: str
     sent_at: datetime
     received_at: datetime | None
@@ -156,8 +157,12 @@ def _render(db, org_id: str, book: registers.Register, fmt: str):
                     headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
 
 
-_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
-                           "description": "the register as JSON, CSV (UTF-8 with BOM) or printable PDF"}}
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
+        "description": "the register as JSON, CSV (UTF-8 with BOM) or printable PDF",
+    }
+}
 FormatQuery = Annotated[Literal["json", "csv", "pdf"], Query(description="json (default), csv or pdf")]
 SearchQuery = Annotated[str | None, Query(max_length=200, description="text anywhere in the row "
                                                                       "(case and diacritics insensitive)")]
@@ -282,7 +287,9 @@ def follow_up_report(db: SessionDep, caller: CallerDep,
         raise InvalidInput("Ngày phải trong khoảng từ năm 1900 đến năm 2999.")
     if (date_to - date_from).days > 3660:
         raise InvalidInput("Khoảng thời gian tối đa 10 năm.")
-    by_unit, by_handler = followup.follow_up_report(db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to)
+    by_unit, by_handler = followup.follow_up_report(
+        db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to
+    )
 
     def out(c: followup.FollowUpCount) -> FollowUpCountOut:
         return FollowUpCountOut(unit=c.unit, handler=c.handler, on_time=c.on_time, late=c.late, overdue=c.overdue,

@@ -7,22 +7,29 @@ import binascii
 import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
-
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ioffice.documents import attachments
 from ioffice import audit, signatures, signing_methods
+from ioffice.documents import attachments
 from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.vocab import PadesLevel
 
-from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, own_transactions, problem_responses,
-                    require_roles, writes)
+from ..deps import (
+    CallerDep,
+    ContainerDep,
+    SessionDep,
+    StoreDep,
+    own_transactions,
+    problem_responses,
+    require_roles,
+    writes,
+)
 from ..schemas import VersionOut
 from ..signing_adapter import adapter, b64
-from ioffice.kernel.vocab import PadesLevel
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -214,7 +221,9 @@ def attachment_content(document_id: str, attachment_id: str, db: SessionDep, sto
                        caller: CallerDep) -> StreamingResponse:
     from .documents import stream_file
 
-    att = attachments.get_attachment(db, org_id=caller.person.org_id, document_id=document_id, attachment_id=attachment_id)
+    att = attachments.get_attachment(
+        db, org_id=caller.person.org_id, document_id=document_id, attachment_id=attachment_id
+    )
     f = store.open(att.sha256)
     audit.record(db, caller=caller, action="document.attachment.download", object_type="document",
                  object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})

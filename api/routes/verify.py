@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ioffice.kernel.errors import PayloadTooLarge
 from ioffice.accounts.ratelimit import hit
+from ioffice.kernel.errors import PayloadTooLarge
 
 from ..deps import ContainerDep, client_addr, problem_responses
 from ..trust import trust_roots

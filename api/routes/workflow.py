@@ -12,15 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import review as routing
 from ioffice import handling
+from ioffice import review as routing
 from ioffice.accounts.models import User
+from ioffice.kernel.vocab import DelegationPrefix
 
 from .. import mailer
-from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses,
-                    require_roles)
+from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut
-from ioffice.kernel.vocab import DelegationPrefix
 
 
 @asynccontextmanager
@@ -309,8 +308,8 @@ def submit(document_id: str, body: SubmitIn, db: SessionDep, caller: CallerDep) 
              responses=problem_responses(401, 403, 404, 409, 422))
 def review(document_id: str, body: ReviewIn, db: SessionDep, caller: CallerDep) -> DecisionOut:
     """Approve the current version (its SHA-256 is recorded) or return the draft with comments.
-    Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the step is no longer pending, the
-    document changed (``expected_lock_version``) or another reviewer won a race."""
+    Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the
+    step is no longer pending, the document changed (``expected_lock_version``) or another reviewer won a race."""
     step = routing.decide(db, caller=caller, document_id=document_id, decision=body.decision,
                           comment=body.comment, step_id=body.step_id, expected_lock_version=body.expected_lock_version,
                           expected_sha256=body.expected_sha256)
@@ -426,7 +425,9 @@ def list_route_templates(db: SessionDep, user: CurrentUser, include_inactive: bo
              tags=["route templates"])
 def create_route_template(body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep) -> RouteTemplateOut:
     """Create a route template for a document type (or any type), with conditional stages."""
-    return RouteTemplateOut.model_validate(routing.create_template(db, caller=caller, org_id=caller.person.org_id, body=body))
+    return RouteTemplateOut.model_validate(
+        routing.create_template(db, caller=caller, org_id=caller.person.org_id, body=body)
+    )
 
 
 @router.get("/route-templates/{template_id}", response_model=RouteTemplateOut, responses=problem_responses(401, 404),

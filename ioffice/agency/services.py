@@ -2,11 +2,10 @@
 seal; each official's signature), edited by its administrator."""
 from __future__ import annotations
 
-from typing import Any, Literal
 import io
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
@@ -15,7 +14,6 @@ from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.vocab import PadesLevel
-
 
 Box = tuple[float, float, float, float]
 MAX_IMAGE_BYTES = 2 * 1024 * 1024

@@ -6,11 +6,11 @@ the IMMEDIATE transaction on SQLite) so concurrent writers never fork the chain.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-import hashlib
-import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
-
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "_system"

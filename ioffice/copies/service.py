@@ -9,7 +9,7 @@ failure anywhere leaves no number used and nothing recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,14 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit, documents
-from ..registers import numbering
+from ..accounts.models import Organisation
 from ..kernel.caller import Caller
 from ..kernel.db import utcnow
 from ..kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..kernel.ports import BlobStore
-from ..accounts.models import Organisation, User
-from ..registers.services import date_line
 from ..kernel.workcalendar import to_vn_date, vn_today
+from ..registers import numbering
+from ..registers.services import date_line
 from . import rules
 from .intake import Scan, read_scan
 from .models import AGENCY_FORMS, KIND_CERTIFIED, CopyRecord

@@ -3,21 +3,20 @@ document; once the main document has its number/symbol, the clerk signs each wit
 and a text-only mark (number/symbol + signing time) at the top right of page 1."""
 from __future__ import annotations
 
-from typing import BinaryIO
 import tempfile
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ioffice.accounts.models import Organisation, User
+from ioffice.accounts.models import Organisation
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import services as documents
 from ioffice.documents.attachment_models import Attachment
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, NotFound, PermissionDenied
 from ioffice.kernel.ports import BlobStore
-
 
 EDITABLE = ("draft", "returned", "in_review", "approved", "signed")
 

@@ -10,7 +10,6 @@ from pypdf.errors import PdfReadError
 
 from ioffice.kernel.errors import InvalidDocument
 
-
 TAIL = 4096
 MAX_PAGES = 10_000  # far above any administrative document; signing walks every page
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Unit, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
@@ -29,10 +28,10 @@ from ioffice.documents.rules import check_expected, doc_title, touch, version_re
 from ioffice.documents.steps import step_transition
 from ioffice.handling.followup import outcome
 from ioffice.handling.models import Assignment, AssignmentNote
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ioffice.notify.services import notify
-
 
 # --------------------------------------------------------------------------- incoming handling
 
@@ -140,10 +139,22 @@ def assign(
     session.add_all(rows)
     doc.due_date = deadline
     session.flush()
-    audit.record(session, caller=caller, action="workflow.assign", object_type="document", object_id=doc.id,
-                 details={**ref, "from": before, "to": doc.status, "deadline": deadline.isoformat() if deadline else None,
-                          "assignments": [{"id": a.id, "role": a.role, "user": a.assignee_user_id,
-                                           "unit": a.assignee_unit_id} for a in rows]})
+    audit.record(
+        session,
+        caller=caller,
+        action="workflow.assign",
+        object_type="document",
+        object_id=doc.id,
+        details={
+            **ref,
+            "from": before,
+            "to": doc.status,
+            "deadline": deadline.isoformat() if deadline else None,
+            "assignments": [
+                {"id": a.id, "role": a.role, "user": a.assignee_user_id, "unit": a.assignee_unit_id} for a in rows
+            ],
+        },
+    )
     title = doc_title(doc)
     for a in rows:
         who = _target_users(session, doc.org_id, Target(a.assignee_unit_id, a.assignee_user_id))

@@ -8,8 +8,9 @@ discards the queue (:func:`discard_outbox`).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
@@ -18,7 +19,6 @@ from ioffice.accounts.models import User
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import NotFound
 from ioffice.notify.models import Notification
-
 
 OUTBOX_KEY = "ioffice.outbox"
 

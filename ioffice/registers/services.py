@@ -14,35 +14,32 @@ naming the version SHA-256 it applies to.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, Unit, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.delivery import services as delivery
 from ioffice.documents import lifecycle
+from ioffice.documents.attachments import list_attachments, sign_attachments
 from ioffice.documents.models import Document
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
-from ioffice.documents.attachments import list_attachments, sign_attachments
-from ioffice.registers.ports import IssuingPdfPort
-from ioffice.registers.signed import require_personal_signature
-from ioffice.signatures.agency import agency_level, agency_spec
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.vocab import SECRECY_LABELS  # noqa: F401 - re-exported (registers.books)
 from ioffice.kernel.workcalendar import to_vn_date, vn_today
 from ioffice.registers import numbering
 from ioffice.registers.models import IncomingEntry, OutgoingEntry
-from ioffice.kernel.vocab import SECRECY_LABELS
-
-
-
+from ioffice.registers.ports import IssuingPdfPort
+from ioffice.registers.signed import require_personal_signature
+from ioffice.signatures.agency import agency_level, agency_spec
 
 # --------------------------------------------------------------------------------------------
 # helpers

@@ -7,9 +7,8 @@ from sqlalchemy.orm import Session
 from ioffice.accounts.models import User
 from ioffice.delegation.services import active_delegation
 from ioffice.documents.models import Document, DocumentVersion
-from ioffice.review.models import ReviewRound, ReviewStep
+from ioffice.review.models import ReviewStep
 from ioffice.review.queries import approved_round, steps_of
-
 
 # --------------------------------------------------------------------------- what signing binds to
 

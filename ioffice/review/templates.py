@@ -1,7 +1,8 @@
 """Route templates and route resolution (who reviews a draft, in which stages)."""
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -9,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import ROLES, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import resolve_doc_type
 from ioffice.documents.models import Document
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped
-from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
-from ioffice.review.models import RouteTemplate
+from ioffice.kernel.errors import Conflict, InvalidInput
 from ioffice.kernel.vocab import Secrecy, Urgency
-
+from ioffice.review.models import RouteTemplate
 
 # --------------------------------------------------------------------------- route specifications
 
@@ -79,7 +79,9 @@ def _check_stage(session: Session, org_id: str, s: StageSpec) -> None:
     if not s.roles and not s.reviewer_ids:
         raise InvalidInput(f"Bước «{s.name}» chưa có người xem xét hoặc vai trò.")
     for uid in s.reviewer_ids:
-        u = get_scoped(session, User, uid, org_id, not_found=f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan.")
+        get_scoped(
+            session, User, uid, org_id, not_found=f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan."
+        )
 
 
 # --------------------------------------------------------------------------- templates

@@ -44,7 +44,9 @@ def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[s
     mine = [s for s in steps if s.acted_by == user.id]
     delegated = [s for s in steps if active_delegation(session, delegator_id=s.reviewer_id, delegate_id=user.id)]
     if not mine and not delegated:
-        raise PermissionDenied("Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này.")
+        raise PermissionDenied(
+            "Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này."
+        )
     authority = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
     return authority, user.position or ""
 

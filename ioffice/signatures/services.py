@@ -8,12 +8,13 @@ together — a failure anywhere leaves the previous version current and untouche
 """
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-import hashlib
-import tempfile
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,17 +23,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
 from ioffice.kernel.ports import BlobStore
 from ioffice.signatures.models import SigningRequest, SigningSession
 from ioffice.signatures.ports import ExternalSigningPort, PdfSigningPort, PreparedExternal
 from ioffice.signatures.rules import build_spec, check_can_sign, resolve_level
-
 
 # --------------------------------------------------------------------------------------------
 # Server-side signing

@@ -19,10 +19,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import audit
+from ..accounts.models import User
 from ..kernel.caller import Caller
 from ..kernel.db import Base, UTCDateTime, utcnow
 from ..kernel.errors import InvalidInput, NotFound
-from ..accounts.models import User
 
 Method = Literal["server", "token", "remote"]
 METHODS: tuple[str, ...] = ("server", "token", "remote")

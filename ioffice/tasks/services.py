@@ -23,7 +23,6 @@ from ioffice.handling.services import ROLE_LABELS
 from ioffice.registers.signed import personal_signature
 from ioffice.review.models import ReviewRound, ReviewStep
 
-
 KIND_LABELS = {
     "review": "Xem xét dự thảo",
     "handle": "Xử lý văn bản đến",

@@ -6,7 +6,7 @@ import io
 import math
 from functools import lru_cache
 
-from .base import DEFAULT_SEAL_DIAMETER_MM, FONTS_DIR, FONT_FILES, SEAL_RED, SIGNATURE_BLUE
+from .base import DEFAULT_SEAL_DIAMETER_MM, FONT_FILES, FONTS_DIR, SEAL_RED, SIGNATURE_BLUE
 from .fonts import _nfc
 
 

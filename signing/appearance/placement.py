@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from ioffice.kernel.errors import InvalidInput
 
-from .base import AUTHORITY_PREFIXES, FontKey, MM, VisibleSignature, _TIME_SAMPLE
+from .base import _TIME_SAMPLE, AUTHORITY_PREFIXES, MM, FontKey, VisibleSignature
 from .fonts import _nfc, text_width
 from .stamps import OfficialStampStyle, TextElement
-
 
 _ASCENT = 0.891  # Liberation Serif ascender, em
 

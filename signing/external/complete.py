@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from typing import Any, Sequence
+from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -15,7 +16,13 @@ from asn1crypto import x509 as asn1_x509
 from ioffice.kernel.errors import ServiceUnavailable
 
 from .certificates import _mechanism_for, _resolve_vc, _verify_raw_signature
-from .errors import ExternalSigningError, InvalidExternalSignature, InvalidSigningSession, PreparedDocumentChanged, SigningSessionExpired
+from .errors import (
+    ExternalSigningError,
+    InvalidExternalSignature,
+    InvalidSigningSession,
+    PreparedDocumentChanged,
+    SigningSessionExpired,
+)
 from .session import DIGEST_ALGORITHM, STATE_VERSION, VN_TZ, _aware, _run_sync, _unb64
 
 log = logging.getLogger("signing.external")

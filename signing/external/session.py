@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, TypeVar
-
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -69,9 +69,9 @@ def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = N
 
 def _aware(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:
-        return now.replace(tzinfo=timezone.utc)
+        return now.replace(tzinfo=UTC)
     return now
 
 
