@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar, overload
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -103,14 +103,22 @@ class PublicCopyOut(BaseModel):
     requester: str | None = Field(description="masked, e.g. N*** T** H**")
 
 
-def _out(rec: CopyRecord, container, model=CopyOut, **extra):
-    return model(id=rec.id, kind=rec.kind, code=rec.code, number=rec.number, book=rec.book, title=rec.title,
-                 requester_name=rec.requester_name, requester_id_number=rec.requester_id_number, copies=rec.copies,
-                 pages=rec.pages, fee=rec.fee, status=rec.status, due=rec.due_date,
-                 certified_date=rec.certified_date, certifier_name=rec.certifier_name, sha256=rec.sha256,
-                 level=rec.level, verify_url=service.verify_url(container.settings.base_url, rec.code),
-                 revoked_at=rec.revoked_at, revocation_reason=rec.revocation_reason, created_at=rec.created_at,
-                 **extra)
+_Copy = TypeVar("_Copy", bound=CopyOut)
+
+
+@overload
+def _out(rec: CopyRecord, container: Container) -> CopyOut: ...
+@overload
+def _out(rec: CopyRecord, container: Container, model: type[_Copy], **extra: Any) -> _Copy: ...
+def _out(rec: CopyRecord, container: Container, model: type[CopyOut] = CopyOut, **extra: Any) -> CopyOut:
+    return model.model_validate(dict(
+        id=rec.id, kind=rec.kind, code=rec.code, number=rec.number, book=rec.book, title=rec.title,
+        requester_name=rec.requester_name, requester_id_number=rec.requester_id_number, copies=rec.copies,
+        pages=rec.pages, fee=rec.fee, status=rec.status, due=rec.due_date,
+        certified_date=rec.certified_date, certifier_name=rec.certifier_name, sha256=rec.sha256,
+        level=rec.level, verify_url=service.verify_url(container.settings.base_url, rec.code),
+        revoked_at=rec.revoked_at, revocation_reason=rec.revocation_reason, created_at=rec.created_at,
+        **extra))
 
 
 def _read_parts(files: list[UploadFile], limit: int) -> list[bytes]:
@@ -243,13 +251,13 @@ def report(db: SessionDep, caller: CallerDep,
 
 # ------------------------------------------------------------------ public, no account
 
-def public_status(container, code: str) -> dict:
+def public_status(container: Container, code: str) -> dict[str, Any]:
     with container.sessions() as s:
         return service.public_view(s, service.find_by_code(s, code))
 
 
 @router.get("/api/v1/public/copies/{code}", response_model=PublicCopyOut, responses=problem_responses(404, 422, 429))
-async def public_copy(code: str, request: Request, container: ContainerDep) -> dict:
+async def public_copy(code: str, request: Request, container: ContainerDep) -> dict[str, Any]:
     """A copy's public status (no account): active or revoked, agency, number, book, date, title,
     pages, the requester's masked name. Never the identity number."""
     await run_in_threadpool(rate_limit, container, request, "copy-code")

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import IO, Annotated, Literal, TypeVar, overload
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from ioffice import documents as docs
-from ioffice.documents.models import Document
+from ioffice.documents.models import Document, DocumentVersion
 from ioffice.kernel.errors import InvalidInput
 
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
@@ -21,8 +23,15 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 DOC_READERS = ("clerk", "specialist", "unit_head", "leader")
 DOC_WRITERS = ("clerk", "specialist", "unit_head", "leader")
 
+_Metadata = TypeVar("_Metadata", bound=BaseModel)
+_Out = TypeVar("_Out", bound=DocumentOut)
 
-def parse_metadata(raw: str, model=docs.DocumentMetadata):
+
+@overload
+def parse_metadata(raw: str) -> docs.DocumentMetadata: ...
+@overload
+def parse_metadata(raw: str, model: type[_Metadata]) -> _Metadata: ...
+def parse_metadata(raw: str, model: type[BaseModel] = docs.DocumentMetadata) -> BaseModel:
     """Parse the ``metadata`` form field; malformed JSON, unknown keys or wrong types → InvalidInput (422)."""
     if "\x00" in raw or "\\u0000" in raw.lower():
         raise InvalidInput("Trường metadata chứa ký tự NUL không hợp lệ.")
@@ -44,7 +53,15 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
         raise InvalidInput(f"Metadata không hợp lệ — {msg}", errors=errors) from exc
 
 
-def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None = None):
+_Versions = Mapping[str, DocumentVersion]
+
+
+@overload
+def document_out(db: Session, doc: Document, *, versions: _Versions | None = None) -> DocumentOut: ...
+@overload
+def document_out(db: Session, doc: Document, model: type[_Out], *, versions: _Versions | None = None) -> _Out: ...
+def document_out(db: Session, doc: Document, model: type[DocumentOut] = DocumentOut, *,
+                 versions: _Versions | None = None) -> DocumentOut:
     """The API shape of ``doc``; ``versions`` (id → version, e.g. from ``docs.current_versions``)
     saves the per-row lookup of the current version on a page."""
     out = model.model_validate(doc)
@@ -55,7 +72,10 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
     if isinstance(extra.get("recall"), dict):
         out.recall = RecallOut.model_validate(extra["recall"])
     out.replaces_id, out.replaced_by_id = extra.get("replaces_id"), extra.get("replaced_by_id")
-    v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
+    if versions is None:
+        v = docs.current_version(db, doc)
+    else:
+        v = versions.get(doc.current_version_id) if doc.current_version_id else None
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
     return out
@@ -113,7 +133,7 @@ def get_document(document_id: str, db: SessionDep, caller: CallerDep) -> Documen
     return out
 
 
-def stream_file(f, chunk: int = 1024 * 1024):
+def stream_file(f: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:
     try:
         while True:
             data = f.read(chunk)

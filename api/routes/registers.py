@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import delivery, registers
 from ioffice.accounts.models import Organisation
@@ -144,7 +145,7 @@ def _book_out(book: registers.Register) -> RegisterBookOut:
                            total=len(book.rows))
 
 
-def _render(db, org_id: str, book: registers.Register, fmt: str):
+def _render(db: Session, org_id: str, book: registers.Register, fmt: str) -> RegisterBookOut | Response:
     if fmt == "json":
         return _book_out(book)
     filename = f"so-{book.kind}-{book.year}"
@@ -256,7 +257,7 @@ def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS)])
 def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format: FormatQuery = "json",
-                       q: SearchQuery = None):
+                       q: SearchQuery = None) -> RegisterBookOut | Response:
     """The follow-up register (sổ theo dõi giải quyết văn bản đến) of ``year``."""
     book = followup.follow_up_register(db, org_id=caller.person.org_id, year=year, q=q)
     return _render(db, caller.person.org_id, book, format)
@@ -266,7 +267,7 @@ def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS, "certifier")])
 def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, caller: CallerDep,
-                 format: FormatQuery = "json", q: SearchQuery = None):
+                 format: FormatQuery = "json", q: SearchQuery = None) -> RegisterBookOut | Response:
     """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns
     (certifiers read the certified-copies register only)."""
     if kind != "copies" and not caller.person.has_role(*REGISTER_READERS):

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import audit, signatures, signing_methods
 from ioffice.documents import attachments
@@ -85,7 +86,8 @@ class CompleteIn(BaseModel):
 def sign_document(document_id: str, body: SignIn, response: Response, background: BackgroundTasks,
                   db: SessionDep, store: StoreDep,
                   caller: CallerDep, container: ContainerDep,
-                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None):
+                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+                  ) -> SignedOut | ExternalSessionOut:
     """Sign the current version. A personal signature binds the exact approved version; the
     result is a new, final version. Repeating a request with the same ``Idempotency-Key``
     returns the first result without signing again."""
@@ -161,7 +163,7 @@ def _same_certificate(a: str, b: str) -> bool:
         raise InvalidInput("certificate_pem không phải chứng thư số PEM hợp lệ.") from exc
 
 
-def _check_plugin_certificate(db, session_id: str, certificate_b64: str) -> None:
+def _check_plugin_certificate(db: Session, session_id: str, certificate_b64: str) -> None:
     """The plugin reports the certificate it signed with: it must be the session's."""
     sess = db.get(signatures.SigningSession, session_id)
     if sess is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
@@ -28,7 +29,7 @@ class TaskOut(BaseModel):
     step_id: str | None
     assignment_id: str | None
     on_behalf_of: str | None
-    details: dict
+    details: dict[str, Any]
 
 
 class TaskList(BaseModel):

@@ -3,12 +3,14 @@ assignment, passing on, progress, completion and the follow-up report (incoming)
 and delegations."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
@@ -23,7 +25,7 @@ from ..schemas import VersionOut
 
 
 @asynccontextmanager
-async def _lifespan(app):
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     container = app.state.container
     mailer.install(container)
     yield
@@ -260,7 +262,7 @@ class DelegationOut(BaseModel):
     created_at: datetime
 
 
-def _round_out(db, rnd: routing.ReviewRound) -> RoundOut:
+def _round_out(db: Session, rnd: routing.ReviewRound) -> RoundOut:
     out = RoundOut.model_validate(rnd)
     out.steps = [StepOut.model_validate(s) for s in routing.steps_of(db, round_id=rnd.id)]
     return out
@@ -273,7 +275,7 @@ def _assignment_out(a: handling.Assignment) -> AssignmentOut:
     return out
 
 
-def _state(doc) -> DocStateOut:
+def _state(doc: docs.Document) -> DocStateOut:
     return DocStateOut(document_id=doc.id, status=doc.status, lock_version=doc.lock_version)
 
 
