@@ -4,7 +4,7 @@ Also the registers page (links to the JSON/CSV/PDF register routes)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
@@ -62,7 +62,7 @@ def create(request: Request, db: SessionDep, store: StoreDep, user: PageUser, co
     try:
         if file is None or not file.filename:
             raise InvalidInput("Hãy chọn tệp PDF của văn bản.")
-        data = {k: v.strip() for k, v in values.items() if k != "recipients" and v and v.strip()}
+        data: dict[str, Any] = {k: v.strip() for k, v in values.items() if k != "recipients" and v and v.strip()}
         for key in ("issued_date", "due_date"):
             if key in data:
                 try:

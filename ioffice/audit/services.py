@@ -100,7 +100,8 @@ def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
     """Recompute every chain. Returns (events checked, problems: the first bad event per chain)."""
     problems: list[ChainProblem] = []
     checked = 0
-    chains = session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash)).all()
+    chains: list[tuple[str, int, str]] = [
+        (c, s, h) for c, s, h in session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash))]
     known = {c for c, _, _ in chains}
     for orphan in session.execute(select(AuditEvent.chain).distinct()).scalars():
         if orphan not in known:

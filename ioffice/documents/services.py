@@ -241,8 +241,9 @@ def open_content(
     session: Session, store: BlobStore, *, caller: Caller, document_id: str, version_id: str | None = None,
 ) -> tuple[DocumentVersion, BinaryIO]:
     """Verified bytes of the current (or given) version; the download is audited."""
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
-    version = (get_version(session, org_id=caller.org_id, document_id=doc.id, version_id=version_id)
+    org_id = caller.person.org_id
+    doc = get_document(session, org_id=org_id, document_id=document_id)
+    version = (get_version(session, org_id=org_id, document_id=doc.id, version_id=version_id)
                if version_id else current_version(session, doc))
     if version is None:
         raise NotFound("Văn bản chưa có nội dung.")

@@ -289,12 +289,14 @@ def complete(session: Session, *, caller: Caller, assignment_id: str, note: str 
     audit.record(session, caller=caller, action="workflow.complete", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "from": before, "to": doc.status, "assignment": a.id,
                           "reply_document": reply_document_id, "on_time": outcome(a) == "on_time"})
-    chain = []
+    chain: list[str] = []
     p = a
     while p.parent_id:
-        p = session.get(Assignment, p.parent_id)
-        chain.append(p.assigned_by)
-    chain.append(a.assigned_by)
+        p = session.get_one(Assignment, p.parent_id)
+        if p.assigned_by:
+            chain.append(p.assigned_by)
+    if a.assigned_by:
+        chain.append(a.assigned_by)
     notify(session, org_id=doc.org_id, user_ids=chain, kind="assignment.completed",
            title="Văn bản đến đã được xử lý xong", body=f"{doc_title(doc)}.\nNgười xử lý: {user.full_name}.",
            document_id=doc.id, exclude=[user.id])

@@ -122,13 +122,13 @@ def register_incoming(
     Conflict (not in status ``received``; or a likely duplicate — ``duplicate_of`` names the
     earlier document — unless ``confirm_duplicate``).
     """
-    _require_role(session, caller, "clerk")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     if doc.direction != "incoming":
         raise Conflict("Chỉ văn bản đến mới được vào sổ văn bản đến.")
     if not lifecycle.can(doc, "register"):
         lifecycle.transition(doc, "register")  # raises the standard Conflict with allowed actions
-    dup = find_duplicate(session, org_id=caller.org_id, doc=doc)
+    dup = find_duplicate(session, org_id=org_id, doc=doc)
     if dup is not None and not confirm_duplicate:
         other, other_entry = dup
         raise Conflict(
@@ -141,14 +141,14 @@ def register_incoming(
     if at.tzinfo is None:
         raise InvalidInput("Thời điểm đến phải có múi giờ.")
     arrival_date = to_vn_date(at)
-    org = session.get(Organisation, caller.org_id)
+    org = session.get(Organisation, org_id)
     series = numbering.incoming_series(org.settings if org else None, secrecy=doc.secrecy)
     lifecycle.transition(doc, "register")
-    number = numbering.allocate_number(session, org_id=caller.org_id, register="incoming",
+    number = numbering.allocate_number(session, org_id=org_id, register="incoming",
                                        year=arrival_date.year, series=series)
     sha = _version_sha(session, doc)
     entry = IncomingEntry(
-        org_id=caller.org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
+        org_id=org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
         arrival_at=at, arrival_date=arrival_date, duplicate_key=duplicate_key(doc),
         duplicate_of=dup[0].id if dup else None, recipient=recipient, notes=notes,
         registered_by=caller.user_id, sha256=sha,
@@ -170,11 +170,11 @@ def return_incoming(session: Session, *, caller: Caller, document_id: str, reaso
 
     Raises PermissionDenied, NotFound, InvalidInput (empty reason), Conflict (wrong status).
     """
-    _require_role(session, caller, "clerk")
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Cần nêu lý do trả lại văn bản.")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     lifecycle.transition(doc, "return")
     extra = dict(doc.extra or {})
     extra["return_reason"] = reason
@@ -242,8 +242,8 @@ def issue_outgoing(
     of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
     NotFound, Conflict (status does not allow issuing), InvalidInput.
     """
-    _require_role(session, caller, "clerk")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     if doc.direction != "outgoing":
         raise Conflict("Chỉ văn bản đi mới được cấp số ban hành.")
     version = current_version(session, doc)
@@ -310,7 +310,7 @@ def issue_outgoing(
     audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
                  details={"number": number, "symbol": symbol, "series": series, "year": day.year,
                           "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
-    if pdf is not None and list_attachments(session, org_id=caller.org_id, document_id=doc.id):
+    if pdf is not None and list_attachments(session, org_id=org_id, document_id=doc.id):
         sign_attachments(session, store, pdf, caller=caller, document_id=doc.id,
                          level=agency_level(org, None, pdf.default_level()))
     receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)

@@ -57,11 +57,14 @@ class SigningProfile(Base):
 
 
 class CertificateInfo(Protocol):
-    """What a certificate checker reports about a certificate it accepted."""
+    """What a certificate checker reports about a certificate it accepted (read-only)."""
 
-    subject: str
-    not_after: datetime
-    der_sha256: str
+    @property
+    def subject(self) -> str: ...
+    @property
+    def not_after(self) -> datetime: ...
+    @property
+    def der_sha256(self) -> str: ...
 
 
 class CertificateChecker(Protocol):
