@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.content import ResourceType
@@ -58,11 +58,11 @@ class OfficialStampStyle(TextStampStyle):
     background: None = None
     timestamp_format: str = _PYHANKO_TS_FORMAT
 
-    def create_stamp(
+    def create_stamp(  # type: ignore[override]  # pyHanko uses only the BaseStamp API of the result
         self,
         writer: BasePdfFileWriter,
         box: layout.BoxConstraints,
-        text_params: dict,
+        text_params: dict[str, Any],
     ) -> OfficialStamp:
         return OfficialStamp(writer=writer, style=self, box=box, text_params=text_params)
 
