@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from . import docs, problems
 from .container import Container
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     container = container or Container.from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         import asyncio
 
         from .audit_anchor import anchor_periodically
@@ -94,8 +95,8 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
     if not (settings.pki_dir / "manifest.json").exists() and not settings.pki_dir.exists():
         return
     try:
-        from certs.devpki import ensure_dev_pki
         from api.routes.devpki import make_router
+        from certs.devpki import ensure_dev_pki
     except ImportError:  # pragma: no cover - during development of the signing layer
         return
     try:
@@ -111,7 +112,7 @@ def _mount_dev_pki(app: FastAPI, container: Container) -> None:
 
     from .deps import client_addr
 
-    def limit(request) -> None:
+    def limit(request: Request) -> None:
         hit(container.sessions, key=f"dev-pki:{client_addr(request) or '-'}",
             limit=settings.dev_pki_rate_limit_per_minute)
 

@@ -22,12 +22,14 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, func, insert, select, text
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, select, text
 from sqlalchemy import types as sqltypes
 
 from ioffice.audit.anchors import ANCHOR_PREFIX
@@ -35,6 +37,11 @@ from ioffice.kernel.errors import InvalidInput
 from ioffice.kernel.ports import RecordStore
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from ioffice.kernel.ports import BlobStore
+
+    from .container import Container
 
 FORMAT = "ioffice-backup/1"
 DATA_FILES = ("secret.key", "demo-password.txt", "keys", "trust", "pki")
@@ -52,7 +59,7 @@ class Summary:
     audit_events: int = 0
 
 
-def _encode(value):
+def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
     if isinstance(value, date):
@@ -66,14 +73,14 @@ def _encode(value):
     return value
 
 
-def _decode(value, column):
+def _decode(value: Any, column: Column[Any]) -> Any:
     if isinstance(value, dict) and len(value) == 1 and not isinstance(column.type, sqltypes.JSON):
         (tag, raw), = value.items()
         if tag == "$dt":
             dt = datetime.fromisoformat(raw)
             if dt.tzinfo is not None and not getattr(column.type, "timezone", False) \
                     and not isinstance(column.type, sqltypes.TypeDecorator):
-                dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+                dt = dt.astimezone(UTC).replace(tzinfo=None)
             return dt
         if tag == "$date":
             return date.fromisoformat(raw)
@@ -86,19 +93,19 @@ def _decode(value, column):
     return value
 
 
-def _open(settings: Settings):
+def _open(settings: Settings) -> Container:
     from .container import Container
 
     return Container.from_settings(settings)
 
 
-def _reflect(engine) -> MetaData:
+def _reflect(engine: Engine) -> MetaData:
     md = MetaData()
     md.reflect(bind=engine)
     return md
 
 
-def backup(settings: Settings, dest: str | os.PathLike) -> Summary:
+def backup(settings: Settings, dest: str | os.PathLike[str]) -> Summary:
     out = Path(dest).expanduser().resolve()
     if out.exists() and any(out.iterdir()):
         raise InvalidInput(f"Thư mục sao lưu {out} đã có dữ liệu; chọn một thư mục trống.")
@@ -140,13 +147,15 @@ def backup(settings: Settings, dest: str | os.PathLike) -> Summary:
             if h.hexdigest() != info.sha256:
                 raise InvalidInput(f"Tệp dữ liệu {info.sha256[:12]}… bị hỏng trong kho; không sao lưu được.")
             blobs.append({"sha256": info.sha256, "size": info.size, "final": bool(c.store.is_final(info.sha256))})
-        records = c.store.list_records(ANCHOR_PREFIX) if isinstance(c.store, RecordStore) else []
+        store = c.store
+        records = store.list_records(ANCHOR_PREFIX) if isinstance(store, RecordStore) else []
         for name in records:
+            assert isinstance(store, RecordStore)
             target = tmp / "records" / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(c.store.read_record(name))
+            target.write_bytes(store.read_record(name))
         summary.files = _copy_files(settings.resolved_data_dir, tmp / "files")
-        manifest = {"format": FORMAT, "created": datetime.now(timezone.utc).isoformat(), "dialect": dialect,
+        manifest = {"format": FORMAT, "created": datetime.now(UTC).isoformat(), "dialect": dialect,
                     "alembic_revision": revision, "tables": counts, "blobs": blobs, "records": records}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     finally:
@@ -173,7 +182,7 @@ def _copy_files(src_dir: Path, dst_dir: Path) -> int:
     return n
 
 
-def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) -> Summary:
+def restore(settings: Settings, src: str | os.PathLike[str], *, force: bool = False) -> Summary:
     from ioffice.audit.services import verify_chains
     from ioffice.migrate import upgrade
 
@@ -208,7 +217,7 @@ def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) 
                 path = root / "db" / f"{t.name}.jsonl"
                 if not path.exists():
                     continue
-                batch = []
+                batch: list[dict[str, Any]] = []
                 with open(path, encoding="utf-8") as f:
                     for line in f:
                         row = json.loads(line)
@@ -254,7 +263,7 @@ def restore(settings: Settings, src: str | os.PathLike, *, force: bool = False) 
     return summary
 
 
-def verify_blobs(store, expected: list[str]) -> int:
+def verify_blobs(store: BlobStore, expected: list[str]) -> int:
     """Every expected blob is in the store and hashes to its name. Returns how many were checked."""
     n = 0
     for sha in expected:
@@ -268,12 +277,14 @@ def verify_blobs(store, expected: list[str]) -> int:
     return n
 
 
-def _reset_sequences(conn, tables) -> None:
+def _reset_sequences(conn: Connection, tables: Iterable[Table]) -> None:
     for t in tables:
         for col in t.primary_key.columns:
             if not isinstance(col.type, sqltypes.Integer):
                 continue
             seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": t.name, "c": col.name}).scalar()
             if seq:
-                conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{t.name}"), 0) + 1, false)'),
-                             {"s": seq})
+                conn.execute(
+                    text(f'SELECT setval(:s, COALESCE((SELECT MAX("{col.name}") FROM "{t.name}"), 0) + 1, false)'),
+                    {"s": seq},
+                )

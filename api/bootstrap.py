@@ -6,16 +6,20 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from ioffice import accounts
+from ioffice.accounts.models import Organisation, Unit, User
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import make_engine, make_session_factory
 from ioffice.migrate import upgrade
-from ioffice.accounts.models import Organisation, Unit, User
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from certs.devpki import DevPki
 
 DEMO_ORG = {
     "name": "UBND huyện Yên Khánh",
@@ -59,7 +63,7 @@ def _demo_password(settings: Settings) -> str:
     return pw
 
 
-def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: str):
+def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: str) -> DevPki | None:
     """The development PKI (created on first use); None when production keys are configured."""
     if settings.trust_roots and not settings.pki_dir.exists():
         return None
@@ -90,7 +94,9 @@ def init(settings: Settings, *, demo: bool = False) -> InitResult:
                 units = {u.abbreviation: u for u in s.scalars(select(Unit).where(Unit.org_id == org.id))}
                 for name, abbr in DEMO_UNITS:
                     if abbr not in units:
-                        units[abbr] = accounts.create_unit(s, caller=system, org_id=org.id, name=name, abbreviation=abbr)
+                        units[abbr] = accounts.create_unit(
+                            s, caller=system, org_id=org.id, name=name, abbreviation=abbr
+                        )
                 for username, full_name, roles, unit, position in DEMO_USERS:
                     result.demo_users.append(username)
                     if s.scalar(select(User.id).where(User.username == username)) is None:

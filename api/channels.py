@@ -15,16 +15,21 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from fastapi import BackgroundTasks
+from sqlalchemy.orm import Session
 
 from ioffice import batches, signatures
+from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import DomainError, InvalidInput
-from ioffice.accounts.models import User
+from ioffice.kernel.ports import BlobStore
+from ioffice.signing_methods import SigningProfile
+from signing.adapter import _check_certificate_holder
 from signing.remote.csc import CscClient, CscProvider, RemoteSigningExpired, RemoteSigningRefused
 
 from .container import Container
-from signing.adapter import _check_certificate_holder
-
 from .signing_adapter import adapter
 from .trust import trust_roots
 
@@ -69,7 +74,9 @@ class CertificateChecker:
             check_signer_certificate(cert, trust_roots=roots, revocation_mode="hard-fail")
         der = cert.public_bytes(serialization.Encoding.DER)
         cn = cert.subject.rfc4514_string()
-        return CheckedCertificate(subject=cn, not_after=cert.not_valid_after_utc, der_sha256=hashlib.sha256(der).hexdigest())
+        return CheckedCertificate(
+            subject=cn, not_after=cert.not_valid_after_utc, der_sha256=hashlib.sha256(der).hexdigest()
+        )
 
 
 def csc_client(container: Container, provider: str) -> CscClient:
@@ -110,7 +117,8 @@ def _fail(container: Container, session_ids: list[str], batch_id: str | None, st
     try:
         if batch_id:
             batch = db.get(batches.SigningBatch, batch_id)
-            batches.fail_pending(db, batch=batch, status=status, detail=detail)
+            if batch is not None:
+                batches.fail_pending(db, batch=batch, status=status, detail=detail)
         for sid in session_ids:
             signatures.abandon_session(db, session_id=sid, status=status, detail=detail)
         db.commit()
@@ -124,7 +132,7 @@ def _remote(container: Container, user_id: str, provider: str, credential_id: st
 
     db = container.sessions()
     try:
-        rows = [db.get(signatures.SigningSession, sid) for sid in session_ids]
+        rows = [db.get_one(signatures.SigningSession, sid) for sid in session_ids]
         datas = [base64.b64decode(r.state["engine"]["signed_attrs"]) for r in rows]
     finally:
         db.close()
@@ -139,13 +147,13 @@ def _remote(container: Container, user_id: str, provider: str, credential_id: st
         return _fail(container, session_ids, batch_id, "failed", exc.detail)
     db = container.sessions()
     try:
-        user = db.get(User, user_id)
+        user = db.get_one(User, user_id)
         caller = Caller.of(user)
         a = adapter(container)
         if batch_id:
-            batch = db.get(batches.SigningBatch, batch_id)
+            batch = db.get_one(batches.SigningBatch, batch_id)
             batches.complete_external(db, container.store, a, caller=caller, batch=batch,
-                                      signatures_by_session=dict(zip(session_ids, sigs)))
+                                      signatures_by_session=dict(zip(session_ids, sigs, strict=False)))
         else:
             try:
                 with db.begin_nested():
@@ -169,7 +177,7 @@ SESSION_STATUS_VI = {
 }
 
 
-def session_view(sess: signatures.SigningSession, now: datetime) -> dict:
+def session_view(sess: signatures.SigningSession, now: datetime) -> dict[str, Any]:
     status = sess.status
     if status in ("pending", "confirming") and sess.expires_at <= now:
         status = "expired"
@@ -180,8 +188,10 @@ def session_view(sess: signatures.SigningSession, now: datetime) -> dict:
             "result_version_id": sess.result_version_id}
 
 
-def start_remote_signing(db, store, container: Container, *, caller: Caller, profile, document_ids: list[str],
-                         level: str | None, background, batch=None) -> list[dict]:
+def start_remote_signing(db: Session, store: BlobStore, container: Container, *, caller: Caller,
+                         profile: SigningProfile | None, document_ids: list[str], level: str | None,
+                         background: BackgroundTasks, batch: batches.SigningBatch | None = None
+                         ) -> list[dict[str, Any]]:
     """Prepare the signatures of ``document_ids`` with the official's remote (CSC) certificate,
     mark them "waiting for confirmation" and hand them to the worker once the request commits.
     One document: returns its session; a batch: the prepared sessions (failures are in the batch)."""
@@ -191,8 +201,11 @@ def start_remote_signing(db, store, container: Container, *, caller: Caller, pro
 
     if profile is None or profile.method != "remote":
         raise PermissionDenied("Bạn chưa được cấu hình ký số từ xa; hãy liên hệ quản trị viên.")
-    client = csc_client(container, profile.csc_provider)
-    cred = run(lambda: client.credential(profile.csc_credential_id))
+    provider, credential_id = profile.csc_provider, profile.csc_credential_id
+    if not provider or not credential_id:  # set_method requires both for the remote method
+        raise InvalidInput("Ký số từ xa cần nhà cung cấp (csc_provider) và mã chứng thư (csc_credential_id).")
+    client = csc_client(container, provider)
+    cred = run(lambda: client.credential(credential_id))
     a = adapter(container)
     if batch is None:
         sess, prep = signatures.prepare_external(db, store, a, caller=caller, document_id=document_ids[0],
@@ -201,15 +214,15 @@ def start_remote_signing(db, store, container: Container, *, caller: Caller, pro
         sess.status = "confirming"
         sess.state = {**sess.state, "channel": "remote"}
         db.flush()
-        prepared = [{"document_id": document_ids[0], "session_id": sess.id, "data_to_sign": prep.data_to_sign,
-                     "expires_at": prep.expires_at}]
+        prepared: list[dict[str, Any]] = [{"document_id": document_ids[0], "session_id": sess.id,
+                                           "data_to_sign": prep.data_to_sign, "expires_at": prep.expires_at}]
     else:
         prepared = batches.prepare_external(db, store, a, caller=caller, batch=batch,
                                             certificate_pem=cred.certificate_pem, chain_pem=cred.chain_pem,
                                             level=level, default_level=a.default_level(), confirming=True)
     if prepared:
-        background.add_task(submit_remote, container, user_id=user.id, provider=profile.csc_provider,
-                            credential_id=profile.csc_credential_id, session_ids=[p["session_id"] for p in prepared],
+        background.add_task(submit_remote, container, user_id=user.id, provider=provider,
+                            credential_id=credential_id, session_ids=[p["session_id"] for p in prepared],
                             batch_id=batch.id if batch is not None else None)
     return [{"session_id": p["session_id"], "data_to_sign": base64.b64encode(p["data_to_sign"]).decode(),
              "hash_to_sign": base64.b64encode(hashlib.sha256(p["data_to_sign"]).digest()).decode(),

@@ -6,10 +6,14 @@ import importlib
 import logging
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ioffice.kernel.errors import DomainError
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .bootstrap import InitResult
 
 # Modules adding their own subcommands: each has ``register(subparsers)`` and sets ``func``.
 COMMAND_MODULES = ["api.cli_sign", "api.cli_verify", "api.cli_token", "api.cli_admin", "api.cli_ops"]
@@ -20,7 +24,7 @@ def _err(msg: str, code: int = 1) -> int:
     return code
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     from .bootstrap import init
 
     settings = Settings()
@@ -37,19 +41,19 @@ def cmd_init(args) -> int:
     return 0
 
 
-def _print_demo(result) -> None:
+def _print_demo(result: InitResult) -> None:
     print("Cơ quan demo: UBND huyện Yên Khánh")
     print("Tài khoản demo (mật khẩu chung): " + ", ".join(result.demo_users))
     print(f"Mật khẩu demo: {result.demo_password}")
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .cli_ops import serve
 
     return serve(args.host, args.port, args.workers)
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     import os
 
     from .bootstrap import init
@@ -63,14 +67,12 @@ def cmd_demo(args) -> int:
     return cmd_serve(args)
 
 
-def cmd_audit_verify(args) -> int:
-    from ioffice.audit.anchors import verify_anchors
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from ioffice.audit.anchors import AnchorProblem, load_anchors, verify_anchors
     from ioffice.audit.services import verify_chains
+    from ioffice.kernel.errors import InvalidInput
 
     from .audit_anchor import cli_container, record_store, timestamp_authority
-
-    from ioffice.audit.anchors import AnchorProblem, load_anchors
-    from ioffice.kernel.errors import InvalidInput
 
     container = cli_container(Settings())
     try:
@@ -97,7 +99,7 @@ def cmd_audit_verify(args) -> int:
     return 0
 
 
-def cmd_audit_anchor(args) -> int:
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
     from .audit_anchor import anchor_now, cli_container
 
     container = cli_container(Settings())
@@ -109,7 +111,7 @@ def cmd_audit_anchor(args) -> int:
     return 0
 
 
-def cmd_sweep(args) -> int:
+def cmd_sweep(args: argparse.Namespace) -> int:
     from ioffice.sweeper import sweep
 
     from .container import Container

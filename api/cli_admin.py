@@ -15,18 +15,27 @@ trust roots are copied to ``<data dir>/trust``, both picked up by Settings.
 """
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import re
 import secrets
 import sys
 import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ioffice.kernel.errors import InvalidInput, NotFound
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ioffice.accounts.models import Organisation
+    from ioffice.kernel.caller import Caller
 
 # Decision 20/2020/QĐ-TTg: the 13-character organisation code (mã định danh), e.g. 000.00.31.H40
 ORGAN_CODE_RE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
@@ -66,7 +75,7 @@ def read_secret(prompt: str, *, from_stdin: bool, confirm: bool = False) -> str:
 
 
 @contextmanager
-def _session(settings: Settings):
+def _session(settings: Settings) -> Iterator[Session]:
     """A migrated database and a session that commits on success."""
     from ioffice.kernel.db import make_engine, make_session_factory
     from ioffice.migrate import upgrade
@@ -81,7 +90,7 @@ def _session(settings: Settings):
         engine.dispose()
 
 
-def _org(s, code: str):
+def _org(s: Session, code: str) -> Organisation:
     from sqlalchemy import select
 
     from ioffice.accounts.models import Organisation
@@ -92,14 +101,14 @@ def _org(s, code: str):
     return org
 
 
-def _system():
+def _system() -> Caller:
     from ioffice.kernel.caller import SYSTEM
 
     return SYSTEM
 
 
 # -- organisations, units, users ---------------------------------------------------------------
-def cmd_org_create(args) -> int:
+def cmd_org_create(args: argparse.Namespace) -> int:
     from ioffice import accounts
 
     code = args.code.strip().upper()
@@ -126,7 +135,7 @@ def cmd_org_create(args) -> int:
     return 0
 
 
-def cmd_org_list(args) -> int:
+def cmd_org_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from ioffice.accounts.models import Organisation
@@ -137,7 +146,7 @@ def cmd_org_list(args) -> int:
     return 0
 
 
-def cmd_unit_create(args) -> int:
+def cmd_unit_create(args: argparse.Namespace) -> int:
     from ioffice import accounts
 
     abbr = args.abbr.strip().upper()
@@ -151,7 +160,7 @@ def cmd_unit_create(args) -> int:
     return 0
 
 
-def cmd_user_create(args) -> int:
+def cmd_user_create(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from ioffice import accounts
@@ -197,18 +206,20 @@ def _write_private(path: Path, data: bytes) -> None:
 def _import_key(settings: Settings, source: str, dest: Path, *, passphrase_stdin: bool) -> tuple[str, str]:
     """Check the key opens; PKCS#12 is re-encrypted under the instance secret into ``dest``.
     Returns (key reference to store, certificate subject)."""
-    from certs.keys import load_signer
+    from certs.keys import close_signer, load_signer
 
     if source.startswith("pkcs11:"):
         signer = load_signer(source, module_path=settings.pkcs11_module)
-        subject = signer.signing_cert.subject.human_friendly
-        session = getattr(signer, "_ioffice_session", None)
-        if session is not None:
-            session.close()
-        return source, subject
+        try:
+            if signer.signing_cert is None:
+                raise CliError("thiết bị ký không có chứng thư số đi kèm khóa")
+            return source, signer.signing_cert.subject.human_friendly
+        finally:
+            close_signer(signer)
     path = Path(source).expanduser()
     if not path.is_file():
         raise CliError(f"không tìm thấy tệp khóa {source}")
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
     secret = read_secret(f"Mật khẩu của {path.name}: ", from_stdin=passphrase_stdin)
@@ -218,13 +229,16 @@ def _import_key(settings: Settings, source: str, dest: Path, *, passphrase_stdin
         raise CliError(f"không mở được {path.name}: sai mật khẩu hoặc tệp không phải PKCS#12") from exc
     if key is None or cert is None:
         raise CliError(f"{path.name} không chứa khóa riêng và chứng thư số")
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey,
+                            ed448.Ed448PrivateKey, dsa.DSAPrivateKey)):
+        raise CliError(f"{path.name}: loại khóa không dùng để ký được")
     data = pkcs12.serialize_key_and_certificates(b"ioffice", key, cert, extra or None,
                                                  BestAvailableEncryption(settings.pki_passphrase))
     _write_private(dest, data)
     return str(dest), cert.subject.rfc4514_string()
 
 
-def cmd_key_import_seal(args) -> int:
+def cmd_key_import_seal(args: argparse.Namespace) -> int:
     settings = Settings()
     keys = _keys_dir(settings)
     ref, subject = _import_key(settings, args.source, keys / "seal.p12", passphrase_stdin=args.passphrase_stdin)
@@ -235,7 +249,7 @@ def cmd_key_import_seal(args) -> int:
     return 0
 
 
-def cmd_key_import_user(args) -> int:
+def cmd_key_import_user(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from ioffice.accounts.models import User
@@ -258,7 +272,7 @@ def cmd_key_import_user(args) -> int:
     return 0
 
 
-def cmd_trust_add(args) -> int:
+def cmd_trust_add(args: argparse.Namespace) -> int:
     from asn1crypto import pem
     from asn1crypto import x509 as asn1_x509
 
@@ -292,7 +306,7 @@ def cmd_trust_add(args) -> int:
     return 0
 
 
-def cmd_trust_list(args) -> int:
+def cmd_trust_list(args: argparse.Namespace) -> int:
     from certs.trust import load_trust_roots
 
     settings = Settings()
@@ -304,8 +318,8 @@ def cmd_trust_list(args) -> int:
     return 0
 
 
-def _run(fn):
-    def wrapped(args) -> int:
+def _run(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def wrapped(args: argparse.Namespace) -> int:
         try:
             return fn(args)
         except CliError as exc:
@@ -317,7 +331,7 @@ def _run(fn):
     return wrapped
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     org = sub.add_parser("org", help="organisations (agencies)")
     osub = org.add_subparsers(dest="org_command", metavar="ACTION")
     p = osub.add_parser("create", help="create an agency")

@@ -2,6 +2,7 @@
 ``ioffice backup DEST`` and ``ioffice restore SRC``, and the next steps printed by ``ioffice init``."""
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import shutil
@@ -16,8 +17,8 @@ def print_next_steps(settings: Settings) -> None:
     """After a plain ``ioffice init``: how to set up a real office."""
     from sqlalchemy import func, select
 
-    from ioffice.kernel.db import make_engine, make_session_factory
     from ioffice.accounts.models import Organisation, User
+    from ioffice.kernel.db import make_engine, make_session_factory
 
     engine = make_engine(settings.db_url)
     try:
@@ -92,7 +93,7 @@ def serve(host: str, port: int, workers: int | None) -> int:
     return 0
 
 
-def cmd_backup(args) -> int:
+def cmd_backup(args: argparse.Namespace) -> int:
     from .backup import backup
 
     summary = backup(Settings(), args.dest)
@@ -101,7 +102,7 @@ def cmd_backup(args) -> int:
     return 0
 
 
-def cmd_restore(args) -> int:
+def cmd_restore(args: argparse.Namespace) -> int:
     from .backup import restore
 
     summary = restore(Settings(), args.src, force=args.force)
@@ -110,7 +111,7 @@ def cmd_restore(args) -> int:
     return 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("backup", help="back up the database rows, the blobs and the data dir's keys to a folder")
     p.add_argument("dest")
     p.set_defaults(func=cmd_backup)

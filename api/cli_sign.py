@@ -5,9 +5,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioffice.kernel.errors import DomainError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 APPEARANCES = ("personal", "seal", "attachment", "copy", "none")
 
@@ -17,7 +20,7 @@ def _err(msg: str, code: int = 1) -> int:
     return code
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``sign`` subcommand to ``subparsers`` (sets ``func=run``)."""
     p = subparsers.add_parser("sign", help="ký số một tệp PDF / sign a PDF (PAdES)")
     p.add_argument("input", metavar="IN", help="PDF to sign")
@@ -42,7 +45,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _default_key(settings: Any) -> str | None:
+def _default_key(settings: Settings) -> str | None:
     """The agency's key (``IOFFICE_SEAL_KEY``), else the development PKI's seal if there is one."""
     if settings.seal_key:
         return settings.seal_key
@@ -52,7 +55,7 @@ def _default_key(settings: Any) -> str | None:
     return None
 
 
-def _appearance(args: argparse.Namespace, signer: Any, page_size: tuple[float, float]):
+def _appearance(args: argparse.Namespace, signer: Any, page_size: tuple[float, float]) -> Any:
     if args.appearance == "none":
         return None
     from signing import appearance as ap
@@ -81,6 +84,7 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
     from certs.keys import load_signer
     from certs.trust import load_trust_roots
     from signing.engine import PreparedSigner, http_timestamper, make_validation_context, sign_pdf
+    from signing.levels import is_level
 
     src, dst = Path(args.input), Path(args.output)
     if not src.is_file():
@@ -97,6 +101,8 @@ def run(args: argparse.Namespace, settings: Any = None) -> int:
         secret = settings.seal_key_passphrase if key == settings.seal_key else None
     tsa_url = args.tsa or settings.tsa_url
     level = args.level or ("B-T" if tsa_url else "B-B")
+    if not is_level(level):  # argparse already restricts --level to these names
+        return _err(f"mức chữ ký không hợp lệ: {level} / unknown level", 2)
     if level != "B-B" and not tsa_url:
         return _err(f"mức {level} cần dịch vụ dấu thời gian (--tsa) / {level} needs --tsa", 2)
     try:

@@ -20,8 +20,9 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 DEFAULT_PIN_ENV = "IOFFICE_TOKEN_PIN"
 DEFAULT_ACCESS_TOKEN_ENV = "IOFFICE_ACCESS_TOKEN"
@@ -107,10 +108,10 @@ def _find_identity(session: Any, key_label: str | None, need_cert: bool = True) 
 
     def cert_for(key: Any) -> bytes | None:
         key_id, label = _attr(key, Attribute.ID), _attr(key, Attribute.LABEL)
-        for cid, clabel, der in certs:
+        for cid, _clabel, der in certs:
             if key_id and cid == key_id:
                 return der
-        for cid, clabel, der in certs:
+        for _cid, clabel, der in certs:
             if label and clabel == label:
                 return der
         return None
@@ -129,7 +130,7 @@ def _find_identity(session: Any, key_label: str | None, need_cert: bool = True) 
 
     # issuer chain from what the token holds (CA certificates are often stored alongside)
     chain: list[bytes] = []
-    by_subject = {}
+    by_subject: dict[bytes, bytes] = {}
     for _, _, der in certs:
         try:
             c = asn1_x509.Certificate.load(der)
@@ -179,7 +180,8 @@ def sign_on_token(key: Any, data: bytes, mechanism: str) -> bytes:
 def _pem(der: bytes) -> str:
     from asn1crypto import pem
 
-    return pem.armor("CERTIFICATE", der).decode("ascii")
+    text: str = pem.armor("CERTIFICATE", der).decode("ascii")
+    return text
 
 
 # -------------------------------------------------------------------------------------- HTTP
@@ -194,7 +196,7 @@ def _problem_detail(response: Any) -> str:
     return " ".join(str(detail).split())
 
 
-def _post(client: Any, url: str, payload: dict, expected: int) -> dict:
+def _post(client: Any, url: str, payload: dict[str, Any], expected: int) -> dict[str, Any]:
     import httpx
 
     try:
@@ -204,12 +206,13 @@ def _post(client: Any, url: str, payload: dict, expected: int) -> dict:
     if response.status_code != expected:
         raise TokenSignError(_problem_detail(response))
     try:
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
     except ValueError as exc:
         raise TokenSignError("Máy chủ trả về dữ liệu không hợp lệ.") from exc
 
 
-def _decode_request(req: dict) -> tuple[bytes, str]:
+def _decode_request(req: dict[str, Any]) -> tuple[bytes, str]:
     try:
         data = base64.b64decode(req["data_to_sign"], validate=True)
         mechanism = str(req["signature_mechanism"])
@@ -357,7 +360,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``token-sign`` to the ``ioffice`` CLI; the handler is ``args.func(args) -> int``."""
     parser = subparsers.add_parser(
         "token-sign",

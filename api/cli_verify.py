@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 EXIT_OK = 0
 EXIT_NOT_VALID = 1
@@ -33,7 +34,7 @@ class UsageError(Exception):
     """Bad command line or trust configuration (exit 2)."""
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``verify`` subcommand to an argparse subparsers object."""
     p = subparsers.add_parser(
         "verify", help="validate every signature of PDF files",

@@ -68,7 +68,7 @@ class Container:
         return PyHankoValidation(lambda: trust_roots(self))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Container":
+    def from_settings(cls, settings: Settings) -> Container:
         from ioffice.kernel import workcalendar
         from storage import open_blob_store
 
@@ -90,6 +90,10 @@ class Container:
             self.read_sessions = self.sessions
         if self.validation_budget is None:
             self.validation_budget = ValidationBudget(self.settings.public_validation_budget_bytes)
+
+    def read_session(self) -> Session:
+        """A new session for read-only work (``read_sessions``; ``sessions`` when none is set)."""
+        return (self.read_sessions or self.sessions)()
 
     def close(self) -> None:
         if self.remote_executor is not None:

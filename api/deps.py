@@ -2,15 +2,16 @@
 error, before the response is sent), the current user, role checks, and the caller handed to the core."""
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
 from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
+from ioffice.kernel.errors import AuthenticationFailed, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 
 from .container import Container
@@ -20,7 +21,8 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def get_container(request: Request) -> Container:
-    return request.app.state.container
+    container: Container = request.app.state.container
+    return container
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -29,24 +31,30 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def writes(endpoint):
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+# route function -> "read"/"write": the session kind its requests get, when not given by the method
+_SESSION_MODE: dict[Callable[..., Any], str] = {}
+
+
+def writes(endpoint: _Endpoint) -> _Endpoint:
     """Mark a GET route that writes (e.g. an audited download): its request session is a writer."""
-    endpoint.ioffice_session = "write"
+    _SESSION_MODE[endpoint] = "write"
     return endpoint
 
 
-def own_transactions(endpoint):
+def own_transactions(endpoint: _Endpoint) -> _Endpoint:
     """Mark a route whose service runs its own short write transactions (signing: read, sign with
     no transaction open, guarded write): its request session only reads and never holds the
     SQLite write lock, whatever the method."""
-    endpoint.ioffice_session = "read"
+    _SESSION_MODE[endpoint] = "read"
     return endpoint
 
 
 def _session_for(request: Request, container: Container) -> Session:
-    mode = getattr(request.scope.get("endpoint"), "ioffice_session", None)
+    endpoint = request.scope.get("endpoint")
+    mode = _SESSION_MODE.get(endpoint) if endpoint is not None else None
     if mode == "read" or (mode is None and request.method in READ_METHODS):
-        return container.read_sessions()  # type: ignore[misc]
+        return container.read_session()
     return container.sessions()
 
 
@@ -103,7 +111,7 @@ def get_caller(request: Request, user: CurrentUser) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_roles(*roles: str):
+def require_roles(*roles: str) -> Any:
     """Dependency factory: the current user must hold one of ``roles`` (403 otherwise)."""
 
     def _check(user: CurrentUser) -> User:
@@ -114,7 +122,7 @@ def require_roles(*roles: str):
     return Depends(_check)
 
 
-def problem_responses(*codes: int) -> dict:
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the problem+json errors a route can return."""
     from .schemas import Problem
 

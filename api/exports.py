@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 from ioffice.kernel.errors import ServiceUnavailable
-from ioffice.registers.books import Register
 from ioffice.kernel.workcalendar import vn_now
+from ioffice.registers.books import Register
 
 _FONT_DIRS = [
     Path(__file__).resolve().parent.parent / "signing" / "assets" / "fonts",
@@ -31,7 +32,7 @@ _WIDTHS = {
 }
 
 
-def _neutralise(cell):
+def _neutralise(cell: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula (= + - @, or a leading tab/CR) gets a
     leading apostrophe (OWASP CSV injection); numbers stay numbers."""
     if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -123,7 +124,7 @@ def to_pdf(register: Register, *, parent_body: str | None = None) -> bytes:
     table.setStyle(TableStyle(style))
     story.append(table)
 
-    def _footer(canvas, d):
+    def _footer(canvas: Any, d: Any) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 8)
         canvas.drawRightString(page[0] - margin, 7 * mm, f"Trang {d.page}")

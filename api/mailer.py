@@ -73,7 +73,7 @@ class AfterCommitMailer:
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ioffice-mail")
-        self._pending: set[Future] = set()
+        self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
 
     def after_commit(self, session: Session) -> None:
@@ -89,7 +89,7 @@ class AfterCommitMailer:
             self._pending.add(fut)
         fut.add_done_callback(self._done)
 
-    def _done(self, fut: Future) -> None:
+    def _done(self, fut: Future[None]) -> None:
         with self._lock:
             self._pending.discard(fut)
 

@@ -15,6 +15,8 @@ import asyncio
 import logging
 import re
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from . import problems
 
 log = logging.getLogger("ioffice.api")
@@ -36,16 +38,16 @@ _HEADERS = [
 
 
 class SecurityHeaders:
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         csp = (CSP_DOCS if path.startswith("/docs") else CSP_SIGN if path.startswith("/sign") else CSP).encode()
 
-        async def send_with_headers(message):
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ours = {b"content-security-policy"} | {k for k, _ in _HEADERS}
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in ours]
@@ -77,25 +79,30 @@ _NUL_MARKERS = {b"application/json": re.compile(rb"(?<!\\)\\u0000", re.I),
                 b"application/x-www-form-urlencoded": re.compile(rb"%00")}
 
 
+async def _no_body() -> Message:
+    """``receive`` for a problem response sent in place of the app's (the response never reads)."""
+    return {"type": "http.disconnect"}
+
+
 def _timed_out(seconds: float) -> _BodyFailure:
     return _BodyFailure(408, "request-timeout", "Hết thời gian chờ dữ liệu",
                         f"Không nhận được dữ liệu trong {seconds:g} giây; yêu cầu đã bị hủy. Vui lòng gửi lại.")
 
 
-async def _send_problem(scope, send, failure: _BodyFailure, close: bool) -> None:
+async def _send_problem(scope: Scope, send: Send, failure: _BodyFailure, close: bool) -> None:
     resp = problems.problem(failure.status, failure.code, failure.title, failure.detail, scope.get("path"))
     if close:
         resp.headers["Connection"] = "close"
-    await resp({"type": "http", **scope}, None, send)
+    await resp({"type": "http", **scope}, _no_body, send)
 
 
 class BodyGuard:
-    def __init__(self, app, max_bytes: int, timeout_seconds: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout_seconds
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and re.search(rb"%00", scope.get("query_string", b"")):
             return await _send_problem(scope, send, _nul(), close=False)
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -117,13 +124,13 @@ class BodyGuard:
         failure: _BodyFailure | None = None
         started = False
 
-        async def guarded_receive():
+        async def guarded_receive() -> Message:
             nonlocal seen, body_done, failure, tail
             if body_done or failure is not None:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 failure = _timed_out(self.timeout)
                 raise failure from None
             if message["type"] == "http.request":
@@ -140,7 +147,7 @@ class BodyGuard:
                     tail = chunk[-8:]
             return message
 
-        async def guarded_send(message):
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if failure is not None:  # the app answers a failed body with its own 400: replace it
                 if message["type"] == "http.response.start" and not started:
@@ -161,15 +168,15 @@ class BodyGuard:
 
 
 class CatchAll:
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = False
 
-        async def tracking_send(message):
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -183,4 +190,4 @@ class CatchAll:
                 raise
             resp = problems.problem(500, "internal-error", "Lỗi hệ thống",
                                     "Đã xảy ra lỗi không mong muốn. Vui lòng thử lại sau.", scope.get("path"))
-            await resp({"type": "http", **scope}, None, send)
+            await resp({"type": "http", **scope}, _no_body, send)

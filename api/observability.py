@@ -18,6 +18,12 @@ import os
 import re
 import time
 import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioffice_request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -65,11 +71,11 @@ def _outcome(status: int) -> str:
 class RequestContext:
     """Pure ASGI middleware: request id, one access log line, metrics."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.m = metrics()
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         given = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-request-id"), "")
@@ -78,7 +84,7 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -94,7 +100,9 @@ class RequestContext:
             method = scope["method"]
             self.m.requests.labels(method, route, str(status)).inc()
             self.m.latency.labels(method, route).observe(elapsed)
-            if method == "POST" and (route.endswith("/sign") or route.endswith("/signing-sessions/{session_id}/complete")):
+            if method == "POST" and (
+                route.endswith("/sign") or route.endswith("/signing-sessions/{session_id}/complete")
+            ):
                 kind = "external-complete" if route.endswith("/complete") else route.rsplit("/", 2)[-2]
                 self.m.signatures.labels("attachments" if kind == "attachments" else (
                     kind if kind == "external-complete" else "document"), _outcome(status)).inc()
@@ -120,8 +128,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id and any extra fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-               "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        out: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         rid = getattr(record, "request_id", None)
         if rid:
             out["request_id"] = rid
@@ -133,7 +145,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-def log_config(level: str | None = None) -> dict:
+def log_config(level: str | None = None) -> dict[str, Any]:
     """logging.dictConfig for uvicorn and ioffice: JSON lines on stderr carrying the request id."""
     level = (level or os.environ.get("IOFFICE_LOG_LEVEL") or "INFO").upper()
     return {
@@ -152,12 +164,12 @@ def log_config(level: str | None = None) -> dict:
     }
 
 
-def install(app) -> None:
+def install(app: FastAPI) -> None:
     """Add the middleware and the /metrics route to ``app``."""
     from fastapi.responses import Response
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics():
+    def prometheus_metrics() -> Response:
         body, ctype = render_metrics()
         return Response(body, media_type=ctype)
 

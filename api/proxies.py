@@ -10,9 +10,13 @@ same address. uvicorn's own proxy-header handling (which trusts 127.0.0.1 by def
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def parse_networks(spec: str | None) -> list[Network]:
@@ -29,7 +33,7 @@ def parse_networks(spec: str | None) -> list[Network]:
     return nets
 
 
-def _ip(text: str):
+def _ip(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # [v6]:port
         text = text[1:text.index("]")]
@@ -41,7 +45,7 @@ def _ip(text: str):
         return None
 
 
-def _trusted(addr, nets: Iterable[Network]) -> bool:
+def _trusted(addr: Address | None, nets: Iterable[Network]) -> bool:
     return addr is not None and any(addr in n for n in nets)
 
 
@@ -62,11 +66,11 @@ def real_client(peer: str | None, forwarded_for: list[str], nets: list[Network])
 class ForwardedFor:
     """Pure ASGI middleware: set ``scope["client"]`` from X-Forwarded-For sent by a trusted proxy."""
 
-    def __init__(self, app, trusted: str | None) -> None:
+    def __init__(self, app: ASGIApp, trusted: str | None) -> None:
         self.app = app
         self.nets = parse_networks(trusted)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and self.nets and scope.get("client"):
             peer_host, peer_port = scope["client"]
             values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"]
@@ -80,6 +84,6 @@ class ForwardedFor:
         return await self.app(scope, receive, send)
 
 
-def server_options(host: str, port: int, *, log_level: str = "info") -> dict:
+def server_options(host: str, port: int, *, log_level: str = "info") -> dict[str, Any]:
     """uvicorn options for serving the app (the CLI and the live-server tests use the same)."""
     return dict(host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)

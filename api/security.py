@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import jwt
 
+from ioffice.accounts.models import User
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import AuthenticationFailed
-from ioffice.accounts.models import User
 
 ALGORITHM = "HS256"
 AUDIENCE = "ioffice-api"
@@ -20,7 +21,7 @@ def issue_token(user: User, *, secret: bytes, ttl_minutes: int) -> tuple[str, in
     return jwt.encode(claims, secret, algorithm=ALGORITHM), ttl_minutes * 60
 
 
-def decode_token(token: str, *, secret: bytes) -> dict:
+def decode_token(token: str, *, secret: bytes) -> dict[str, Any]:
     """Claims of a valid token. Raises AuthenticationFailed for a bad or expired one."""
     try:
         return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,

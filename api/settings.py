@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     audit_anchor_interval_minutes: float = Field(default=60, ge=0)
 
     @model_validator(mode="after")
-    def _from_data_dir(self) -> "Settings":
+    def _from_data_dir(self) -> Settings:
         """Keys and roots imported with ``ioffice key import-seal`` / ``ioffice trust add``."""
         home = self.resolved_data_dir
         if self.seal_key is None and (home / "keys" / "seal.ref").is_file():

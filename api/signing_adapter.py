@@ -30,7 +30,7 @@ def _dev_timestamper(services: Any) -> Any:
         async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
             return tsp.TimeStampResp.load(services.tsa_respond(req.dump()))
 
-    return DevTimeStamper()
+    return DevTimeStamper()  # type: ignore[no-untyped-call]  # pyHanko's TimeStamper.__init__ is unannotated
 
 
 def build_signing(container: Container) -> PyHankoSigning:
@@ -44,6 +44,7 @@ def build_signing(container: Container) -> PyHankoSigning:
     def dev_services() -> Any:
         from certs.devservices import services_for
 
+        assert devpki is not None  # only called when in_process_dev
         return services_for(devpki)
 
     def resolve_key(key_ref: str | None) -> str:

@@ -6,7 +6,8 @@ its Vietnamese label (and its API name), e.g. ``Trích yếu (summary): không �
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ioffice.kernel.vocab import SECRECY_LABELS, URGENCY_LABELS
 
@@ -156,7 +157,7 @@ def field_label(path: str) -> str:
     return f"{label} ({path})" if label else f"Trường «{path}»"
 
 
-def vietnamese_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def vietnamese_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``[{"field", "type", "message"}]`` with ``message`` one Vietnamese sentence."""
     out = []
     for e in errors:

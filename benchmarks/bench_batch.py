@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import logging
 import ssl
@@ -94,7 +93,7 @@ def run_channel(client, channel: str, n: int, level: str, token=None) -> float:
         sigs = asyncio.run(vgca_sign(token.plugins["vgca"], [x["hash_to_sign"] for x in pending]))
         r = client.post(f"/api/v1/signing-batches/{batch['id']}/signatures", headers=leader,
                         json={"signatures": [{"session_id": x["session_id"], "signature": s}
-                                             for x, s in zip(pending, sigs)]})
+                                             for x, s in zip(pending, sigs, strict=True)]})
         r.raise_for_status()
         batch = r.json()
     elif batch["status"] != "done":

@@ -45,9 +45,9 @@ def worker(mode: str, pdf: str, root: str) -> None:
             validate_pdf(Path(pdf), trust_roots=[Path(root)], timeout=600,
                          max_bytes=1 << 32)
     elif mode == "stock":
+        from pyhanko.keys import load_cert_from_pemder
         from pyhanko.pdf_utils.reader import PdfFileReader
         from pyhanko.sign.validation import validate_pdf_signature
-        from pyhanko.keys import load_cert_from_pemder
         from pyhanko_certvalidator import ValidationContext
 
         with open(pdf, "rb") as fh:

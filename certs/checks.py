@@ -8,23 +8,27 @@ key usage does not allow signing, that does not chain to a trust root, or that i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Literal, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, TypeAlias
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as pyca_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (
-    ExpiredError, InsufficientRevinfoError, InvalidCertificateError, NotYetValidError,
-    PathBuildingError, PathValidationError, RevokedError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
 )
 
-from ioffice.kernel.errors import ServiceUnavailable
-from ioffice.kernel.errors import SignerCertificateRejected
-
 from ioffice.kernel.aio import run_sync
+from ioffice.kernel.errors import ServiceUnavailable, SignerCertificateRejected
 
-CertLike = asn1_x509.Certificate | pyca_x509.Certificate
+CertLike: TypeAlias = "asn1_x509.Certificate | pyca_x509.Certificate"
 
 
 def _asn1(cert: CertLike) -> asn1_x509.Certificate:
@@ -60,7 +64,7 @@ def check_signer_certificate(
     be obtained.
     """
     leaf = _asn1(cert)
-    moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     name = leaf.subject.native.get("common_name", "")
 
     # 1. validity period (checked first: a clear message without any network traffic)

@@ -16,9 +16,10 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -59,7 +60,9 @@ def _write_public(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
-def _p12_bytes(name: str, key, cert: x509.Certificate, cas: Sequence[x509.Certificate], passphrase: bytes) -> bytes:
+def _p12_bytes(
+    name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, cas: Sequence[x509.Certificate], passphrase: bytes
+) -> bytes:
     enc = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(100_000)
@@ -75,7 +78,7 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -151,10 +154,10 @@ class DevPki:
         return f"{self.base_url}/root.crl"
 
     # -- keys ------------------------------------------------------------------------------
-    def load_key(self, path: Path):
+    def load_key(self, path: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         """(private key, certificate) from one of this PKI's PKCS#12 files."""
         key, cert, _ = pkcs12.load_key_and_certificates(Path(path).read_bytes(), self.passphrase)
-        assert key is not None and cert is not None
+        assert isinstance(key, rsa.RSAPrivateKey) and cert is not None  # this PKI makes RSA keys only
         return key, cert
 
     # -- revocation ------------------------------------------------------------------------
@@ -174,7 +177,7 @@ class DevPki:
 
 
 class _Issuer:
-    def __init__(self, key, cert: x509.Certificate) -> None:
+    def __init__(self, key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
         self.key = key
         self.cert = cert
 
@@ -189,25 +192,25 @@ def _name(cn: str, org: str | None = None, uid: str | None = None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def _new_key():
+def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def _build(
     *,
     subject: x509.Name,
-    key,
+    key: rsa.RSAPrivateKey,
     issuer: _Issuer | None,
     days: int,
     ca: bool,
     path_len: int | None = None,
     key_usage: dict[str, bool],
-    eku: list | None = None,
+    eku: list[x509.ObjectIdentifier] | None = None,
     eku_critical: bool = False,
     ocsp_url: str | None = None,
     crl_url: str | None = None,
     not_before: dt.datetime | None = None,
-    extra: list | None = None,
+    extra: list[tuple[x509.ExtensionType, bool]] | None = None,
 ) -> x509.Certificate:
     start = not_before or (_now() - dt.timedelta(hours=1))
     pub = key.public_key()
@@ -269,7 +272,7 @@ def issue_signer_certificate(
     days: int = 3 * 365,
     not_before: dt.datetime | None = None,
     key_usage: dict[str, bool] | None = None,
-):
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """Issue a signing certificate from the dev intermediate; returns (key, cert).
 
     Not stored anywhere: for tests and tools that need odd certificates (expired, wrong usage).
@@ -310,14 +313,17 @@ def ensure_dev_pki(
     base_url = manifest.get("base_url", base_url)
     agency_name = manifest.get("agency_name", agency_name)
 
-    def load(path: Path):
+    def load(path: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         try:
             key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), passphrase)
         except ValueError as exc:
             raise ValueError(f"cannot open {path.name}: wrong passphrase or damaged file") from exc
+        if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
+            raise ValueError(f"cannot open {path.name}: not a key and certificate of this PKI")
         return key, cert
 
-    def store(path: Path, name: str, key, cert, cas) -> None:
+    def store(path: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate,
+              cas: Sequence[x509.Certificate]) -> None:
         _write_private(path, _p12_bytes(name, key, cert, cas, passphrase))
 
     ocsp_url = f"{base_url}/ocsp"
@@ -335,7 +341,8 @@ def ensure_dev_pki(
         _write_public(pem, _pem(cert))
         return cert
 
-    def store_all(p12: Path, name: str, key, cert, cas) -> None:
+    def store_all(p12: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate,
+                  cas: Sequence[x509.Certificate]) -> None:
         store(p12, name, key, cert, cas)
         _write_public(cert_path(p12), _pem(cert))
 
@@ -374,7 +381,7 @@ def ensure_dev_pki(
             _inter.append(_Issuer(load(int_p12)[0], int_cert))
         return _inter[0]
 
-    def ensure_leaf(path: Path, name: str, subject: x509.Name, **kw) -> x509.Certificate:
+    def ensure_leaf(path: Path, name: str, subject: x509.Name, **kw: Any) -> x509.Certificate:
         if path.exists():
             return load_cert(path)
         key = _new_key()

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Tuple
 
-from asn1crypto import algos, crl as asn1_crl, keys, ocsp, tsp, x509 as asn1_x509
+from asn1crypto import algos, keys, ocsp, tsp
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 from certomancer.services import (
-    CRLBuilder, RevocationInfoInterface, SimpleOCSPResponder, TimeStamper,
+    CRLBuilder,
+    RevocationInfoInterface,
+    SimpleOCSPResponder,
+    TimeStamper,
 )
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from certs.devpki import DevPki
 
@@ -22,7 +28,7 @@ _SHA256_RSA = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"})
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _issue_time() -> dt.datetime:
@@ -35,11 +41,11 @@ def _issue_time() -> dt.datetime:
     return _now().replace(minute=0, second=0)
 
 
-def _asn1_cert(cert) -> asn1_x509.Certificate:
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def _asn1_key(key) -> keys.PrivateKeyInfo:
+def _asn1_key(key: rsa.RSAPrivateKey) -> keys.PrivateKeyInfo:
     return keys.PrivateKeyInfo.load(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                           serialization.NoEncryption())
@@ -47,7 +53,7 @@ def _asn1_key(key) -> keys.PrivateKeyInfo:
 
 
 class _DevRevocation(RevocationInfoInterface):
-    def __init__(self, services: "DevServices", issuer: asn1_x509.Certificate) -> None:
+    def __init__(self, services: DevServices, issuer: asn1_x509.Certificate) -> None:
         self.services = services
         self.issuer = issuer
 
@@ -55,7 +61,7 @@ class _DevRevocation(RevocationInfoInterface):
         return self.issuer
 
     def check_revocation_status(self, cid: ocsp.CertId, at_time: dt.datetime
-                                ) -> Tuple[ocsp.CertStatus, list]:
+                                ) -> tuple[ocsp.CertStatus, list[ocsp.SingleResponseExtension]]:
         serial = cid["serial_number"].native
         revoked = self.services.pki.revoked()
         when = revoked.get(serial)

@@ -5,9 +5,9 @@ to sign many documents fast.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import unquote
 
 from asn1crypto import x509 as asn1_x509
@@ -103,7 +103,7 @@ def load_signer(
     if not path.is_file():
         raise SigningKeyUnavailable(f"Không tìm thấy tệp khóa ký: {path.name}")
     try:
-        signer = signers.SimpleSigner.load_pkcs12_data(
+        signer: signers.SimpleSigner | None = signers.SimpleSigner.load_pkcs12_data(
             path.read_bytes(), other_certs=list(extra_certs), passphrase=passphrase
         )
     except (ValueError, TypeError) as exc:
@@ -150,5 +150,11 @@ def _load_pkcs11(spec: str, *, pin: str | None, module_path: str | None,
     except Exception as exc:
         session.close()
         raise SigningKeyUnavailable("Không tìm thấy khóa hoặc chứng thư số trên thiết bị PKCS#11") from exc
-    signer._ioffice_session = session  # keep alive with the signer
-    return signer
+    return signer  # the signer holds the session (``pkcs11_session``); see close_signer
+
+
+def close_signer(signer: signers.Signer) -> None:
+    """Log out of the token behind a PKCS#11 signer from :func:`load_signer`; no-op for others."""
+    session = getattr(signer, "pkcs11_session", None)
+    if session is not None:
+        session.close()

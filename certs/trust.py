@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from asn1crypto import pem, x509 as asn1_x509
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
 
 _EXTS = {".pem", ".crt", ".cer", ".der"}
 
@@ -18,12 +19,12 @@ def _certs_in_file(path: Path) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(data)]
 
 
-def load_trust_roots(sources: Iterable[str | os.PathLike] | str | os.PathLike | None = None
+def load_trust_roots(sources: Iterable[str | os.PathLike[str]] | str | os.PathLike[str] | None = None
                      ) -> list[asn1_x509.Certificate]:
     """Certificates from PEM/DER files and folders (non-recursive, *.pem/*.crt/*.cer/*.der).
 
-    ``sources`` may be one path, several, or None (no roots). Raises FileNotFoundError for a missing path and ValueError for
-    a file that is not a certificate. Duplicates are dropped.
+    ``sources`` may be one path, several, or None (no roots). Raises FileNotFoundError for a
+    missing path and ValueError for a file that is not a certificate. Duplicates are dropped.
     """
     if sources is None:
         return []

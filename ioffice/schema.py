@@ -27,5 +27,5 @@ from ioffice import copies as _copies  # noqa: E402  (certified and agency elect
 
 register_blob_reference(_copies.CopyRecord.sha256)
 register_blob_reference(_copies.CopyRecord.source_sha256)
-from ioffice import signing_methods as _signing_methods  # noqa: E402,F401  (signing method per official)
 from ioffice import batches as _batches  # noqa: E402,F401  (batch signing)
+from ioffice import signing_methods as _signing_methods  # noqa: E402,F401  (signing method per official)

@@ -45,7 +45,9 @@ class SweepResult:
     freed_bytes: int = 0
 
 
-def sweep(session: Session, store: BlobStore, *, grace: timedelta = timedelta(hours=24), dry_run: bool = False) -> SweepResult:
+def sweep(
+    session: Session, store: BlobStore, *, grace: timedelta = timedelta(hours=24), dry_run: bool = False
+) -> SweepResult:
     """Delete unreferenced blobs older than ``grace``. Final (locked) blobs are never deleted."""
     cutoff = utcnow() - grace
     refs = referenced_hashes(session)

@@ -1,7 +1,7 @@
 """Write requirements.lock (the runtime closure of ioffice, from the versions installed in .venv) and
 requirements-test.lock (what the [test] extra adds). Run by scripts/lock.sh."""
-import re
 from importlib.metadata import distribution, distributions
+
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name as canon
 

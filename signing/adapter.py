@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from ioffice.kernel.errors import InvalidInput
 from ioffice.signatures import PreparedExternal, SignSpec
+from signing.levels import is_level
 
 DEFAULT_NUMBER_BOX = (57.0, 716.0, 270.0, 740.0)
 DEFAULT_DATE_BOX = (285.0, 716.0, 560.0, 740.0)
@@ -95,10 +97,10 @@ class PyHankoSigning:
         return self._make_validation_context()
 
     # -- appearances ------------------------------------------------------------------------
-    def _org_settings(self, spec: SignSpec) -> dict:
+    def _org_settings(self, spec: SignSpec) -> dict[str, Any]:
         return spec.extra.get("org_settings") or {}
 
-    def _appearance(self, source: BinaryIO, spec: SignSpec):
+    def _appearance(self, source: BinaryIO, spec: SignSpec) -> Any:
         from signing import appearance as ap
 
         org = self._org_settings(spec)
@@ -126,6 +128,8 @@ class PyHankoSigning:
         appearance = self._appearance(source, spec)
         source.seek(0)
         level = spec.level
+        if not is_level(level):
+            raise InvalidInput(f"Mức chữ ký không hợp lệ: {level}")
         sign_pdf(source, signer=signer, level=level, appearance=appearance, field_name=spec.field_name,
                  timestamper=self._timestamper() if level != "B-B" else None,
                  validation_context=self._validation_context() if level in ("B-LT", "B-LTA") else None,
@@ -146,8 +150,10 @@ class PyHankoSigning:
             ("NgayBanHanh", date_text, org.get("date_box") or DEFAULT_DATE_BOX, True),
         ):
             mark = ap.number_date_mark(text=text, box=tuple(box), page=page, italic=italic)
-            data = sign_pdf(io.BytesIO(data), signer=signer, level="B-B", appearance=mark,
-                            field_name=_unique_field(data, name), reason="Cấp số, ngày văn bản")
+            stamped = sign_pdf(io.BytesIO(data), signer=signer, level="B-B", appearance=mark,
+                               field_name=_unique_field(data, name), reason="Cấp số, ngày văn bản")
+            assert stamped is not None  # no output given: sign_pdf returns the bytes
+            data = stamped
         out = io.BytesIO()
         self.sign(io.BytesIO(data), spec, out)
         return out.getvalue()
@@ -205,7 +211,9 @@ def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
         return " ".join(unicodedata.normalize("NFC", s).casefold().split())
 
     if norm(full_name) not in {norm(str(n)) for n in names}:
-        raise PermissionDenied(f"Chứng thư số không mang tên của cán bộ ký ({full_name}): tên trên chứng thư là {', '.join(str(n) for n in names) or '(không có)'}.")
+        shown = ", ".join(str(n) for n in names) or "(không có)"
+        raise PermissionDenied(
+            f"Chứng thư số không mang tên của cán bộ ký ({full_name}): tên trên chứng thư là {shown}.")
 
 
 def _first_page_size(source: BinaryIO) -> tuple[float, float]:

@@ -31,9 +31,9 @@ async def async_raise_level(signed: bytes, *, field_name: str, level: str, valid
     from pyhanko.sign.validation.dss import async_add_validation_info
     from pyhanko_certvalidator import ValidationContext
 
-    made: list = []
+    made: list[Any] = []
 
-    def fresh_vc():
+    def fresh_vc() -> Any:
         if validation_context is None:
             raise ValueError("B-LT needs a validation context")
         if isinstance(validation_context, ValidationContext) or not callable(validation_context):
@@ -46,7 +46,7 @@ async def async_raise_level(signed: bytes, *, field_name: str, level: str, valid
         reader = PdfFileReader(BytesIO(signed), strict=False)
         embedded = next(s for s in reader.embedded_signatures if s.field_name == field_name)
         out = await async_add_validation_info(embedded, fresh_vc(), output=BytesIO(), force_write=True)
-        data = out.getvalue()
+        data: bytes = out.getvalue()
         if level == "B-LTA":
             if timestamper is None:
                 raise ValueError("B-LTA needs a timestamper")
@@ -64,7 +64,7 @@ async def async_raise_level(signed: bytes, *, field_name: str, level: str, valid
     return data
 
 
-async def _close(contexts: list) -> None:
+async def _close(contexts: list[Any]) -> None:
     """Release the HTTP sessions of the validation contexts this module created."""
     for vc in contexts:
         aclose = getattr(vc, "aclose", None)

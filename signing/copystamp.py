@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
+    from reportlab.pdfgen.canvas import Canvas
 
 from ioffice.kernel.errors import InvalidDocument
 
@@ -51,12 +57,12 @@ def _fonts() -> None:
     pdfmetrics.registerFont(TTFont(_FI, str(FONTS_DIR / "LiberationSerif-Italic.ttf")))
 
 
-def _fit(c, text: str, font: str, size: float, width: float) -> float:
+def _fit(c: Canvas, text: str, font: str, size: float, width: float) -> float:
     w = c.stringWidth(text, font, size)
     return size if w <= width else max(5.0, size * width / w)
 
 
-def _draw_qr(c, url: str, x: float, y: float, size: float) -> None:
+def _draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
     import segno
 
     qr = segno.make(url, error="m", micro=False)
@@ -80,7 +86,7 @@ def signature_box(width: float, bottom: float) -> tuple[float, float, float, flo
     return (round(x1, 2), round(bottom + 6, 2), round(x2, 2), round(bottom + BOTTOM_BAND - 34, 2))
 
 
-def _overlay(width: float, height: float, draw) -> "object":
+def _overlay(width: float, height: float, draw: Callable[[Canvas], None]) -> PageObject:
     from pypdf import PdfReader
     from reportlab.pdfgen import canvas
 
@@ -110,7 +116,7 @@ def prepare_certified_copy(
         if p.get("/Rotate", 0) % 360:
             p.transfer_rotation_to_content()
 
-    def grow(page, *, top: float = 0.0, bottom: float = 0.0) -> tuple[float, float, float, float]:
+    def grow(page: PageObject, *, top: float = 0.0, bottom: float = 0.0) -> tuple[float, float, float, float]:
         x0, y0, x1, y1 = (float(v) for v in page.mediabox)
         x1 = max(x1, x0 + MIN_WIDTH)
         box = RectangleObject((x0, y0 - bottom, x1, y1 + top))
@@ -126,7 +132,7 @@ def prepare_certified_copy(
     x0, y0, x1, y1 = grow(first, top=TOP_BAND)
     w, h = x1 - x0, y1 - y0
 
-    def draw_top(c) -> None:
+    def draw_top(c: Canvas) -> None:
         band_y = h - TOP_BAND
         c.setStrokeColorRGB(0.6, 0.6, 0.6)
         c.setLineWidth(0.5)
@@ -159,7 +165,7 @@ def prepare_certified_copy(
     w, h = x1 - x0, y1 - y0
     sig_box = signature_box(w, 0.0)
 
-    def draw_bottom(c) -> None:
+    def draw_bottom(c: Canvas) -> None:
         c.setStrokeColorRGB(0.6, 0.6, 0.6)
         c.setLineWidth(0.5)
         c.line(MARGIN / 2, BOTTOM_BAND, w - MARGIN / 2, BOTTOM_BAND)
@@ -179,11 +185,11 @@ def prepare_certified_copy(
         c.drawCentredString(cx, sig_box[3] + 10, date_line)
 
     last.merge_transformed_page(_overlay(w, h, draw_bottom), Transformation().translate(x0, y0))
-    box = (sig_box[0] + x0, sig_box[1] + y0, sig_box[2] + x0, sig_box[3] + y0)
+    box = (round(sig_box[0] + x0, 2), round(sig_box[1] + y0, 2), round(sig_box[2] + x0, 2), round(sig_box[3] + y0, 2))
     writer.add_metadata({INFO_KEY: TextStringObject(code)})
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), CopyLayout(personal_box=tuple(round(v, 2) for v in box), last_page=len(pages) - 1)
+    return out.getvalue(), CopyLayout(personal_box=box, last_page=len(pages) - 1)
 
 
 _CODE_RE = re.compile(rb"/IofficeCopyCode\s*\(([A-Z2-7]{32})\)")

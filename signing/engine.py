@@ -28,9 +28,10 @@ import asyncio
 import io
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Sequence
+from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -40,15 +41,15 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
-from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from ioffice.kernel.aio import run_sync as _run_sync
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.errors import SignerCertificateRejected, SigningFailed
 
 from .levels import LEVELS, Level  # noqa: F401
 from .services import (  # noqa: F401 - re-exported: the engine's public names
-    RetryingTimeStamper,
     _RETRY_ATTEMPTS,
     _RETRY_BASE_DELAY,
+    RetryingTimeStamper,
     _ServiceFailure,
     http_timestamper,
     make_validation_context,
@@ -63,7 +64,7 @@ class _Appearance:
     page: int
     box: tuple[float, float, float, float]
     stamp_style: Any
-    text_params: dict | None
+    text_params: dict[str, Any] | None
 
 
 def _as_appearance(appearance: Any) -> _Appearance | None:
@@ -72,12 +73,18 @@ def _as_appearance(appearance: Any) -> _Appearance | None:
     try:
         return _Appearance(
             page=int(getattr(appearance, "page", 0)),
-            box=tuple(getattr(appearance, "box")),
+            box=tuple(appearance.box),
             stamp_style=getattr(appearance, "stamp_style", None),
             text_params=getattr(appearance, "text_params", None),
         )
     except AttributeError as exc:
         raise InvalidInput("Cấu hình hình thức chữ ký không hợp lệ") from exc
+
+
+def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
+    """A signature field's rectangle in whole points."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    return x1, y1, x2, y2
 
 
 def _open_input(data: bytes | BinaryIO) -> BinaryIO:
@@ -114,7 +121,9 @@ def _classify(exc: BaseException) -> BaseException:
 
 def _is_revocation_failure(exc: BaseException) -> bool:
     from pyhanko_certvalidator.errors import (
-        InsufficientRevinfoError, PathValidationError, RevokedError,
+        InsufficientRevinfoError,
+        PathValidationError,
+        RevokedError,
     )
 
     seen: BaseException | None = exc
@@ -177,8 +186,9 @@ def sign_pdf(
     memory when ``data`` is a file object). ``level`` B-T and above need ``timestamper``
     (see :func:`http_timestamper`); B-LT and B-LTA need ``validation_context`` (trust roots,
     fetching allowed) or, better, a factory from :func:`make_validation_context` (a fresh context
-    per attempt; revocation fetch failures are retried with backoff). ``appearance`` is a ``signing.appearance.VisibleSignature`` (or anything
-    with ``page``, ``box``, ``stamp_style``, ``text_params``); None means invisible.
+    per attempt; revocation fetch failures are retried with backoff). ``appearance`` is a
+    ``signing.appearance.VisibleSignature`` (or anything with ``page``, ``box``, ``stamp_style``,
+    ``text_params``); None means invisible.
     ``certify`` makes this the certification signature (DocMDP: form filling and further
     signatures allowed); other signatures lock their own field only. Validators (pyHanko,
     Adobe) accept only *pre-existing* signature fields being signed after a certification
@@ -249,7 +259,7 @@ def sign_pdf(
         field_spec = fields.SigFieldSpec(
             sig_field_name=field_name,
             on_page=app.page if app else 0,
-            box=tuple(int(round(v)) for v in app.box) if app else None,
+            box=_int_box(app.box) if app else None,
             field_mdp_spec=None if certify else FieldMDPSpec(FieldMDPAction.INCLUDE, fields=[field_name]),
         )
 
@@ -260,7 +270,7 @@ def sign_pdf(
     def add_reserved(w: IncrementalPdfFileWriter) -> IncrementalPdfFileWriter:
         for name, page, box in reserve_fields:
             fields.append_signature_field(w, fields.SigFieldSpec(
-                sig_field_name=name, on_page=page, box=tuple(int(round(v)) for v in box)))
+                sig_field_name=name, on_page=page, box=_int_box(box)))
         return w
 
     add_reserved(writer)
@@ -290,7 +300,8 @@ def sign_pdf(
         )
 
     own_output = output is None
-    out: BinaryIO = io.BytesIO() if own_output else output  # type: ignore[assignment]
+    buffer = io.BytesIO()  # the result when the caller gives no output
+    out: BinaryIO = buffer if output is None else output
     try:
         out_start = out.tell()
     except (OSError, AttributeError):
@@ -353,7 +364,7 @@ def sign_pdf(
         except (OSError, ValueError):
             pass
     if own_output:
-        return out.getvalue()  # type: ignore[union-attr]
+        return buffer.getvalue()
     return None
 
 
@@ -382,11 +393,9 @@ def issue_stamp(
     text, so the earlier signatures stay valid: pages are never rewritten. Raises as
     :func:`sign_pdf`.
     """
-    try:
+    if font_path is None:
         from signing.appearance import number_date_mark
-    except ImportError:  # pragma: no cover - appearance module absent
-        number_date_mark = None
-    if number_date_mark is not None and font_path is None:
+
         app: Any = number_date_mark(text=text, box=box, page=page)
     else:
         style = _text_only_style(font_path)
@@ -403,7 +412,7 @@ _FONT_CANDIDATES = (
 )
 
 
-def _text_only_style(font_path: str | None):
+def _text_only_style(font_path: str | None) -> Any:
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle

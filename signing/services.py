@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampRequestError
@@ -35,21 +36,21 @@ class RetryingTimeStamper(TimeStamper):
 
     def __init__(self, inner: TimeStamper, *, attempts: int = _RETRY_ATTEMPTS,
                  base_delay: float = _RETRY_BASE_DELAY) -> None:
-        super().__init__(include_nonce=inner.include_nonce)
+        super().__init__(include_nonce=inner.include_nonce)  # type: ignore[no-untyped-call]  # pyHanko: unannotated
         self.inner = inner
         self.attempts = attempts
         self.base_delay = base_delay
         self.cert_registry = inner.cert_registry
 
-    async def async_request_tsa_response(self, req):  # pragma: no cover - delegated
+    async def async_request_tsa_response(self, req: Any) -> Any:  # pragma: no cover - delegated
         return await self.inner.async_request_tsa_response(req)
 
-    async def async_timestamp(self, message_digest, md_algorithm):
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> Any:
         last: Exception | None = None
         for attempt in range(self.attempts):
             try:
                 return await self.inner.async_timestamp(message_digest, md_algorithm)
-            except (TimestampRequestError, OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: B014
+            except (TimeoutError, TimestampRequestError, OSError, Exception) as exc:  # noqa: B014
                 last = exc
                 log.warning("TSA request failed (attempt %d/%d): %s", attempt + 1, self.attempts,
                             type(exc).__name__)
@@ -57,7 +58,7 @@ class RetryingTimeStamper(TimeStamper):
                     await asyncio.sleep(self.base_delay * (2 ** attempt) * (1 + random.random() / 4))
         raise _ServiceFailure("tsa") from last
 
-    async def async_dummy_response(self, md_algorithm):
+    async def async_dummy_response(self, md_algorithm: str) -> Any:
         last: Exception | None = None
         for attempt in range(self.attempts):
             try:
@@ -68,7 +69,7 @@ class RetryingTimeStamper(TimeStamper):
                     await asyncio.sleep(self.base_delay * (2 ** attempt))
         raise _ServiceFailure("tsa") from last
 
-    async def validation_paths(self, validation_context):
+    async def validation_paths(self, validation_context: ValidationContext) -> AsyncIterator[Any]:
         await self.async_dummy_response("sha256")
         async for p in self.inner.validation_paths(validation_context):
             yield p

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from asn1crypto import cms, x509 as asn1_x509
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.sign import signers
@@ -42,7 +44,7 @@ _INT_1 = b"\x02\x01\x01"
 class _PreparedCmsSigner(signers.Signer):
     """pyHanko ``Signer`` whose ``async_sign`` fills a pre-encoded CMS template."""
 
-    def __init__(self, prepared: "PreparedSigner", base: signers.Signer) -> None:
+    def __init__(self, prepared: PreparedSigner, base: signers.Signer) -> None:
         super().__init__(
             prefer_pss=base.prefer_pss,
             embed_roots=base.embed_roots,
@@ -55,7 +57,7 @@ class _PreparedCmsSigner(signers.Signer):
     async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
         return await self._prepared._raw_sign(data)
 
-    async def async_sign(  # type: ignore[override]
+    async def async_sign(
         self,
         data_digest: bytes,
         digest_algorithm: str,
@@ -155,14 +157,14 @@ class PreparedSigner:
         # Signature size: computed once. RSA/ECDSA signatures have a bounded size.
         key_bytes = (pub.bit_size + 7) // 8
         sig_len = key_bytes if self.key_algorithm == "rsa" else 2 * key_bytes + 16
-        self._b_b_size = (
+        self._b_b_size: int = (
             len(self._certs_der) + sum(map(len, self._attr_parts)) + len(self._sid_der)
             + len(self._sig_alg_der) + 2 * len(self._digest_alg_der) + sig_len + 128
         )
 
     # -- constructors ---------------------------------------------------------------------
     @classmethod
-    def from_key_and_cert(cls, key: Any, cert: Any, chain: Sequence[Any] = ()) -> "PreparedSigner":
+    def from_key_and_cert(cls, key: Any, cert: Any, chain: Sequence[Any] = ()) -> PreparedSigner:
         """From ``cryptography`` key and certificate objects (chain: CA certificates)."""
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -231,7 +233,11 @@ class PreparedSigner:
         return _PreparedCmsSigner(self, self.base_signer)
 
 
-_PSS_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_PSS_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
 
 
 def _pss_padding(params: Any) -> tuple[padding.PSS, hashes.HashAlgorithm]:

@@ -2,8 +2,9 @@
 chain's anchors) and their verification against the trust roots."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from asn1crypto import cms, tsp
 from asn1crypto import x509 as asn1_x509

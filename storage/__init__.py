@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ioffice.kernel.errors import InvalidInput
@@ -79,7 +80,7 @@ def open_blob_store(
                 "Kho lưu trữ S3 cần địa chỉ máy chủ (IOFFICE_S3_ENDPOINT)."
             )
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        kwargs: dict = {}
+        kwargs: dict[str, Any] = {}
         if "retention_days" in options:
             try:
                 kwargs["retention_days"] = int(options.pop("retention_days"))

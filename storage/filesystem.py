@@ -15,9 +15,10 @@ import os
 import stat
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, StorageUnavailable
 from ioffice.kernel.ports import BlobInfo, StoredBlob, blob_key
@@ -258,7 +259,7 @@ class FilesystemBlobStore(FilesystemRecords):
             if not marker.exists():
                 fd = os.open(marker, os.O_WRONLY | os.O_CREAT, 0o444)
                 try:
-                    os.write(fd, datetime.now(timezone.utc).isoformat().encode())
+                    os.write(fd, datetime.now(UTC).isoformat().encode())
                     os.fsync(fd)
                 finally:
                     os.close(fd)
@@ -297,7 +298,7 @@ class FilesystemBlobStore(FilesystemRecords):
                     yield BlobInfo(
                         sha256=name,
                         size=st.st_size,
-                        modified=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
+                        modified=datetime.fromtimestamp(st.st_mtime, tz=UTC),
                     )
         except OSError as exc:
             raise self._unavailable("liệt kê tệp", exc) from None

@@ -16,7 +16,7 @@ import logging
 import os
 import stat
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,7 +131,7 @@ class S3Records:
             # written, then retained (the PUT with retention headers needs a checksum that minio
             # does not send for put_object; set_object_retention does)
             result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
-            until = (datetime.now(timezone.utc) + timedelta(days=self.retention_days)).replace(microsecond=0)
+            until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(microsecond=0)
             try:
                 self.client.set_object_retention(self.bucket, key, Retention(self.retention_mode, until),
                                                  version_id=result.version_id)

@@ -13,13 +13,15 @@ import logging
 import os
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import certifi
 import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, ENABLED, GOVERNANCE, ComposeSource, CopySource
+from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
@@ -285,24 +287,24 @@ class S3BlobStore(S3Records):
 
     def _copy_from_temp(self, tmp_key: str, tmp_version: str | None, key: str, size: int) -> None:
         """Server-side copy of the finished temp object to its content key."""
-        source_args = {"version_id": tmp_version} if tmp_version else {}
+        version_id = tmp_version or None
         if size > MAX_COPY_SIZE:
             self.client.compose_object(
-                self.bucket, key, [ComposeSource(self.bucket, tmp_key, **source_args)]
+                self.bucket, key, [ComposeSource(self.bucket, tmp_key, version_id=version_id)]
             )
         else:
             self.client.copy_object(
-                self.bucket, key, CopySource(self.bucket, tmp_key, **source_args)
+                self.bucket, key, CopySource(self.bucket, tmp_key, version_id=version_id)
             )
 
-    def _needs_refresh(self, existing) -> bool:
+    def _needs_refresh(self, existing: Object) -> bool:
         """True for a non-final object older than ``refresh_after_seconds``."""
         modified = existing.last_modified
         if modified is None or self._locked_until(existing) is not None:
             return False
         if modified.tzinfo is None:
-            modified = modified.replace(tzinfo=timezone.utc)
-        age = datetime.now(timezone.utc) - modified
+            modified = modified.replace(tzinfo=UTC)
+        age = datetime.now(UTC) - modified
         return age.total_seconds() >= self.refresh_after_seconds
 
     def _remove_temp(self, tmp_key: str, version_id: str | None) -> None:
@@ -326,7 +328,7 @@ class S3BlobStore(S3Records):
         return self.put_stream(io.BytesIO(data))
 
     # -- reads -----------------------------------------------------------------------------
-    def _stat(self, key: str):  # -> minio.datatypes.Object | None
+    def _stat(self, key: str) -> Object | None:
         try:
             return self.client.stat_object(self.bucket, key)
         except S3Error as exc:
@@ -388,10 +390,12 @@ class S3BlobStore(S3Records):
             obj = self._stat(blob_key(sha256))
         if obj is None:
             raise BlobNotFound(sha256=sha256)
-        return int(obj.size)
+        if obj.size is None:  # HEAD always carries Content-Length; a server that omits it is broken
+            raise StorageUnavailable("Kho lưu trữ không trả về kích thước tệp; vui lòng thử lại sau.")
+        return obj.size
 
     # -- lifecycle -------------------------------------------------------------------------
-    def _locked_until(self, obj) -> datetime | None:
+    def _locked_until(self, obj: Object) -> datetime | None:
         """Retain-until date of a stat'ed object version while retention (or a legal hold) holds.
 
         Read from the HEAD response headers, which S3, MinIO and moto all return
@@ -399,7 +403,7 @@ class S3BlobStore(S3Records):
         """
         headers = obj.metadata or {}
         if str(headers.get("x-amz-object-lock-legal-hold", "")).upper() == "ON":
-            return datetime.max.replace(tzinfo=timezone.utc)
+            return datetime.max.replace(tzinfo=UTC)
         raw = headers.get("x-amz-object-lock-retain-until-date")
         if not raw or not headers.get("x-amz-object-lock-mode"):
             return None
@@ -407,12 +411,12 @@ class S3BlobStore(S3Records):
             until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         except ValueError:
             log.warning("unparseable retain-until date %r on %s", raw, obj.object_name)
-            return datetime.max.replace(tzinfo=timezone.utc)  # err on the safe side
+            return datetime.max.replace(tzinfo=UTC)  # err on the safe side
         if until.tzinfo is None:
-            until = until.replace(tzinfo=timezone.utc)
-        return until if until > datetime.now(timezone.utc) else None
+            until = until.replace(tzinfo=UTC)
+        return until if until > datetime.now(UTC) else None
 
-    def _stat_version(self, key: str, version_id: str | None):
+    def _stat_version(self, key: str, version_id: str | None) -> Object | None:
         try:
             return self.client.stat_object(self.bucket, key, version_id=version_id)
         except S3Error as exc:
@@ -464,7 +468,7 @@ class S3BlobStore(S3Records):
                 raise BlobNotFound(sha256=sha256)
             if self._locked_until(obj) is not None:
                 return
-            until = datetime.now(timezone.utc) + timedelta(days=self.retention_days)
+            until = datetime.now(UTC) + timedelta(days=self.retention_days)
             self.client.set_object_retention(
                 self.bucket,
                 key,
@@ -490,9 +494,9 @@ class S3BlobStore(S3Records):
                 name = (obj.object_name or "").rsplit("/", 1)[-1]
                 if obj.is_dir or not is_sha256(name) or obj.object_name != blob_key(name):
                     continue
-                modified = obj.last_modified or datetime.now(timezone.utc)
+                modified = obj.last_modified or datetime.now(UTC)
                 if modified.tzinfo is None:
-                    modified = modified.replace(tzinfo=timezone.utc)
+                    modified = modified.replace(tzinfo=UTC)
                 yield BlobInfo(sha256=name, size=int(obj.size or 0), modified=modified)
 
     def temp_objects(self) -> list[str]:
@@ -511,7 +515,7 @@ class S3BlobStore(S3Records):
     def cleanup_temp(self, max_age_seconds: float = 3600.0) -> int:
         """Remove temp objects (every version) older than ``max_age_seconds``; returns how many."""
         self._ensure_bucket()
-        cutoff = datetime.now(timezone.utc) - timedelta(seconds=max_age_seconds)
+        cutoff = datetime.now(UTC) - timedelta(seconds=max_age_seconds)
         removed = 0
         with _translate("dọn tệp tạm"):
             for obj in self.client.list_objects(
@@ -519,7 +523,7 @@ class S3BlobStore(S3Records):
             ):
                 modified = obj.last_modified
                 if modified is not None and modified.tzinfo is None:
-                    modified = modified.replace(tzinfo=timezone.utc)
+                    modified = modified.replace(tzinfo=UTC)
                 if modified is None or modified < cutoff:
                     self.client.remove_object(
                         self.bucket, obj.object_name, version_id=obj.version_id

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from ioffice import handling as workflow
 from ioffice import registers, signatures
 from ioffice import review as routing
-from ioffice import handling as workflow
 from ioffice.kernel.errors import Conflict, DomainError, InvalidInput
 
 from ..deps import ContainerDep, SessionDep, StoreDep
@@ -25,7 +25,7 @@ from .session import Csrf, PageUser
 router = APIRouter(include_in_schema=False, dependencies=[Csrf])
 
 Text = Annotated[str, Form(max_length=4000)]
-STANDARD_ROUTES = {
+STANDARD_ROUTES: dict[str, list[dict[str, Any]]] = {
     "unit_then_leader": [{"name": "Trưởng đơn vị xem xét", "roles": ["unit_head"], "same_unit": True},
                          {"name": "Lãnh đạo phê duyệt", "roles": ["leader"]}],
     "leader": [{"name": "Lãnh đạo phê duyệt", "roles": ["leader"]}],
@@ -214,7 +214,8 @@ def review(request: Request, document_id: str, db: SessionDep, user: PageUser,
     try:
         if decision not in ("approve", "return"):
             raise InvalidInput("Hãy chọn đồng ý hoặc trả lại.")
-        routing.decide(db, caller=actor_of(request, user), document_id=document_id, decision=decision,
+        choice: Literal["approve", "return"] = "approve" if decision == "approve" else "return"
+        routing.decide(db, caller=actor_of(request, user), document_id=document_id, decision=choice,
                        comment=comment, step_id=step_id or None, expected_sha256=expected_sha256 or None)
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)

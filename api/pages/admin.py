@@ -3,14 +3,12 @@ unit and position, change roles, reset a password, deactivate or reactivate. Eac
 user's token version on, so their sessions end."""
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from ioffice import accounts
-from ioffice.kernel.errors import DomainError, InvalidInput, PermissionDenied
 from ioffice.accounts.models import ROLES, Unit, User
+from ioffice.kernel.errors import DomainError, InvalidInput, PermissionDenied
 
 from ..deps import SessionDep
 from .common import redirect, render

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 
 from ioffice import accounts, audit, notify, tasks
-from ioffice.kernel.errors import DomainError
 from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
+from ioffice.kernel.errors import DomainError
 
 from ..deps import SessionDep, client_addr
 from .common import redirect, render

@@ -12,9 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from ioffice.kernel.errors import DomainError
-from ioffice.accounts.models import User
 from ioffice.documents.lifecycle import STATUS_LABELS
+from ioffice.kernel.errors import DomainError
 
 from .session import CsrfFailed, LoginRequired, attach_csrf_cookie, csrf_token
 
@@ -42,19 +41,34 @@ STATUS_TONE = {
     "signed": ("✍", "ok"), "issued": ("✔", "ok"), "withdrawn": ("✖", "bad"), "recalled": ("✖", "bad"),
 }
 AUDIT_LABELS = {
-    "document.upload": "Tải lên văn bản", "document.receive": "Tiếp nhận văn bản", "document.register": "Vào sổ văn bản đến",
-    "document.return": "Trả lại nơi gửi", "document.issue": "Phát hành văn bản", "document.deliver": "Gửi văn bản",
-    "document.delivery_status": "Cập nhật tình trạng gửi", "document.download": "Tải tệp về",
-    "document.sign.personal": "Ký số cá nhân", "document.sign.seal": "Đóng dấu số của cơ quan",
-    "document.sign.external_prepare": "Chuẩn bị ký bằng USB token", "document.attachment.add": "Thêm phụ lục",
-    "document.attachment.sign": "Ký phụ lục", "workflow.submit": "Trình duyệt dự thảo",
-    "workflow.review.approve": "Đồng ý dự thảo", "workflow.review.return": "Trả lại dự thảo",
-    "workflow.withdraw": "Rút dự thảo", "workflow.new_version": "Tải lên phiên bản mới",
-    "workflow.assign": "Giao xử lý (bút phê)", "workflow.pass_on": "Chuyển giao trong đơn vị",
-    "workflow.progress": "Cập nhật tiến độ", "workflow.complete": "Hoàn thành xử lý",
-    "workflow.acknowledge": "Đã đọc (nhận để biết)", "document.version.signed": "Lưu phiên bản đã ký số",
-    "document.version.issued": "Lưu bản phát hành có số, ngày và dấu", "document.version.upload": "Tải lên phiên bản mới",
-    "document.recall": "Thu hồi văn bản", "auth.logout": "Đăng xuất",
+    "document.upload": "Tải lên văn bản",
+    "document.receive": "Tiếp nhận văn bản",
+    "document.register": "Vào sổ văn bản đến",
+    "document.return": "Trả lại nơi gửi",
+    "document.issue": "Phát hành văn bản",
+    "document.deliver": "Gửi văn bản",
+    "document.delivery_status": "Cập nhật tình trạng gửi",
+    "document.download": "Tải tệp về",
+    "document.sign.personal": "Ký số cá nhân",
+    "document.sign.seal": "Đóng dấu số của cơ quan",
+    "document.sign.external_prepare": "Chuẩn bị ký bằng USB token",
+    "document.attachment.add": "Thêm phụ lục",
+    "document.attachment.sign": "Ký phụ lục",
+    "workflow.submit": "Trình duyệt dự thảo",
+    "workflow.review.approve": "Đồng ý dự thảo",
+    "workflow.review.return": "Trả lại dự thảo",
+    "workflow.withdraw": "Rút dự thảo",
+    "workflow.new_version": "Tải lên phiên bản mới",
+    "workflow.assign": "Giao xử lý (bút phê)",
+    "workflow.pass_on": "Chuyển giao trong đơn vị",
+    "workflow.progress": "Cập nhật tiến độ",
+    "workflow.complete": "Hoàn thành xử lý",
+    "workflow.acknowledge": "Đã đọc (nhận để biết)",
+    "document.version.signed": "Lưu phiên bản đã ký số",
+    "document.version.issued": "Lưu bản phát hành có số, ngày và dấu",
+    "document.version.upload": "Tải lên phiên bản mới",
+    "document.recall": "Thu hồi văn bản",
+    "auth.logout": "Đăng xuất",
 }
 
 

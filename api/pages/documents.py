@@ -11,14 +11,14 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import select
 
 from ioffice import documents as docs
-from ioffice import tasks
-from ioffice import review as routing
 from ioffice import handling as workflow
-from ioffice.kernel.caller import Caller
-from ioffice.kernel.errors import InvalidInput, PermissionDenied
+from ioffice import review as routing
+from ioffice import tasks
+from ioffice.accounts.models import Unit, User
 from ioffice.audit.models import AuditEvent
 from ioffice.documents.models import Document
-from ioffice.accounts.models import Unit, User
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.errors import InvalidInput, PermissionDenied
 
 from ..deps import ContainerDep, SessionDep, client_addr, writes
 from . import previews

@@ -4,7 +4,7 @@ Also the registers page (links to the JSON/CSV/PDF register routes)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from pydantic import ValidationError
@@ -46,7 +46,8 @@ def new_document_page(request: Request, user: PageUser, direction: str = "incomi
 
 @router.post("/documents/new", dependencies=[Csrf])
 def create(request: Request, db: SessionDep, store: StoreDep, user: PageUser, container: ContainerDep,
-           background: BackgroundTasks, direction: Annotated[str, Form()] = "incoming", file: Annotated[UploadFile | None, File()] = None,
+           background: BackgroundTasks, direction: Annotated[str, Form()] = "incoming",
+           file: Annotated[UploadFile | None, File()] = None,
            doc_type: Annotated[str, Form(max_length=64)] = "", summary: Annotated[str, Form(max_length=4000)] = "",
            number_symbol: Annotated[str, Form(max_length=128)] = "",
            issuing_body: Annotated[str, Form(max_length=255)] = "", issued_date: Annotated[str, Form()] = "",
@@ -63,7 +64,7 @@ def create(request: Request, db: SessionDep, store: StoreDep, user: PageUser, co
     try:
         if file is None or not file.filename:
             raise InvalidInput("Hãy chọn tệp PDF của văn bản.")
-        data = {k: v.strip() for k, v in values.items() if k != "recipients" and v and v.strip()}
+        data: dict[str, Any] = {k: v.strip() for k, v in values.items() if k != "recipients" and v and v.strip()}
         for key in ("issued_date", "due_date"):
             if key in data:
                 try:

@@ -22,9 +22,9 @@ import jwt
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
+from ioffice.accounts.models import User
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import DomainError
-from ioffice.accounts.models import User
 
 from ..deps import ContainerDep, SessionDep
 

@@ -7,11 +7,10 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ioffice import accounts
-from ioffice import agency
+from ioffice import accounts, agency
 from ioffice.accounts.models import Organisation, Unit, User
 
-from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
 from ..keystore import give_dev_certificate
 from ..schemas import UnitOut, UserCreate, UserOut, UserUpdate
 
@@ -22,14 +21,14 @@ ADMIN = require_roles("admin")
 @router.get("/units", response_model=list[UnitOut], responses=problem_responses(401))
 def list_units(db: SessionDep, caller: CallerDep) -> list[UnitOut]:
     """Units of the caller's organisation (any signed-in user)."""
-    rows = db.scalars(select(Unit).where(Unit.org_id == caller.org_id).order_by(Unit.name))
+    rows = db.scalars(select(Unit).where(Unit.org_id == caller.person.org_id).order_by(Unit.name))
     return [UnitOut.model_validate(u) for u in rows]
 
 
 @router.get("/users", response_model=list[UserOut], responses=problem_responses(401))
 def list_users(db: SessionDep, caller: CallerDep) -> list[UserOut]:
     """Users of the caller's organisation (for choosing handlers and signers)."""
-    rows = db.scalars(select(User).where(User.org_id == caller.org_id).order_by(User.username))
+    rows = db.scalars(select(User).where(User.org_id == caller.person.org_id).order_by(User.username))
     return [UserOut.model_validate(u) for u in rows]
 
 
@@ -39,7 +38,7 @@ def create_user(body: UserCreate, db: SessionDep, caller: CallerDep, container: 
     """Create an official. On the development PKI a signer (leader, unit head, certifier, clerk) gets
     a personal certificate and can sign at once; otherwise give them a key with
     ``PUT /users/{id}/signing-key`` or a certificate with ``PUT /users/{id}/certificate``."""
-    user = accounts.create_user(db, caller=caller, org_id=caller.org_id, username=body.username,
+    user = accounts.create_user(db, caller=caller, org_id=caller.person.org_id, username=body.username,
                                 full_name=body.full_name, password=body.password, roles=body.roles,
                                 unit_id=body.unit_id, position=body.position, email=body.email)
     give_dev_certificate(container, user)
@@ -51,18 +50,22 @@ def create_user(body: UserCreate, db: SessionDep, caller: CallerDep, container: 
 def update_user(user_id: str, body: UserUpdate, db: SessionDep, caller: CallerDep, container: ContainerDep
                 ) -> UserOut:
     """Change an official's full name, position, unit, e-mail, roles, password or activity."""
-    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    user = accounts.get_user(db, org_id=caller.person.org_id, user_id=user_id)
     if any(v is not None for v in (body.full_name, body.position, body.unit_id, body.email)):
-        user = accounts.update_profile(db, caller=caller, org_id=caller.org_id, user_id=user_id,
+        user = accounts.update_profile(db, caller=caller, org_id=caller.person.org_id, user_id=user_id,
                                        full_name=body.full_name, position=body.position, unit_id=body.unit_id,
                                        email=body.email)
     if body.roles is not None:
-        user = accounts.set_roles(db, caller=caller, org_id=caller.org_id, user_id=user_id, roles=body.roles)
+        user = accounts.set_roles(db, caller=caller, org_id=caller.person.org_id, user_id=user_id, roles=body.roles)
         give_dev_certificate(container, user)
     if body.password is not None:
-        user = accounts.set_password(db, caller=caller, org_id=caller.org_id, user_id=user_id, password=body.password)
+        user = accounts.set_password(
+            db, caller=caller, org_id=caller.person.org_id, user_id=user_id, password=body.password
+        )
     if body.is_active is not None:
-        user = accounts.set_active(db, caller=caller, org_id=caller.org_id, user_id=user_id, active=body.is_active)
+        user = accounts.set_active(
+            db, caller=caller, org_id=caller.person.org_id, user_id=user_id, active=body.is_active
+        )
     return UserOut.model_validate(user)
 
 
@@ -75,7 +78,7 @@ class OrganisationSettingsOut(BaseModel):
 @router.get("/organisation", response_model=OrganisationSettingsOut, responses=problem_responses(401))
 def get_organisation(db: SessionDep, caller: CallerDep) -> OrganisationSettingsOut:
     """The caller's agency and its settings (numbering series, signature layout and level)."""
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
 
@@ -84,7 +87,7 @@ def get_organisation(db: SessionDep, caller: CallerDep) -> OrganisationSettingsO
 def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, caller: CallerDep
                                  ) -> OrganisationSettingsOut:
     """Change some settings; a key sent as null is removed (back to the default)."""
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     settings = agency.update_settings(db, caller=caller, org=org, changes=body)
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=settings)
 
@@ -93,7 +96,7 @@ def update_organisation_settings(body: agency.AgencySettings, db: SessionDep, ca
             responses=problem_responses(401, 403, 422, 503), dependencies=[ADMIN])
 def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, transparent PNG")], db: SessionDep,
                    store: StoreDep, caller: CallerDep) -> OrganisationSettingsOut:
-    org = db.get(Organisation, caller.org_id)
+    org = db.get_one(Organisation, caller.person.org_id)
     agency.set_seal_image(db, store, caller=caller, org=org, png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return OrganisationSettingsOut(id=org.id, name=org.name, settings=dict(org.settings or {}))
 
@@ -103,7 +106,7 @@ def put_seal_image(file: Annotated[UploadFile, File(description="the red seal, t
 def put_signature_image(user_id: str, file: Annotated[UploadFile, File(description="blue signature, transparent PNG")],
                         db: SessionDep, store: StoreDep, caller: CallerDep) -> UserOut:
     """An official's handwritten signature image (by the official or the administrator)."""
-    user = accounts.get_user(db, org_id=caller.org_id, user_id=user_id)
+    user = accounts.get_user(db, org_id=caller.person.org_id, user_id=user_id)
     agency.set_signature_image(db, store, caller=caller, user=user,
                                png=file.file.read(agency.MAX_IMAGE_BYTES + 1))
     return UserOut.model_validate(user)

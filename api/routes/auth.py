@@ -25,7 +25,9 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     except Exception:
         db.commit()  # keep the failed attempt and its audit event
         raise
-    token, ttl = issue_token(user, secret=container.settings.token_key, ttl_minutes=container.settings.token_ttl_minutes)
+    token, ttl = issue_token(
+        user, secret=container.settings.token_key, ttl_minutes=container.settings.token_ttl_minutes
+    )
     return TokenOut(access_token=token, expires_in=ttl)
 
 

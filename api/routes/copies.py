@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import audit
+from ioffice.accounts.models import Organisation
 from ioffice.copies import CopyMetadata, CopyRecord, copies_report, rules, service
 from ioffice.kernel.errors import PayloadTooLarge
-from ioffice.accounts.models import Organisation
 from ioffice.signatures import resolve_level
 
+from ..container import Container
 from ..copies_port import copy_stamp
-from ..download import content_disposition
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles, writes
+from ..download import content_disposition
 from .documents import parse_metadata, stream_file
 from .verify import rate_limit
 
@@ -101,14 +103,22 @@ class PublicCopyOut(BaseModel):
     requester: str | None = Field(description="masked, e.g. N*** T** H**")
 
 
-def _out(rec: CopyRecord, container, model=CopyOut, **extra):
-    return model(id=rec.id, kind=rec.kind, code=rec.code, number=rec.number, book=rec.book, title=rec.title,
-                 requester_name=rec.requester_name, requester_id_number=rec.requester_id_number, copies=rec.copies,
-                 pages=rec.pages, fee=rec.fee, status=rec.status, due=rec.due_date,
-                 certified_date=rec.certified_date, certifier_name=rec.certifier_name, sha256=rec.sha256,
-                 level=rec.level, verify_url=service.verify_url(container.settings.base_url, rec.code),
-                 revoked_at=rec.revoked_at, revocation_reason=rec.revocation_reason, created_at=rec.created_at,
-                 **extra)
+_Copy = TypeVar("_Copy", bound=CopyOut)
+
+
+@overload
+def _out(rec: CopyRecord, container: Container) -> CopyOut: ...
+@overload
+def _out(rec: CopyRecord, container: Container, model: type[_Copy], **extra: Any) -> _Copy: ...
+def _out(rec: CopyRecord, container: Container, model: type[CopyOut] = CopyOut, **extra: Any) -> CopyOut:
+    return model.model_validate(dict(
+        id=rec.id, kind=rec.kind, code=rec.code, number=rec.number, book=rec.book, title=rec.title,
+        requester_name=rec.requester_name, requester_id_number=rec.requester_id_number, copies=rec.copies,
+        pages=rec.pages, fee=rec.fee, status=rec.status, due=rec.due_date,
+        certified_date=rec.certified_date, certifier_name=rec.certifier_name, sha256=rec.sha256,
+        level=rec.level, verify_url=service.verify_url(container.settings.base_url, rec.code),
+        revoked_at=rec.revoked_at, revocation_reason=rec.revocation_reason, created_at=rec.created_at,
+        **extra))
 
 
 def _read_parts(files: list[UploadFile], limit: int) -> list[bytes]:
@@ -122,8 +132,8 @@ def _read_parts(files: list[UploadFile], limit: int) -> list[bytes]:
     return parts
 
 
-def _level(db, container, org_id: str) -> str:
-    return resolve_level(db.get(Organisation, org_id), None, copy_stamp(container).default_level())
+def _level(db: Session, container: Container, org_id: str) -> str:
+    return resolve_level(db.get_one(Organisation, org_id), None, copy_stamp(container).default_level())
 
 
 @router.post("/api/v1/copies", status_code=201, response_model=CertifiedOut,
@@ -139,7 +149,7 @@ def certify_copy(db: SessionDep, store: StoreDep, caller: CallerDep, container: 
     parts = _read_parts(file, container.settings.max_upload_bytes)
     rec, scan = service.certify(db, store, copy_stamp(container), caller=caller, parts=parts,
                                 metadata=meta, base_url=container.settings.base_url,
-                                level=_level(db, container, caller.org_id))
+                                level=_level(db, container, caller.person.org_id))
     return _out(rec, container, CertifiedOut, warnings=scan.warnings)
 
 
@@ -155,9 +165,19 @@ def agency_copy(db: SessionDep, store: StoreDep, caller: CallerDep, container: C
     name and the signing time at the top right of page 1, signed with the agency key; numbered
     in the series of its form (``05/SY-UBND``)."""
     parts = _read_parts(file, container.settings.max_upload_bytes) if file else None
-    rec = service.make_agency_copy(db, store, copy_stamp(container), caller=caller, form=form,
-                                   document_id=document_id, parts=parts, title=title, copies=copies,
-                                   level=_level(db, container, caller.org_id), base_url=container.settings.base_url)
+    rec = service.make_agency_copy(
+        db,
+        store,
+        copy_stamp(container),
+        caller=caller,
+        form=form,
+        document_id=document_id,
+        parts=parts,
+        title=title,
+        copies=copies,
+        level=_level(db, container, caller.person.org_id),
+        base_url=container.settings.base_url,
+    )
     return _out(rec, container)
 
 
@@ -170,7 +190,7 @@ def list_copies(db: SessionDep, caller: CallerDep, container: ContainerDep,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
                 offset: Annotated[int, Query(ge=0)] = 0) -> list[CopyOut]:
     """This agency's copies, newest first."""
-    return [_out(r, container) for r in service.list_copies(db, org_id=caller.org_id, year=year, kind=kind,
+    return [_out(r, container) for r in service.list_copies(db, org_id=caller.person.org_id, year=year, kind=kind,
                                                             status=status, limit=limit, offset=offset)]
 
 
@@ -187,7 +207,7 @@ def open_book(db: SessionDep, caller: CallerDep) -> BookOut:
 @router.get("/api/v1/copies/{copy_id}", response_model=CopyOut, responses=problem_responses(401, 403, 404),
             dependencies=[require_roles(*READERS)])
 def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: ContainerDep) -> CopyOut:
-    return _out(service.get_copy(db, org_id=caller.org_id, copy_id=copy_id), container)
+    return _out(service.get_copy(db, org_id=caller.person.org_id, copy_id=copy_id), container)
 
 
 @router.get("/api/v1/copies/{copy_id}/content", response_class=StreamingResponse,
@@ -196,7 +216,7 @@ def get_copy(copy_id: str, db: SessionDep, caller: CallerDep, container: Contain
 @writes
 def copy_content(copy_id: str, db: SessionDep, store: StoreDep, caller: CallerDep) -> StreamingResponse:
     """The signed copy (PDF)."""
-    rec = service.get_copy(db, org_id=caller.org_id, copy_id=copy_id)
+    rec = service.get_copy(db, org_id=caller.person.org_id, copy_id=copy_id)
     f = store.open(rec.sha256)
     audit.record(db, caller=caller, action="copy.download", object_type="copy", object_id=rec.id,
                  details={"sha256": rec.sha256})
@@ -221,7 +241,7 @@ def report(db: SessionDep, caller: CallerDep,
            date_to: Annotated[date, Query(alias="to", description="certification date to (inclusive)")]
            ) -> CopiesReportOut:
     """Certified copies and fees per month of the period."""
-    periods = copies_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)
+    periods = copies_report(db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to)
     return CopiesReportOut(date_from=date_from, date_to=date_to,
                            periods=[PeriodOut(period=p.period, requests=p.requests, copies=p.copies, pages=p.pages,
                                               fee=p.fee) for p in periods],
@@ -231,26 +251,26 @@ def report(db: SessionDep, caller: CallerDep,
 
 # ------------------------------------------------------------------ public, no account
 
-def public_status(container, code: str) -> dict:
+def public_status(container: Container, code: str) -> dict[str, Any]:
     with container.sessions() as s:
         return service.public_view(s, service.find_by_code(s, code))
 
 
 @router.get("/api/v1/public/copies/{code}", response_model=PublicCopyOut, responses=problem_responses(404, 422, 429))
-async def public_copy(code: str, request: Request, container: ContainerDep) -> dict:
+async def public_copy(code: str, request: Request, container: ContainerDep) -> dict[str, Any]:
     """A copy's public status (no account): active or revoked, agency, number, book, date, title,
     pages, the requester's masked name. Never the identity number."""
     await run_in_threadpool(rate_limit, container, request, "copy-code")
     return await run_in_threadpool(public_status, container, code)
 
 
-def copy_section(container, data: bytes) -> dict | None:
+def copy_section(container: Container, data: bytes) -> dict[str, Any] | None:
     """The validation report's ``copy`` section for an uploaded file (by its hash or its code)."""
     import hashlib
 
     from signing.copystamp import embedded_code
 
-    with container.read_sessions() as s:  # type: ignore[misc]  # read-only: never the SQLite write lock
+    with container.read_session() as s:  # read-only: never the SQLite write lock
         return service.report_copy_section(s, sha256=hashlib.sha256(data).hexdigest(),
                                            embedded_code=embedded_code(data))
 

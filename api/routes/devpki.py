@@ -6,13 +6,12 @@ embedded in the dev certificates (``DevPki.base_url`` must point at where it is 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from urllib.parse import unquote
 
-from typing import Callable
-
+from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from cryptography.hazmat.primitives import serialization
 
 from certs.devpki import DevPki
 from certs.devservices import services_for

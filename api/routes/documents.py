@@ -2,21 +2,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import IO, Annotated, Literal, TypeVar, overload
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from ioffice import documents as docs
-from ioffice.kernel.errors import InvalidInput
-from ioffice.documents.models import Document
-
 from ioffice.documents import signature_check
+from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.errors import InvalidInput
 
-from ..deps import (CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles,
-                    writes)
+from ..deps import (
+    CallerDep,
+    ContainerDep,
+    SessionDep,
+    StoreDep,
+    own_transactions,
+    problem_responses,
+    require_roles,
+    writes,
+)
 from ..incoming_check import check_upload
 from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut, VersionOut
 
@@ -25,15 +34,24 @@ router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 DOC_READERS = ("clerk", "specialist", "unit_head", "leader")
 DOC_WRITERS = ("clerk", "specialist", "unit_head", "leader")
 
+_Metadata = TypeVar("_Metadata", bound=BaseModel)
+_Out = TypeVar("_Out", bound=DocumentOut)
 
-def parse_metadata(raw: str, model=docs.DocumentMetadata):
+
+@overload
+def parse_metadata(raw: str) -> docs.DocumentMetadata: ...
+@overload
+def parse_metadata(raw: str, model: type[_Metadata]) -> _Metadata: ...
+def parse_metadata(raw: str, model: type[BaseModel] = docs.DocumentMetadata) -> BaseModel:
     """Parse the ``metadata`` form field; malformed JSON, unknown keys or wrong types → InvalidInput (422)."""
     if "\x00" in raw or "\\u0000" in raw.lower():
         raise InvalidInput("Trường metadata chứa ký tự NUL không hợp lệ.")
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"Trường metadata không phải JSON hợp lệ: {exc.msg} (vị trí {exc.pos}).") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("Trường metadata không phải JSON hợp lệ (mã hóa không phải UTF-8).") from exc
     except RecursionError as exc:
         raise InvalidInput("Trường metadata lồng nhau quá sâu.") from exc
     if not isinstance(data, dict):
@@ -47,7 +65,15 @@ def parse_metadata(raw: str, model=docs.DocumentMetadata):
         raise InvalidInput(f"Thông tin văn bản (metadata) không hợp lệ. {detail_of(errors)}", errors=errors) from exc
 
 
-def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None = None):
+_Versions = Mapping[str, DocumentVersion]
+
+
+@overload
+def document_out(db: Session, doc: Document, *, versions: _Versions | None = None) -> DocumentOut: ...
+@overload
+def document_out(db: Session, doc: Document, model: type[_Out], *, versions: _Versions | None = None) -> _Out: ...
+def document_out(db: Session, doc: Document, model: type[DocumentOut] = DocumentOut, *,
+                 versions: _Versions | None = None) -> DocumentOut:
     """The API shape of ``doc``; ``versions`` (id → version, e.g. from ``docs.current_versions``)
     saves the per-row lookup of the current version on a page."""
     out = model.model_validate(doc)
@@ -61,7 +87,10 @@ def document_out(db, doc: Document, model=DocumentOut, *, versions: dict | None 
     check = extra.get("signature_check")
     if isinstance(check, dict):
         out.signature_check = SignatureCheckOut.model_validate(check)
-    v = versions.get(doc.current_version_id) if versions is not None else docs.current_version(db, doc)
+    if versions is None:
+        v = docs.current_version(db, doc)
+    else:
+        v = versions.get(doc.current_version_id) if doc.current_version_id else None
     if v is not None:
         out.sha256, out.size, out.filename = v.sha256, v.size, v.filename
     return out
@@ -114,21 +143,23 @@ def list_documents(
     """The caller's organisation's documents, newest first."""
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
-    rows, total = docs.list_documents(db, org_id=caller.org_id, f=f)
+    rows, total = docs.list_documents(db, org_id=caller.person.org_id, f=f)
     versions = docs.current_versions(db, rows)  # one query for the page, not one per row
-    return DocumentPage(items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset)
+    return DocumentPage(
+        items=[document_out(db, d, versions=versions) for d in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),
             dependencies=[require_roles(*DOC_READERS)])
 def get_document(document_id: str, db: SessionDep, caller: CallerDep) -> DocumentDetail:
-    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
+    doc = docs.get_document(db, org_id=caller.person.org_id, document_id=document_id)
     out = document_out(db, doc, DocumentDetail)
     out.versions = [VersionOut.model_validate(v) for v in doc.versions]
     return out
 
 
-def stream_file(f, chunk: int = 1024 * 1024):
+def stream_file(f: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:
     try:
         while True:
             data = f.read(chunk)

@@ -1,18 +1,21 @@
 """Liveness/readiness: names the failing part (503) when the database or storage is down."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from ..container import Container
 from ..deps import ContainerDep
 from ..schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
-def _check(container) -> dict:
+def _check(container: Container) -> dict[str, Any]:
     result = {"status": "ok", "database": "ok", "storage": "ok"}
     try:
         with container.engine.connect() as conn:
@@ -29,6 +32,6 @@ def _check(container) -> dict:
 
 
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
-async def healthz(container: ContainerDep):
+async def healthz(container: ContainerDep) -> JSONResponse:
     result = await run_in_threadpool(_check, container)
     return JSONResponse(result, status_code=200 if result["status"] == "ok" else 503)

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from ioffice import delivery
-from ioffice.registers import numbering
-from ioffice import registers
+from ioffice import delivery, registers
+from ioffice.accounts.models import Organisation
 from ioffice.handling import followup
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
-from ioffice.accounts.models import Organisation
+from ioffice.registers import numbering
 
 from .. import exports
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
@@ -77,7 +77,9 @@ class DeliveryOut(BaseModel):
     recipient_org_id: str
     recipient_name: str
     recipient_organ_code: str | None
-    status: int = Field(description="QCVN 102: 1 received, 2 rejected, 3 accepted, 4 assigned, 5 processing, 6 completed")
+    status: int = Field(
+        description="QCVN 102: 1 received, 2 rejected, 3 accepted, 4 assigned, 5 processing, 6 completed"
+    )
     status_label: str
     sent_at: datetime
     received_at: datetime | None
@@ -146,7 +148,7 @@ def _book_out(book: registers.Register) -> RegisterBookOut:
                            total=len(book.rows))
 
 
-def _render(db, org_id: str, book: registers.Register, fmt: str):
+def _render(db: Session, org_id: str, book: registers.Register, fmt: str) -> RegisterBookOut | Response:
     if fmt == "json":
         return _book_out(book)
     filename = f"so-{book.kind}-{book.year}"
@@ -159,8 +161,12 @@ def _render(db, org_id: str, book: registers.Register, fmt: str):
                     headers={"Content-Disposition": f'inline; filename="{filename}.pdf"'})
 
 
-_EXPORT_RESPONSES = {200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
-                           "description": "the register as JSON, CSV (UTF-8 with BOM) or printable PDF"}}
+_EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {}, "application/pdf": {}},
+        "description": "the register as JSON, CSV (UTF-8 with BOM) or printable PDF",
+    }
+}
 FormatQuery = Annotated[Literal["json", "csv", "pdf"], Query(description="json (default), csv or pdf")]
 SearchQuery = Annotated[str | None, Query(max_length=200, description="text anywhere in the row "
                                                                       "(case and diacritics insensitive)")]
@@ -184,7 +190,8 @@ def register_document(document_id: str, db: SessionDep, caller: CallerDep,
     body = body or RegisterIn()
     reg = registers.register_incoming(db, caller=caller, document_id=document_id,
                                       confirm_duplicate=body.confirm_duplicate,
-                                      confirm_signature_problem=body.confirm_signature_problem, recipient=body.recipient,
+                                      confirm_signature_problem=body.confirm_signature_problem,
+                                      recipient=body.recipient,
                                       notes=body.notes)
     e = reg.entry
     return RegisterOut(document_id=reg.document.id, arrival_number=e.arrival_number,
@@ -213,7 +220,7 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
     res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
                                    pdf=adapter(container), recipient_org_ids=body.recipient_org_ids,
                                    notes=body.notes, copies=body.copies)
-    rows = delivery.list_deliveries(db, org_id=caller.org_id, document_id=res.document.id)
+    rows = delivery.list_deliveries(db, org_id=caller.person.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,
                     issued_date=res.entry.issued_date, series=res.entry.series, status=res.document.status,
@@ -246,7 +253,7 @@ def recall_document(document_id: str, body: RecallIn, db: SessionDep, caller: Ca
             responses=problem_responses(401, 403, 404), dependencies=[require_roles(*DOC_READERS)])
 def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list[DeliveryOut]:
     """Where an issued document went on this installation and how far each recipient got with it."""
-    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=caller.org_id,
+    return [_delivery_out(*row) for row in delivery.list_deliveries(db, org_id=caller.person.org_id,
                                                                      document_id=document_id)]
 
 
@@ -257,24 +264,24 @@ def list_deliveries(document_id: str, db: SessionDep, caller: CallerDep) -> list
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS)])
 def follow_up_register(year: YearPath, db: SessionDep, caller: CallerDep, format: FormatQuery = "json",
-                       q: SearchQuery = None):
+                       q: SearchQuery = None) -> RegisterBookOut | Response:
     """The follow-up register (sổ theo dõi giải quyết văn bản đến) of ``year``."""
-    book = followup.follow_up_register(db, org_id=caller.org_id, year=year, q=q)
-    return _render(db, caller.org_id, book, format)
+    book = followup.follow_up_register(db, org_id=caller.person.org_id, year=year, q=q)
+    return _render(db, caller.person.org_id, book, format)
 
 
 @router.get("/api/v1/registers/{kind}/{year}", response_model=RegisterBookOut,
             responses={**_EXPORT_RESPONSES, **problem_responses(401, 403, 422, 503)},
             dependencies=[require_roles(*REGISTER_READERS, "certifier")])
 def get_register(kind: Literal["incoming", "outgoing", "copies"], year: YearPath, db: SessionDep, caller: CallerDep,
-                 format: FormatQuery = "json", q: SearchQuery = None):
+                 format: FormatQuery = "json", q: SearchQuery = None) -> RegisterBookOut | Response:
     """The incoming, outgoing or certified-copies register of ``year`` with the Decree 30 columns
     (certifiers read the certified-copies register only)."""
     if kind != "copies" and not caller.person.has_role(*REGISTER_READERS):
         raise PermissionDenied("Vai trò của bạn không được phép xem sổ này.")
     fn = {"incoming": registers.incoming_register, "outgoing": registers.outgoing_register,
           "copies": registers.copies_register}[kind]
-    return _render(db, caller.org_id, fn(db, org_id=caller.org_id, year=year, q=q), format)
+    return _render(db, caller.person.org_id, fn(db, org_id=caller.person.org_id, year=year, q=q), format)
 
 
 @router.get("/api/v1/reports/follow-up", response_model=FollowUpReportOut,
@@ -288,7 +295,9 @@ def follow_up_report(db: SessionDep, caller: CallerDep,
         raise InvalidInput("Ngày phải trong khoảng từ năm 1900 đến năm 2999.")
     if (date_to - date_from).days > 3660:
         raise InvalidInput("Khoảng thời gian tối đa 10 năm.")
-    by_unit, by_handler = followup.follow_up_report(db, org_id=caller.org_id, date_from=date_from, date_to=date_to)
+    by_unit, by_handler = followup.follow_up_report(
+        db, org_id=caller.person.org_id, date_from=date_from, date_to=date_to
+    )
 
     def out(c: followup.FollowUpCount) -> FollowUpCountOut:
         return FollowUpCountOut(unit=c.unit, handler=c.handler, on_time=c.on_time, late=c.late, overdue=c.overdue,

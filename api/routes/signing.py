@@ -8,21 +8,29 @@ import hashlib
 from datetime import datetime
 from typing import Annotated, Literal
 
-
 from fastapi import APIRouter, BackgroundTasks, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
-from ioffice.documents import attachments
 from ioffice import audit, signatures, signing_methods
+from ioffice.documents import attachments
 from ioffice.kernel.errors import InvalidInput
+from ioffice.kernel.vocab import PadesLevel
 
+from ..deps import (
+    CallerDep,
+    ContainerDep,
+    SessionDep,
+    StoreDep,
+    own_transactions,
+    problem_responses,
+    require_roles,
+    writes,
+)
 from ..download import content_disposition
-from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, own_transactions, problem_responses,
-                    require_roles, writes)
 from ..schemas import VersionOut
 from ..signing_adapter import adapter, b64
-from ioffice.kernel.vocab import PadesLevel
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -78,7 +86,8 @@ class CompleteIn(BaseModel):
 def sign_document(document_id: str, body: SignIn, response: Response, background: BackgroundTasks,
                   db: SessionDep, store: StoreDep,
                   caller: CallerDep, container: ContainerDep,
-                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None):
+                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+                  ) -> SignedOut | ExternalSessionOut:
     """Sign the current version. A personal signature binds the exact approved version; the
     result is a new, final version. Repeating a request with the same ``Idempotency-Key``
     returns the first result without signing again."""
@@ -154,7 +163,7 @@ def _same_certificate(a: str, b: str) -> bool:
         raise InvalidInput("certificate_pem không phải chứng thư số PEM hợp lệ.") from exc
 
 
-def _check_plugin_certificate(db, session_id: str, certificate_b64: str) -> None:
+def _check_plugin_certificate(db: Session, session_id: str, certificate_b64: str) -> None:
     """The plugin reports the certificate it signed with: it must be the session's."""
     sess = db.get(signatures.SigningSession, session_id)
     if sess is None:
@@ -203,7 +212,7 @@ def add_attachment(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
             dependencies=[require_roles("clerk", "specialist", "unit_head", "leader")])
 def list_attachments(document_id: str, db: SessionDep, caller: CallerDep) -> list[AttachmentOut]:
     return [AttachmentOut.model_validate(a) for a in
-            attachments.list_attachments(db, org_id=caller.org_id, document_id=document_id)]
+            attachments.list_attachments(db, org_id=caller.person.org_id, document_id=document_id)]
 
 
 @router.get("/documents/{document_id}/attachments/{attachment_id}/content", response_class=StreamingResponse,
@@ -214,7 +223,9 @@ def attachment_content(document_id: str, attachment_id: str, db: SessionDep, sto
                        caller: CallerDep) -> StreamingResponse:
     from .documents import stream_file
 
-    att = attachments.get_attachment(db, org_id=caller.org_id, document_id=document_id, attachment_id=attachment_id)
+    att = attachments.get_attachment(
+        db, org_id=caller.person.org_id, document_id=document_id, attachment_id=attachment_id
+    )
     f = store.open(att.sha256)
     audit.record(db, caller=caller, action="document.attachment.download", object_type="document",
                  object_id=document_id, details={"attachment": att.id, "sha256": att.sha256})

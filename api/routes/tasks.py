@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from ioffice import notify
-from ioffice import tasks
+from ioffice import notify, tasks
 
 from ..deps import CurrentUser, SessionDep, problem_responses
 
@@ -29,7 +29,7 @@ class TaskOut(BaseModel):
     step_id: str | None
     assignment_id: str | None
     on_behalf_of: str | None
-    details: dict
+    details: dict[str, Any]
 
 
 class TaskList(BaseModel):
@@ -69,9 +69,13 @@ def my_tasks(db: SessionDep, user: CurrentUser) -> TaskList:
 
 
 @router.get("/notifications", response_model=NotificationPage, responses=problem_responses(401, 422))
-def list_notifications(db: SessionDep, user: CurrentUser, unread: bool = False,
-                       limit: int = Query(default=50, ge=1, le=200), offset: int = Query(default=0, ge=0, le=1_000_000_000)
-                       ) -> NotificationPage:
+def list_notifications(
+    db: SessionDep,
+    user: CurrentUser,
+    unread: bool = False,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
+) -> NotificationPage:
     """The caller's notifications, newest first."""
     rows, total, unread_count = notify.list_notifications(db, user=user, unread_only=unread, limit=limit,
                                                           offset=offset)

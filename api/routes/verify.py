@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from ioffice.kernel.errors import PayloadTooLarge
 from ioffice.accounts.ratelimit import hit
+from ioffice.kernel.errors import PayloadTooLarge
 
 from ..deps import ContainerDep, client_addr, problem_responses
 from ..trust import trust_roots
@@ -46,9 +46,8 @@ def rate_limit(container, request: Request, bucket: str) -> None:
 def validate_upload(container, data: bytes) -> dict:
     from signing.validation import validate_pdf
 
-    from .copies import copy_section
-
     from ..verify_view import enrich
+    from .copies import copy_section
 
     report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False,
                           timeout=container.settings.public_validation_timeout_seconds).to_dict()

@@ -3,28 +3,29 @@ assignment, passing on, progress, completion and the follow-up report (incoming)
 and delegations."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from ioffice import delegation as dlg
 from ioffice import documents as docs
-from ioffice import review as routing
 from ioffice import handling
+from ioffice import review as routing
 from ioffice.accounts.models import User
+from ioffice.kernel.vocab import DelegationPrefix
 
 from .. import mailer
-from ..deps import (CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses,
-                    require_roles)
+from ..deps import CallerDep, ContainerDep, CurrentUser, SessionDep, StoreDep, problem_responses, require_roles
 from ..schemas import VersionOut
-from ioffice.kernel.vocab import DelegationPrefix
 
 
 @asynccontextmanager
-async def _lifespan(app):
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     container = app.state.container
     mailer.install(container)
     yield
@@ -261,7 +262,7 @@ class DelegationOut(BaseModel):
     created_at: datetime
 
 
-def _round_out(db, rnd: routing.ReviewRound) -> RoundOut:
+def _round_out(db: Session, rnd: routing.ReviewRound) -> RoundOut:
     out = RoundOut.model_validate(rnd)
     out.steps = [StepOut.model_validate(s) for s in routing.steps_of(db, round_id=rnd.id)]
     return out
@@ -274,7 +275,7 @@ def _assignment_out(a: handling.Assignment) -> AssignmentOut:
     return out
 
 
-def _state(doc) -> DocStateOut:
+def _state(doc: docs.Document) -> DocStateOut:
     return DocStateOut(document_id=doc.id, status=doc.status, lock_version=doc.lock_version)
 
 
@@ -309,12 +310,12 @@ def submit(document_id: str, body: SubmitIn, db: SessionDep, caller: CallerDep) 
              responses=problem_responses(401, 403, 404, 409, 422))
 def review(document_id: str, body: ReviewIn, db: SessionDep, caller: CallerDep) -> DecisionOut:
     """Approve the current version (its SHA-256 is recorded) or return the draft with comments.
-    Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the step is no longer pending, the
-    document changed (``expected_lock_version``) or another reviewer won a race."""
+    Any user named on the route (or a delegate of one) may decide; others get 403. 409 when the
+    step is no longer pending, the document changed (``expected_lock_version``) or another reviewer won a race."""
     step = routing.decide(db, caller=caller, document_id=document_id, decision=body.decision,
                           comment=body.comment, step_id=body.step_id, expected_lock_version=body.expected_lock_version,
                           expected_sha256=body.expected_sha256)
-    doc = docs.get_document(db, org_id=caller.org_id, document_id=document_id)
+    doc = docs.get_document(db, org_id=caller.person.org_id, document_id=document_id)
     db.flush()
     return DecisionOut(step=StepOut.model_validate(step), document_status=doc.status, lock_version=doc.lock_version,
                        approved_sha256=routing.approved_sha256(db, doc))
@@ -426,7 +427,9 @@ def list_route_templates(db: SessionDep, user: CurrentUser, include_inactive: bo
              tags=["route templates"])
 def create_route_template(body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep) -> RouteTemplateOut:
     """Create a route template for a document type (or any type), with conditional stages."""
-    return RouteTemplateOut.model_validate(routing.create_template(db, caller=caller, org_id=caller.org_id, body=body))
+    return RouteTemplateOut.model_validate(
+        routing.create_template(db, caller=caller, org_id=caller.person.org_id, body=body)
+    )
 
 
 @router.get("/route-templates/{template_id}", response_model=RouteTemplateOut, responses=problem_responses(401, 404),
@@ -441,7 +444,7 @@ def get_route_template(template_id: str, db: SessionDep, user: CurrentUser) -> R
 def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: SessionDep, caller: CallerDep,
                           expected_lock_version: int | None = None) -> RouteTemplateOut:
     """Replace a template (rounds already started keep their resolved route)."""
-    t = routing.update_template(db, caller=caller, org_id=caller.org_id, template_id=template_id, body=body,
+    t = routing.update_template(db, caller=caller, org_id=caller.person.org_id, template_id=template_id, body=body,
                                 expected_lock_version=expected_lock_version)
     db.flush()
     return RouteTemplateOut.model_validate(t)
@@ -451,7 +454,7 @@ def update_route_template(template_id: str, body: routing.RouteTemplateIn, db: S
                dependencies=[require_roles("admin")], tags=["route templates"])
 def delete_route_template(template_id: str, db: SessionDep, caller: CallerDep) -> None:
     """Deactivate a template."""
-    routing.delete_template(db, caller=caller, org_id=caller.org_id, template_id=template_id)
+    routing.delete_template(db, caller=caller, org_id=caller.person.org_id, template_id=template_id)
 
 
 # --------------------------------------------------------------------------- delegations

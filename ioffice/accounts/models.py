@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
 
-
 ROLES = ("clerk", "specialist", "unit_head", "leader", "certifier", "admin")
 ROLE_LABELS = {
     "clerk": "Văn thư",
@@ -38,7 +37,7 @@ class Organisation(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    units: Mapped[list["Unit"]] = relationship(back_populates="organisation")
+    units: Mapped[list[Unit]] = relationship(back_populates="organisation")
 
 
 class Unit(Base):

@@ -13,8 +13,14 @@ from ioffice.accounts.models import ROLES, LoginAttempt, Organisation, Unit, Use
 from ioffice.audit import services as audit
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped, utcnow
-from ioffice.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied, TooManyRequests
-
+from ioffice.kernel.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
 
 _hasher = PasswordHasher()
 # A hash of a random password, verified when the user does not exist so timing does not leak it.
@@ -67,20 +73,19 @@ def authenticate(session: Session, *, username: str, password: str, client_addr:
         addr_failures = session.scalar(
             select(func.count()).select_from(LoginAttempt).where(
                 LoginAttempt.client_addr == client_addr, LoginAttempt.success.is_(False), LoginAttempt.at >= since))
-        if addr_failures >= MAX_FAILURES_PER_ADDR:
+        if (addr_failures or 0) >= MAX_FAILURES_PER_ADDR:
             wait = int(FAILURE_WINDOW.total_seconds())
     if wait:
         raise TooManyRequests(
             f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {max(1, (wait + 59) // 60)} phút.", retry_after=wait)
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    verified = False
+    try:  # verified against a dummy hash for an unknown name: the same time either way
+        verified = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        ok = False
-    if ok and not user.is_active:
-        ok = False
+        verified = False
+    ok = verified and user is not None and user.is_active
     session.add(LoginAttempt(username=username[:64], client_addr=client_addr, success=ok, at=now))
-    if not ok:
+    if user is None or not ok:
         audit.record(
             session,
             caller=Caller(username=username[:64], client_addr=client_addr, org_id=user.org_id if user else None),
@@ -105,7 +110,9 @@ def create_organisation(
     session: Session, *, caller: Caller, name: str, abbreviation: str, organ_code: str | None = None,
     parent_name: str | None = None, place: str | None = None,
 ) -> Organisation:
-    org = Organisation(name=name, abbreviation=abbreviation, organ_code=organ_code, parent_name=parent_name, place=place)
+    org = Organisation(
+        name=name, abbreviation=abbreviation, organ_code=organ_code, parent_name=parent_name, place=place
+    )
     session.add(org)
     session.flush()
     audit.record(session, caller=caller, org_id=org.id, action="org.create", object_type="organisation",
@@ -140,7 +147,7 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"Tên đăng nhập «{username}» đã tồn tại.")
     if unit_id is not None:
-        unit = get_scoped(session, Unit, unit_id, org_id, not_found="Không tìm thấy đơn vị.")
+        get_scoped(session, Unit, unit_id, org_id, not_found="Không tìm thấy đơn vị.")  # the agency's own unit
     user = User(
         org_id=org_id, username=username, full_name=full_name, password_hash=hash_password(password),
         roles=_check_roles(roles), unit_id=unit_id, position=position, email=email,

@@ -2,10 +2,11 @@
 seal; each official's signature), edited by its administrator."""
 from __future__ import annotations
 
-from typing import Any, Literal
 import io
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
@@ -13,7 +14,6 @@ from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.vocab import PadesLevel
-
 
 Box = tuple[float, float, float, float]
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -52,7 +52,7 @@ class AgencySettings(BaseModel):
         return v
 
 
-def update_settings(session, *, caller: Caller, org: Organisation, changes: AgencySettings) -> dict[str, Any]:
+def update_settings(session: Session, *, caller: Caller, org: Organisation, changes: AgencySettings) -> dict[str, Any]:
     """Merge the given keys (None removes a key) into the agency's settings; audited."""
     current = dict(org.settings or {})
     for key, value in changes.model_dump(exclude_unset=True).items():
@@ -83,7 +83,7 @@ def _check_png(data: bytes) -> None:
         raise InvalidInput(f"Ảnh quá lớn: {size[0]}×{size[1]} điểm ảnh (tối đa {MAX_IMAGE_SIDE} điểm ảnh mỗi chiều).")
 
 
-def set_seal_image(session, store: BlobStore, *, caller: Caller, org: Organisation, png: bytes) -> str:
+def set_seal_image(session: Session, store: BlobStore, *, caller: Caller, org: Organisation, png: bytes) -> str:
     _check_png(png)
     sha = store.put_bytes(png).sha256
     settings = dict(org.settings or {})
@@ -94,7 +94,7 @@ def set_seal_image(session, store: BlobStore, *, caller: Caller, org: Organisati
     return sha
 
 
-def set_signature_image(session, store: BlobStore, *, caller: Caller, user: User, png: bytes) -> str:
+def set_signature_image(session: Session, store: BlobStore, *, caller: Caller, user: User, png: bytes) -> str:
     """An official's own signature image; set by the official or the administrator."""
     editor = caller.person
     if editor.id != user.id and not editor.has_role("admin"):

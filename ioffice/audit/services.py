@@ -6,11 +6,11 @@ the IMMEDIATE transaction on SQLite) so concurrent writers never fork the chain.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-import hashlib
-import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from ioffice.audit.models import AuditEvent, AuditHead
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
-
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "_system"
@@ -101,7 +100,8 @@ def verify_chains(session: Session) -> tuple[int, list[ChainProblem]]:
     """Recompute every chain. Returns (events checked, problems: the first bad event per chain)."""
     problems: list[ChainProblem] = []
     checked = 0
-    chains = session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash)).all()
+    chains: list[tuple[str, int, str]] = [
+        (c, s, h) for c, s, h in session.execute(select(AuditHead.chain, AuditHead.seq, AuditHead.hash))]
     known = {c for c, _, _ in chains}
     for orphan in session.execute(select(AuditEvent.chain).distinct()).scalars():
         if orphan not in known:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import audit, signatures
+from ..accounts.models import User  # noqa: F401 - registers the users table that user_id references
 from ..kernel.caller import Caller
 from ..kernel.db import Base, UTCDateTime, new_id, utcnow
 from ..kernel.errors import DomainError, InvalidInput, NotFound
-from ..accounts.models import User
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from ..kernel.errors import InvalidDocument, InvalidInput
 from ..documents.pdfcheck import inspect_pdf
+from ..kernel.errors import InvalidDocument, InvalidInput
 
 MIN_DPI = 200
 MAX_IMAGES = 200

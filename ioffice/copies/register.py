@@ -18,7 +18,7 @@ from .rules import money
 
 def _row(rec: CopyRecord) -> dict[str, Any]:
     notes = [rec.notes] if rec.notes else []
-    if rec.status == "revoked":
+    if rec.status == "revoked" and rec.revoked_at is not None:
         notes.append(f"Đã thu hồi ngày {to_vn_date(rec.revoked_at):%d/%m/%Y}: {rec.revocation_reason}")
     return {
         "number": f"{rec.number:02d}",

@@ -9,7 +9,7 @@ failure anywhere leaves no number used and nothing recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit, documents
-from ..registers import numbering
+from ..accounts.models import Organisation
 from ..kernel.caller import Caller
 from ..kernel.db import utcnow
 from ..kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from ..accounts.models import Organisation, User
-from ..registers.services import date_line
+from ..kernel.ports import BlobStore
 from ..kernel.workcalendar import to_vn_date, vn_today
+from ..registers import numbering
+from ..registers.services import date_line
 from . import rules
 from .intake import Scan, read_scan
 from .models import AGENCY_FORMS, KIND_CERTIFIED, CopyRecord
@@ -101,7 +102,7 @@ def open_new_book(session: Session, *, caller: Caller, year: int | None = None) 
     user = caller.person
     if not user.has_role("certifier"):
         raise PermissionDenied("Chỉ cán bộ chứng thực mới được mở quyển sổ chứng thực mới.")
-    org = _org(session, caller.org_id)
+    org = _org(session, user.org_id)
     year = year or vn_today().year
     books = dict((org.settings or {}).get("copy_books") or {})
     books[str(year)] = current_book(org, year) + 1
@@ -116,11 +117,11 @@ def verify_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
-def _read_image(store, sha: str | None) -> bytes | None:
+def _read_image(store: BlobStore, sha: str | None) -> bytes | None:
     return store.read_bytes(sha) if sha else None
 
 
-def certify(session: Session, store, port: CopyStampPort, *, caller: Caller, parts: list[bytes],
+def certify(session: Session, store: BlobStore, port: CopyStampPort, *, caller: Caller, parts: list[bytes],
             metadata: CopyMetadata, base_url: str, level: str, now: datetime | None = None) -> tuple[CopyRecord, Scan]:
     """Certify the uploaded scan: number in the SCT/BS register, code, fee, due date, the signed PDF."""
     user = caller.person
@@ -132,7 +133,7 @@ def certify(session: Session, store, port: CopyStampPort, *, caller: Caller, par
     scan = read_scan(parts)
     received = now or utcnow()
     today = vn_today(received)
-    org = _org(session, caller.org_id)
+    org = _org(session, user.org_id)
     number = numbering.allocate_number(session, org_id=org.id, register=REGISTER, series=CERTIFIED_SERIES,
                                        year=today.year)
     book = rules.book_label(current_book(org, today.year))
@@ -167,7 +168,7 @@ def certify(session: Session, store, port: CopyStampPort, *, caller: Caller, par
     return rec, scan
 
 
-def make_agency_copy(session: Session, store, port: CopyStampPort, *, caller: Caller, form: str,
+def make_agency_copy(session: Session, store: BlobStore, port: CopyStampPort, *, caller: Caller, form: str,
                      document_id: str | None, parts: list[bytes] | None, title: str | None, copies: int,
                      level: str, base_url: str) -> CopyRecord:
     """An electronic copy of the agency's own document (Decree 30: sao y, sao lục, trích sao), from
@@ -182,7 +183,7 @@ def make_agency_copy(session: Session, store, port: CopyStampPort, *, caller: Ca
         raise InvalidInput("Gửi đúng một nguồn: document_id của văn bản, hoặc tệp bản chụp (file).")
     doc = None
     if document_id is not None:
-        doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
+        doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
         version = documents.current_version(session, doc)
         if version is None:
             raise Conflict("Văn bản chưa có nội dung để sao.")
@@ -197,7 +198,7 @@ def make_agency_copy(session: Session, store, port: CopyStampPort, *, caller: Ca
     if not 1 <= copies <= rules.MAX_COPIES:
         raise InvalidInput(f"Số bản sao phải từ 1 đến {rules.MAX_COPIES}.")
     today = vn_today()
-    org = _org(session, caller.org_id)
+    org = _org(session, user.org_id)
     abbr = AGENCY_FORMS[form]
     number = numbering.allocate_number(session, org_id=org.id, register=REGISTER, series=abbr, year=today.year)
     symbol = f"{numbering.format_number(number)}/{abbr}-{org.abbreviation}"
@@ -247,7 +248,7 @@ def list_copies(session: Session, *, org_id: str, year: int | None = None, kind:
 def revoke(session: Session, *, caller: Caller, copy_id: str, reason: str) -> CopyRecord:
     """Revoke a copy (e.g. the original turned out to be forged); the public status changes at once."""
     user = caller.person
-    rec = get_copy(session, org_id=caller.org_id, copy_id=copy_id)
+    rec = get_copy(session, org_id=user.org_id, copy_id=copy_id)
     allowed = "certifier" if rec.kind == KIND_CERTIFIED else "clerk"
     if not user.has_role(allowed):
         raise PermissionDenied("Chỉ cán bộ chứng thực mới được thu hồi bản sao chứng thực."
@@ -256,7 +257,8 @@ def revoke(session: Session, *, caller: Caller, copy_id: str, reason: str) -> Co
     if not reason:
         raise InvalidInput("Cần nêu lý do thu hồi.")
     if rec.status == "revoked":
-        raise Conflict("Bản sao này đã bị thu hồi trước đó.", revoked_at=rec.revoked_at.isoformat())
+        raise Conflict("Bản sao này đã bị thu hồi trước đó.",
+                       revoked_at=rec.revoked_at.isoformat() if rec.revoked_at else None)
     rec.status = "revoked"
     rec.revoked_at = utcnow()
     rec.revoked_by = user.id

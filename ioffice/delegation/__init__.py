@@ -1,3 +1,11 @@
 """Delegations: who may act (review, sign) for whom, and with which authority."""
 from .models import Delegation  # noqa: F401
-from .services import DELEGATION_COMPETENCE, create_delegation, get_delegation, revoke_delegation, list_delegations, active_delegation, principals_of  # noqa: F401
+from .services import (  # noqa: F401
+    DELEGATION_COMPETENCE,
+    active_delegation,
+    create_delegation,
+    get_delegation,
+    list_delegations,
+    principals_of,
+    revoke_delegation,
+)

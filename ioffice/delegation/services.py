@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.delegation.models import Delegation
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ioffice.kernel.vocab import DELEGATION_PREFIXES
-
 
 DELEGATION_COMPETENCE = DELEGATION_PREFIXES
 

@@ -1,3 +1,3 @@
 """Delivery of issued documents to other agencies of this installation."""
-from .models import RECEIVED, REJECTED, ACCEPTED, ASSIGNED, PROCESSING, COMPLETED, STATUS_LABELS, DeliveryReceipt  # noqa: F401
-from .services import resolve_recipients, deliver, receipt_for, report_status, effective_status, list_deliveries  # noqa: F401
+from .models import ACCEPTED, ASSIGNED, COMPLETED, PROCESSING, RECEIVED, REJECTED, STATUS_LABELS, DeliveryReceipt  # noqa: F401
+from .services import deliver, effective_status, list_deliveries, receipt_for, report_status, resolve_recipients  # noqa: F401

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
 
-
 # QCVN 102:2016 status codes
 RECEIVED, REJECTED, ACCEPTED, ASSIGNED, PROCESSING, COMPLETED = 1, 2, 3, 4, 5, 6
 STATUS_LABELS = {

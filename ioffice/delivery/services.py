@@ -9,23 +9,29 @@ it on (registering acknowledges it, returning rejects it; the workflow reports 4
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 import unicodedata
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import SYSTEM, Caller
-from ioffice.delivery.models import ACCEPTED, ASSIGNED, COMPLETED, DeliveryReceipt, PROCESSING, RECEIVED, REJECTED, STATUS_LABELS
+from ioffice.delivery.models import (
+    ACCEPTED,
+    ASSIGNED,
+    COMPLETED,
+    PROCESSING,
+    RECEIVED,
+    REJECTED,
+    STATUS_LABELS,
+    DeliveryReceipt,
+)
 from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.services import current_version, refresh_search
+from ioffice.kernel.caller import SYSTEM, Caller
 from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import InvalidInput, NotFound
-
-
-
 
 
 def _norm(s: str) -> str:
@@ -167,7 +173,7 @@ def list_deliveries(session: Session, *, org_id: str, document_id: str
                     ) -> list[tuple[DeliveryReceipt, Organisation, int]]:
     """The receipts of the sender's document ``document_id`` (org-scoped): (receipt, recipient
     organisation, effective QCVN 102 status). Raises NotFound for another agency's document."""
-    doc = get_scoped(session, Document, document_id, org_id, not_found="Không tìm thấy văn bản.")
+    get_scoped(session, Document, document_id, org_id, not_found="Không tìm thấy văn bản.")  # 404 for another agency's
     rows = session.execute(
         select(DeliveryReceipt, Organisation, Document.status)
         .join(Organisation, Organisation.id == DeliveryReceipt.recipient_org_id)

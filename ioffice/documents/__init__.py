@@ -1,10 +1,26 @@
 """Documents and their versions: upload, lifecycle, listing, attachments."""
-from .models import Document, DocumentVersion  # noqa: F401
 from .attachment_models import Attachment  # noqa: F401
-from .doctypes import DOC_TYPES, ABBREVIATIONS, CONG_VAN, URGENCY, SECRECY, COMPETENCE, resolve_doc_type  # noqa: F401
+from .attachments import EDITABLE, add_attachment, get_attachment, list_attachments, sign_attachments  # noqa: F401
+from .doctypes import ABBREVIATIONS, COMPETENCE, CONG_VAN, DOC_TYPES, SECRECY, URGENCY, resolve_doc_type  # noqa: F401
+from .lifecycle import LIFECYCLE, STATUS_LABELS, TRANSITIONS, allowed_actions, can, transition  # noqa: F401
+from .models import Document, DocumentVersion  # noqa: F401
 from .pdfcheck import TAIL, inspect_pdf  # noqa: F401
-from .lifecycle import STATUS_LABELS, TRANSITIONS, LIFECYCLE, allowed_actions, can, transition  # noqa: F401
+from .rules import check_expected, doc_title, touch, version_ref  # noqa: F401
+from .services import (  # noqa: F401
+    DEFAULT_MAX_UPLOAD,
+    DocumentFilter,
+    DocumentMetadata,
+    add_version,
+    create_document,
+    current_version,
+    current_versions,
+    get_document,
+    get_version,
+    list_documents,
+    open_content,
+    refresh_search,
+    sanitize_filename,
+    search_key,
+    store_pdf,
+)
 from .steps import STEP_LABELS, STEP_TRANSITIONS, STEPS, step_allowed_actions, step_transition  # noqa: F401
-from .rules import touch, check_expected, version_ref, doc_title  # noqa: F401
-from .services import DEFAULT_MAX_UPLOAD, DocumentMetadata, sanitize_filename, search_key, store_pdf, create_document, add_version, get_document, current_version, current_versions, get_version, open_content, DocumentFilter, list_documents, refresh_search  # noqa: F401
-from .attachments import EDITABLE, add_attachment, list_attachments, get_attachment, sign_attachments  # noqa: F401

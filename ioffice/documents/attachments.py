@@ -3,21 +3,20 @@ document; once the main document has its number/symbol, the clerk signs each wit
 and a text-only mark (number/symbol + signing time) at the top right of page 1."""
 from __future__ import annotations
 
-from typing import BinaryIO
 import tempfile
+from typing import BinaryIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ioffice.accounts.models import Organisation, User
+from ioffice.accounts.models import Organisation
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import services as documents
 from ioffice.documents.attachment_models import Attachment
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, NotFound, PermissionDenied
 from ioffice.kernel.ports import BlobStore
-
 
 EDITABLE = ("draft", "returned", "in_review", "approved", "signed")
 
@@ -25,7 +24,7 @@ EDITABLE = ("draft", "returned", "in_review", "approved", "signed")
 def add_attachment(session: Session, store: BlobStore, *, caller: Caller, document_id: str, file: BinaryIO,
                    filename: str | None, title: str | None, max_size: int) -> Attachment:
     """Store a PDF attachment of an outgoing document that is not yet issued."""
-    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
+    doc = documents.get_document(session, org_id=caller.person.org_id, document_id=document_id)
     if doc.direction != "outgoing":
         raise Conflict("Chỉ văn bản đi mới có phụ lục ký số kèm theo.")
     if doc.status not in EDITABLE:
@@ -64,12 +63,12 @@ def sign_attachments(session: Session, store: BlobStore, port, *, caller: Caller
 
     if not user.has_role("clerk"):
         raise PermissionDenied("Chỉ văn thư mới được ký số phụ lục bằng chữ ký số của cơ quan.")
-    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
+    doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
     if doc.status != "issued" or not doc.number_symbol:
         raise Conflict("Văn bản chính chưa được ban hành (chưa có số, ký hiệu).", current_status=doc.status)
-    org = session.get(Organisation, doc.org_id)
+    org = session.get_one(Organisation, doc.org_id)
     done = []
-    for att in list_attachments(session, org_id=caller.org_id, document_id=doc.id):
+    for att in list_attachments(session, org_id=user.org_id, document_id=doc.id):
         if att.signed_at is not None:
             continue
         spec = agency_spec(org, store, kind="attachment", level=level, number_symbol=doc.number_symbol,

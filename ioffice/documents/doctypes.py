@@ -6,7 +6,6 @@ import unicodedata
 from ioffice.kernel.errors import InvalidInput
 from ioffice.kernel.vocab import AUTHORITY_PREFIXES, SECRECY_LABELS, URGENCY_LABELS
 
-
 # name -> abbreviation ("" for công văn, which has none)
 DOC_TYPES: dict[str, str] = {
     "Nghị quyết": "NQ",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from ioffice.documents.models import Document
 from ioffice.kernel.statemachine import StateMachine
 
-
 STATUS_LABELS = {
     # incoming
     "received": "Đã tiếp nhận",

@@ -7,9 +7,9 @@ from typing import BinaryIO
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import DictionaryObject
 
 from ioffice.kernel.errors import InvalidDocument
-
 
 TAIL = 4096
 MAX_PAGES = 10_000  # far above any administrative document; signing walks every page
@@ -23,7 +23,8 @@ def _check_xref_chain(f: BinaryIO, size: int) -> None:
     found = re.findall(rb"startxref\s+(\d+)", tail)
     if not found:
         return  # pypdf's own recovery decides
-    offset, seen = int(found[-1]), set()
+    offset: int | None = int(found[-1])
+    seen: set[int] = set()
     while offset is not None:
         if offset in seen or len(seen) > 1000:
             raise InvalidDocument("Bảng tham chiếu (xref) của tệp PDF tự trỏ vòng; tệp hỏng.", reason="xref_loop")
@@ -73,8 +74,12 @@ def inspect_pdf(f: BinaryIO) -> int:
             raise InvalidDocument("Tệp PDF được mã hóa hoặc đặt mật khẩu; hãy tải lên bản không mã hóa.",
                                   reason="encrypted")
         pages = len(reader.pages)  # pypdf walks the page tree
-        declared = reader.trailer["/Root"]["/Pages"].get("/Count")  # what the file claims (signers trust it)
-        declared = int(declared) if isinstance(declared, (int, float)) else -1
+        root = reader.trailer["/Root"]
+        tree = root["/Pages"] if isinstance(root, DictionaryObject) else None
+        if not isinstance(tree, DictionaryObject):
+            raise TypeError("the page tree root is not a dictionary")  # unparseable, below
+        count = tree.get("/Count")  # what the file claims (signers trust it)
+        declared = int(count) if isinstance(count, (int, float)) else -1
         if declared < 1 and pages < 1:
             raise InvalidDocument("Tệp PDF không có trang nào.", reason="no_pages")
         if max(declared, pages) > MAX_PAGES:

@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ioffice.audit import services as audit
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
 from ioffice.kernel.db import utcnow

@@ -1,28 +1,27 @@
 """Documents: upload (blob first, row second), versions, listing with filters, content access."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import BinaryIO, Literal
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from ioffice.accounts.models import Unit
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import COMPETENCE, resolve_doc_type
 from ioffice.documents.models import Document, DocumentVersion
-from ioffice.accounts.models import Unit
 from ioffice.documents.pdfcheck import inspect_pdf
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped
 from ioffice.kernel.errors import InvalidInput, NotFound, PayloadTooLarge
 from ioffice.kernel.ports import BlobStore
 from ioffice.kernel.vocab import Secrecy, Urgency
-
 
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 
@@ -242,8 +241,9 @@ def open_content(
     session: Session, store: BlobStore, *, caller: Caller, document_id: str, version_id: str | None = None,
 ) -> tuple[DocumentVersion, BinaryIO]:
     """Verified bytes of the current (or given) version; the download is audited."""
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
-    version = (get_version(session, org_id=caller.org_id, document_id=doc.id, version_id=version_id)
+    org_id = caller.person.org_id
+    doc = get_document(session, org_id=org_id, document_id=document_id)
+    version = (get_version(session, org_id=org_id, document_id=doc.id, version_id=version_id)
                if version_id else current_version(session, doc))
     if version is None:
         raise NotFound("Văn bản chưa có nội dung.")
@@ -268,7 +268,7 @@ class DocumentFilter:
 
 
 def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=timezone.utc)
+    return datetime.combine(d, time.min, tzinfo=UTC)
 
 
 def list_documents(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[Document], int]:

@@ -5,7 +5,6 @@ from typing import Any
 
 from ioffice.kernel.statemachine import StateMachine
 
-
 STEP_LABELS = {
     "waiting": "Chờ đến lượt",
     "pending": "Đang chờ xử lý",

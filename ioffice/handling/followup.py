@@ -82,7 +82,8 @@ def followup_rows(session: Session, *, org_id: str, year: int | None = None, sta
     """Handled assignments (lead and co-handling, not passed on, not cancelled) of ``org_id`` whose
     assignment date (Vietnam) is in ``year`` and/or [start, end], oldest first. ``today`` (default:
     today in Vietnam) decides what is overdue."""
-    from datetime import time as dtime, timedelta
+    from datetime import time as dtime
+    from datetime import timedelta
 
     from ioffice.kernel.workcalendar import VN_TZ, vn_today
 

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ioffice.documents import services as documents
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
 
 

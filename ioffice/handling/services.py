@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Unit, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
@@ -29,10 +28,10 @@ from ioffice.documents.rules import check_expected, doc_title, touch, version_re
 from ioffice.documents.steps import step_transition
 from ioffice.handling.followup import outcome
 from ioffice.handling.models import Assignment, AssignmentNote
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped, utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ioffice.notify.services import notify
-
 
 # --------------------------------------------------------------------------- incoming handling
 
@@ -140,10 +139,22 @@ def assign(
     session.add_all(rows)
     doc.due_date = deadline
     session.flush()
-    audit.record(session, caller=caller, action="workflow.assign", object_type="document", object_id=doc.id,
-                 details={**ref, "from": before, "to": doc.status, "deadline": deadline.isoformat() if deadline else None,
-                          "assignments": [{"id": a.id, "role": a.role, "user": a.assignee_user_id,
-                                           "unit": a.assignee_unit_id} for a in rows]})
+    audit.record(
+        session,
+        caller=caller,
+        action="workflow.assign",
+        object_type="document",
+        object_id=doc.id,
+        details={
+            **ref,
+            "from": before,
+            "to": doc.status,
+            "deadline": deadline.isoformat() if deadline else None,
+            "assignments": [
+                {"id": a.id, "role": a.role, "user": a.assignee_user_id, "unit": a.assignee_unit_id} for a in rows
+            ],
+        },
+    )
     title = doc_title(doc)
     for a in rows:
         who = _target_users(session, doc.org_id, Target(a.assignee_unit_id, a.assignee_user_id))
@@ -278,12 +289,14 @@ def complete(session: Session, *, caller: Caller, assignment_id: str, note: str 
     audit.record(session, caller=caller, action="workflow.complete", object_type="document", object_id=doc.id,
                  details={**version_ref(session, doc), "from": before, "to": doc.status, "assignment": a.id,
                           "reply_document": reply_document_id, "on_time": outcome(a) == "on_time"})
-    chain = []
+    chain: list[str] = []
     p = a
     while p.parent_id:
-        p = session.get(Assignment, p.parent_id)
-        chain.append(p.assigned_by)
-    chain.append(a.assigned_by)
+        p = session.get_one(Assignment, p.parent_id)
+        if p.assigned_by:
+            chain.append(p.assigned_by)
+    if a.assigned_by:
+        chain.append(a.assigned_by)
     notify(session, org_id=doc.org_id, user_ids=chain, kind="assignment.completed",
            title="Văn bản đến đã được xử lý xong", body=f"{doc_title(doc)}.\nNgười xử lý: {user.full_name}.",
            document_id=doc.id, exclude=[user.id])

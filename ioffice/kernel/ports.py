@@ -4,9 +4,10 @@ Adapters live outside the core (``storage``, ``signing``, ``certs``) and are wir
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Iterator, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)

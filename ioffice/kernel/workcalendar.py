@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from ioffice.kernel.errors import InvalidInput
 from ioffice.kernel.vocab import VN_TZ
-
-
 
 
 def _d(*isos: str) -> frozenset[date]:
@@ -73,7 +71,7 @@ class WorkCalendar:
     holidays: frozenset[date] = BUILTIN_HOLIDAYS
     makeup_workdays: frozenset[date] = field(default=BUILTIN_MAKEUP_WORKDAYS)
 
-    def with_holidays(self, extra: Iterable[date]) -> "WorkCalendar":
+    def with_holidays(self, extra: Iterable[date]) -> WorkCalendar:
         return WorkCalendar(holidays=self.holidays | frozenset(extra), makeup_workdays=self.makeup_workdays)
 
     def is_working_day(self, d: date | datetime) -> bool:
@@ -163,16 +161,16 @@ def to_vn_date(value: date | datetime) -> date:
     """The calendar date in Vietnam of ``value`` (naive datetimes are taken as UTC)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(VN_TZ).date()
     return value
 
 
 def vn_now(now: datetime | None = None) -> datetime:
     """The current (or given) instant as an aware datetime in Asia/Ho_Chi_Minh."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return now.astimezone(VN_TZ)
 
 

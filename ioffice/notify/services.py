@@ -8,17 +8,17 @@ discards the queue (:func:`discard_outbox`).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import User
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import NotFound
 from ioffice.notify.models import Notification
-
 
 OUTBOX_KEY = "ioffice.outbox"
 
@@ -101,6 +101,8 @@ def mark_read(session: Session, *, user: User, notification_id: str) -> Notifica
 
 def mark_all_read(session: Session, *, user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
-    res = session.execute(update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-                          .values(read_at=utcnow()))
+    # an UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement
+    res = cast(CursorResult[Any], session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())))
     return int(res.rowcount or 0)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from ioffice.kernel.errors import InvalidInput, NotFound
 from ioffice.registers import numbering
 from ioffice.registers.models import IncomingEntry, OutgoingEntry
 from ioffice.registers.services import SECRECY_LABELS, date_vn
-
 
 # --------------------------------------------------------------------------------------------
 # registers

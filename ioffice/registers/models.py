@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
 
-
 # --------------------------------------------------------------------------------------------
 # tables
 

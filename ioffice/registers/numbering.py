@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from ioffice.kernel.errors import ServiceUnavailable
 from ioffice.registers.counter import RegisterCounter
 
-
 REGISTER_KINDS = ("incoming", "outgoing", "copies")
 SHARED_SERIES = "chung"
 SECRET_SERIES = "mat"

@@ -7,7 +7,8 @@ issued document are returned, never an internal note, a recipient list or who pr
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

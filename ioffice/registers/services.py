@@ -17,32 +17,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, Unit, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.delivery import services as delivery
 from ioffice.documents import lifecycle, signature_check
-from ioffice.documents.models import Document
-from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
-from ioffice.kernel.db import utcnow
 from ioffice.documents.attachments import list_attachments, sign_attachments
-from ioffice.registers.ports import IssuingPdfPort
-from ioffice.registers.signed import require_personal_signature
-from ioffice.signatures.agency import agency_level, agency_spec
+from ioffice.documents.models import Document
+from ioffice.documents.services import add_version, current_version, get_document, refresh_search
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
 from ioffice.kernel.ports import BlobStore
+from ioffice.kernel.vocab import SECRECY_LABELS  # noqa: F401 - re-exported (registers.books)
 from ioffice.kernel.workcalendar import to_vn_date, vn_today
 from ioffice.registers import dupkey, numbering
 from ioffice.registers.models import IncomingEntry, OutgoingEntry
-from ioffice.kernel.vocab import SECRECY_LABELS
-
-
-
+from ioffice.registers.ports import IssuingPdfPort
+from ioffice.registers.signed import require_personal_signature
+from ioffice.signatures.agency import agency_level, agency_spec
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -108,7 +104,8 @@ def find_duplicate(session: Session, *, org_id: str, doc: Document) -> tuple[Doc
 
 def register_incoming(
     session: Session, *, caller: Caller, document_id: str, confirm_duplicate: bool = False,
-    confirm_signature_problem: bool = False, arrival_time: datetime | None = None, recipient: str | None = None, notes: str | None = None,
+    confirm_signature_problem: bool = False, arrival_time: datetime | None = None, recipient: str | None = None,
+    notes: str | None = None,
 ) -> Registration:
     """Enter a received document in the incoming register with the next arrival number of the year.
 
@@ -117,8 +114,8 @@ def register_incoming(
     earlier document — unless ``confirm_duplicate``; or its signatures were found ``modified`` or
     ``invalid`` at upload, unless ``confirm_signature_problem``).
     """
-    _require_role(session, caller, "clerk")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     if doc.direction != "incoming":
         raise Conflict("Chỉ văn bản đến mới được vào sổ văn bản đến.")
     if not lifecycle.can(doc, "register"):
@@ -131,7 +128,7 @@ def register_incoming(
             signature_check={k: check.get(k) for k in ("verdict", "trusted", "checked_at", "summary")}
             if check else None,
         )
-    dup = find_duplicate(session, org_id=caller.org_id, doc=doc)
+    dup = find_duplicate(session, org_id=org_id, doc=doc)
     if dup is not None and not confirm_duplicate:
         other, other_entry = dup
         raise Conflict(
@@ -144,14 +141,14 @@ def register_incoming(
     if at.tzinfo is None:
         raise InvalidInput("Thời điểm đến phải có múi giờ.")
     arrival_date = to_vn_date(at)
-    org = session.get(Organisation, caller.org_id)
+    org = session.get(Organisation, org_id)
     series = numbering.incoming_series(org.settings if org else None, secrecy=doc.secrecy)
     lifecycle.transition(doc, "register")
-    number = numbering.allocate_number(session, org_id=caller.org_id, register="incoming",
+    number = numbering.allocate_number(session, org_id=org_id, register="incoming",
                                        year=arrival_date.year, series=series)
     sha = _version_sha(session, doc)
     entry = IncomingEntry(
-        org_id=caller.org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
+        org_id=org_id, document_id=doc.id, series=series, year=arrival_date.year, arrival_number=number,
         arrival_at=at, arrival_date=arrival_date, duplicate_key=duplicate_key(doc),
         duplicate_of=dup[0].id if dup else None, recipient=recipient, notes=notes,
         registered_by=caller.user_id, sha256=sha,
@@ -165,7 +162,8 @@ def register_incoming(
                  details={"arrival_number": number, "year": arrival_date.year, "series": series, "sha256": sha,
                           "duplicate_of": entry.duplicate_of,
                           "signature_verdict": check.get("verdict") if check else None,
-                          "signature_problem_confirmed": bool(confirm_signature_problem and signature_check.is_held(doc))})
+                          "signature_problem_confirmed": bool(
+                              confirm_signature_problem and signature_check.is_held(doc))})
     delivery.report_status(session, caller=caller, document=doc, status=delivery.ACCEPTED)
     return Registration(document=doc, entry=entry)
 
@@ -177,9 +175,9 @@ def return_incoming(session: Session, *, caller: Caller, document_id: str, reaso
     carries that finding (and may then be left empty).
     Raises PermissionDenied, NotFound, InvalidInput (empty reason), Conflict (wrong status).
     """
-    _require_role(session, caller, "clerk")
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
     reason = (reason or "").strip()
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     problem = signature_check.problem_text(doc)
     if problem and problem not in reason:
         reason = f"{reason} — Kiểm tra chữ ký số: {problem}" if reason else f"Kiểm tra chữ ký số: {problem}"
@@ -252,8 +250,8 @@ def issue_outgoing(
     of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
     NotFound, Conflict (status does not allow issuing), InvalidInput.
     """
-    _require_role(session, caller, "clerk")
-    doc = get_document(session, org_id=caller.org_id, document_id=document_id)
+    org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
+    doc = get_document(session, org_id=org_id, document_id=document_id)
     if doc.direction != "outgoing":
         raise Conflict("Chỉ văn bản đi mới được cấp số ban hành.")
     version = current_version(session, doc)
@@ -320,7 +318,7 @@ def issue_outgoing(
     audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
                  details={"number": number, "symbol": symbol, "series": series, "year": day.year,
                           "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
-    if pdf is not None and list_attachments(session, org_id=caller.org_id, document_id=doc.id):
+    if pdf is not None and list_attachments(session, org_id=org_id, document_id=doc.id):
         sign_attachments(session, store, pdf, caller=caller, document_id=doc.id,
                          level=agency_level(org, None, pdf.default_level()))
     receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)

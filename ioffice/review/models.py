@@ -7,9 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ioffice.documents import services as documents
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
-
 
 # --------------------------------------------------------------------------- tables
 

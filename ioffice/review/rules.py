@@ -7,9 +7,8 @@ from sqlalchemy.orm import Session
 from ioffice.accounts.models import User
 from ioffice.delegation.services import active_delegation
 from ioffice.documents.models import Document, DocumentVersion
-from ioffice.review.models import ReviewRound, ReviewStep
+from ioffice.review.models import ReviewStep
 from ioffice.review.queries import approved_round, steps_of
-
 
 # --------------------------------------------------------------------------- what signing binds to
 
@@ -26,7 +25,7 @@ def approved_sha256(session: Session, document: Document) -> str | None:
     final = [s for s in steps_of(session, round_id=rnd.id, stage_index=len(rnd.stages) - 1) if s.status == "approved"]
     if not final or any(s.sha256 != rnd.sha256 for s in final):
         return None
-    approved = session.get(DocumentVersion, rnd.version_id)
+    approved = session.get_one(DocumentVersion, rnd.version_id)
     newer = session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id,
                                                           DocumentVersion.seq > approved.seq,
                                                           DocumentVersion.kind == "upload")).first()
@@ -68,9 +67,9 @@ def authority_line(session: Session, *, step: ReviewStep | None = None, user: Us
             d = active_delegation(session, delegator_id=step.reviewer_id, delegate_id=user.id)
             if d is None:
                 return None
-            principal = session.get(User, d.delegator_id)
+            principal = session.get_one(User, d.delegator_id)
             return f"{d.competence} {(principal.position or '').upper()}".strip()
     if step is None or step.competence is None:
         return None
-    principal = session.get(User, step.reviewer_id)
+    principal = session.get_one(User, step.reviewer_id)
     return f"{step.competence} {(principal.position or '').upper()}".strip()

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.delegation.models import Delegation
 from ioffice.delegation.services import principals_of
 from ioffice.documents import lifecycle
@@ -29,6 +28,7 @@ from ioffice.documents import services as documents
 from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.rules import check_expected, doc_title, touch, version_ref
 from ioffice.documents.steps import step_transition
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ioffice.kernel.ports import BlobStore
@@ -37,7 +37,6 @@ from ioffice.review.models import ReviewRound, ReviewStep
 from ioffice.review.queries import active_round, rounds_of, steps_of
 from ioffice.review.rules import authority_line, signing_capacity
 from ioffice.review.templates import ConditionSpec, StageSpec, _default_template, get_template, resolve_route
-
 
 # --------------------------------------------------------------------------- actions
 
@@ -192,7 +191,9 @@ def decide(
             last, _ = _acting_step(session, user, rounds[-1], step_id)
             if last.status != "pending":
                 step_transition(last, decision)  # raises: the table has no such move from a settled step
-        raise Conflict(f"Văn bản không ở trạng thái chờ xem xét (hiện: «{lifecycle.STATUS_LABELS.get(doc.status, doc.status)}»).")
+        raise Conflict(
+            f"Văn bản không ở trạng thái chờ xem xét (hiện: «{lifecycle.STATUS_LABELS.get(doc.status, doc.status)}»)."
+        )
     step, delegation = _acting_step(session, user, rnd, step_id)
     if step.stage_index != rnd.current_stage and step.status == "waiting":
         raise Conflict("Chưa đến lượt bạn xem xét văn bản này.")
@@ -241,8 +242,11 @@ def decide(
             extra["signer_authority"] = authority_line(session, step=step)
             extra["approved_sha256"] = step.sha256
             doc.extra = extra
-            clerks = [u.id for u in session.scalars(select(User).where(User.org_id == doc.org_id,
-                                                                       User.is_active.is_(True))) if u.has_role("clerk")]
+            clerks = [
+                u.id
+                for u in session.scalars(select(User).where(User.org_id == doc.org_id, User.is_active.is_(True)))
+                if u.has_role("clerk")
+            ]
             notify(session, org_id=doc.org_id, user_ids=[doc.created_by or ""], kind="review.approved",
                    title="Dự thảo đã được phê duyệt", body=f"{title}.\nNgười duyệt: {user.full_name}.",
                    document_id=doc.id)

@@ -1,6 +1,7 @@
 """Route templates and route resolution (who reviews a draft, in which stages)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import ROLES, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents.doctypes import resolve_doc_type
 from ioffice.documents.models import Document
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import get_scoped
-from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
-from ioffice.review.models import RouteTemplate
+from ioffice.kernel.errors import Conflict, InvalidInput
 from ioffice.kernel.vocab import Secrecy, Urgency
-
+from ioffice.review.models import RouteTemplate
 
 # --------------------------------------------------------------------------- route specifications
 
@@ -79,7 +79,9 @@ def _check_stage(session: Session, org_id: str, s: StageSpec) -> None:
     if not s.roles and not s.reviewer_ids:
         raise InvalidInput(f"Bước «{s.name}» chưa có người xem xét hoặc vai trò.")
     for uid in s.reviewer_ids:
-        u = get_scoped(session, User, uid, org_id, not_found=f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan.")
+        get_scoped(
+            session, User, uid, org_id, not_found=f"Không tìm thấy người xem xét của bước «{s.name}» trong cơ quan."
+        )
 
 
 # --------------------------------------------------------------------------- templates
@@ -151,7 +153,7 @@ def _default_template(session: Session, doc: Document) -> RouteTemplate | None:
     rows = list_templates(session, org_id=doc.org_id)
     exact = [t for t in rows if t.doc_type == doc.doc_type]
     generic = [t for t in rows if t.doc_type is None]
-    return (exact or generic or [None])[0]
+    return (exact or generic)[0] if exact or generic else None
 
 
 # --------------------------------------------------------------------------- route resolution
@@ -169,7 +171,7 @@ def _stage_users(session: Session, doc: Document, drafter: User, s: StageSpec) -
 
 
 def resolve_route(session: Session, *, doc: Document, drafter: User, stages: list[StageSpec],
-                  conditions: list[ConditionSpec] = ()) -> list[tuple[StageSpec, list[str]]]:
+                  conditions: Sequence[ConditionSpec] = ()) -> list[tuple[StageSpec, list[str]]]:
     """Apply ``conditions`` to ``stages`` and resolve each stage to reviewer ids. Stages whose only
     reviewer would be the drafter are dropped. Raises InvalidInput for an empty route or stage."""
     final = list(stages)

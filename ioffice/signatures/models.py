@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ioffice.documents import services as documents
 from ioffice.kernel.db import Base, UTCDateTime, new_id, utcnow
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO, Literal, Protocol
-from ioffice.kernel.vocab import PADES_LEVELS
 
+from ioffice.kernel.vocab import PADES_LEVELS
 
 Kind = Literal["personal", "seal", "attachment", "copy"]
 KINDS = ("personal", "seal", "attachment", "copy")

@@ -1,6 +1,8 @@
 """Who may sign what, with which authority line, level and look."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Organisation, User
@@ -8,14 +10,18 @@ from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document
 from ioffice.kernel.errors import Conflict, InvalidInput, PermissionDenied
+from ioffice.kernel.ports import BlobStore
 from ioffice.signatures.ports import KINDS, LEVELS, SignSpec
+
+if TYPE_CHECKING:
+    from ioffice.review.models import ReviewStep
 
 
 # --------------------------------------------------------------------------------------------
 # Rules: who may sign what
 # --------------------------------------------------------------------------------------------
 
-def _final_approval(session: Session, doc: Document):
+def _final_approval(session: Session, doc: Document) -> list[ReviewStep] | None:
     from ioffice import review
 
     rnd = review.approved_round(session, doc)
@@ -38,7 +44,9 @@ def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[s
     mine = [s for s in steps if s.acted_by == user.id]
     delegated = [s for s in steps if active_delegation(session, delegator_id=s.reviewer_id, delegate_id=user.id)]
     if not mine and not delegated:
-        raise PermissionDenied("Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này.")
+        raise PermissionDenied(
+            "Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này."
+        )
     authority = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
     return authority, user.position or ""
 
@@ -88,9 +96,9 @@ def resolve_level(org: Organisation, requested: str | None, default: str) -> str
     return level
 
 
-def build_spec(session: Session, store, *, user: User, doc: Document, kind: str, level: str,
+def build_spec(session: Session, store: BlobStore, *, user: User, doc: Document, kind: str, level: str,
                authority: str | None) -> SignSpec:
-    org = session.get(Organisation, doc.org_id)
+    org = session.get_one(Organisation, doc.org_id)
     if kind != "personal":
         from ioffice.signatures.agency import agency_spec
 
@@ -98,7 +106,7 @@ def build_spec(session: Session, store, *, user: User, doc: Document, kind: str,
                            extra={"username": user.username})
     sig_img = store.read_bytes(user.signature_image_sha256) if user.signature_image_sha256 else None
     return SignSpec(
-        kind=kind, level=level, key_ref=user.signing_key,
+        kind="personal", level=level, key_ref=user.signing_key,
         full_name=user.full_name, position=user.position or "", authority=authority, agency_name=org.name,
         number_symbol=doc.number_symbol, signature_image=sig_img,
         location=org.place, reason="Ký số văn bản",

@@ -8,11 +8,13 @@ together — a failure anywhere leaves the previous version current and untouche
 """
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-import hashlib
-import tempfile
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,23 +23,24 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ioffice.accounts.models import Organisation, User
 from ioffice.audit import services as audit
-from ioffice.kernel.caller import Caller
 from ioffice.documents import lifecycle
 from ioffice.documents import services as documents
 from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
+from ioffice.kernel.ports import BlobStore
 from ioffice.signatures.models import SigningRequest, SigningSession
 from ioffice.signatures.ports import ExternalSigningPort, PdfSigningPort, PreparedExternal
 from ioffice.signatures.rules import build_spec, check_can_sign, resolve_level
-
 
 # --------------------------------------------------------------------------------------------
 # Server-side signing
 # --------------------------------------------------------------------------------------------
 
 def find_idempotent(session: Session, *, org_id: str, key: str | None, document_id: str,
-                    user: User | None = None, kind: str | None = None, doc=None) -> DocumentVersion | None:
+                    user: User | None = None, kind: str | None = None,
+                    doc: Document | None = None) -> DocumentVersion | None:
     """The earlier result of ``key`` — only for the same caller, operation and document. Anyone else
     sending the key is authorised first (403 as usual), then told the key is taken (409)."""
     if not key:
@@ -49,7 +52,7 @@ def find_idempotent(session: Session, *, org_id: str, key: str | None, document_
     if req is None:
         return None
     if user is not None and (req.user_id != user.id or req.kind != kind or req.document_id != document_id):
-        if doc is not None:
+        if doc is not None and kind is not None:
             check_can_sign(session, user=user, doc=doc, kind=kind)  # the caller's own right comes first
         raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác (người ký, thao tác hoặc văn bản "
                        "khác); hãy dùng khóa mới.")
@@ -58,7 +61,7 @@ def find_idempotent(session: Session, *, org_id: str, key: str | None, document_
     return session.get(DocumentVersion, req.result_version_id)
 
 
-def _already_signed_by(session: Session, *, doc, user: User, version_id: str) -> bool:
+def _already_signed_by(session: Session, *, doc: Document, user: User, version_id: str) -> bool:
     """Whether ``version_id`` is the result of ``user``'s own personal signature of ``doc``."""
     from ioffice.audit.models import AuditEvent
 
@@ -80,14 +83,15 @@ class _ReadState:
     base_pages: int | None
 
 
-def _end_read(session: Session, sessions) -> None:
+def _end_read(session: Session, sessions: Callable[[], Session] | None) -> None:
     """Close the read transaction before the PDF work (nothing is held while pyHanko runs)."""
     if sessions is not None:
         session.commit()
 
 
 @contextmanager
-def _guarded_write(session: Session, sessions, read: _ReadState):
+def _guarded_write(session: Session, sessions: Callable[[], Session] | None, read: _ReadState
+                   ) -> Iterator[tuple[Session, Document]]:
     """A short write transaction in which the document is exactly as the read phase saw it (same
     version counter and current version), else Conflict; the stored blob is left to the sweeper.
     Without ``sessions`` (one-transaction callers, the CLI), ``session`` itself is used."""
@@ -114,9 +118,10 @@ def _guarded_write(session: Session, sessions, read: _ReadState):
 
 
 def sign_document(
-    session: Session, store, port: PdfSigningPort, *, caller: Caller, document_id: str, kind: str,
+    session: Session, store: BlobStore, port: PdfSigningPort, *, caller: Caller, document_id: str, kind: str,
     idempotency_key: str | None = None, level: str | None = None, default_level: str = "B-B",
-    max_size: int = documents.DEFAULT_MAX_UPLOAD, resign: bool = False, sessions=None,
+    max_size: int = documents.DEFAULT_MAX_UPLOAD, resign: bool = False,
+    sessions: Callable[[], Session] | None = None,
 ) -> tuple[DocumentVersion, bool]:
     """Sign the current version of an outgoing document and record the result as a new, final
     version. Returns (version, replayed) — replayed is True when ``idempotency_key`` was already
@@ -128,8 +133,8 @@ def sign_document(
     signature by the same signer on the version they signed needs ``resign``.
     """
     user = caller.person
-    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
-    done = find_idempotent(session, org_id=caller.org_id, key=idempotency_key, document_id=doc.id,
+    doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
+    done = find_idempotent(session, org_id=user.org_id, key=idempotency_key, document_id=doc.id,
                            user=caller.person, kind=kind, doc=doc)
     if done is not None:
         return done, True
@@ -137,7 +142,7 @@ def sign_document(
     if kind == "personal" and not user.signing_key:
         raise InvalidInput("Máy chủ không giữ khóa ký của bạn: hãy ký bằng USB token (ký số từ xa, "
                            "chế độ external) hoặc nhờ quản trị viên cấu hình khóa ký.")
-    org = session.get(Organisation, doc.org_id)
+    org = session.get_one(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind=kind, level=resolve_level(org, level, default_level),
                       authority=authority)
     base = documents.current_version(session, doc)
@@ -161,7 +166,7 @@ def sign_document(
                 wdoc.signer_name = user.full_name
                 wdoc.signer_position = user.position
                 wdoc.signer_competence = authority.split(" ", 1)[0] if authority else None
-        details = {"base_sha256": read.base_sha256, "sha256": blob.sha256, "version": version.id,
+        details: dict[str, Any] = {"base_sha256": read.base_sha256, "sha256": blob.sha256, "version": version.id,
                    "level": spec.level, "authority": authority}
         if resign:
             details["resign"] = True
@@ -178,16 +183,16 @@ def sign_document(
 # --------------------------------------------------------------------------------------------
 
 def prepare_external(
-    session: Session, store, port: ExternalSigningPort, *, caller: Caller, document_id: str,
+    session: Session, store: BlobStore, port: ExternalSigningPort, *, caller: Caller, document_id: str,
     certificate_pem: str, chain_pem: list[str], level: str | None = None, default_level: str = "B-B",
-    sessions=None,
+    sessions: Callable[[], Session] | None = None,
 ) -> tuple[SigningSession, PreparedExternal]:
     """Prepare the PDF for a token signature. With ``sessions``, the read transaction ends before
     the PDF work and the session row is written in a short transaction of its own."""
     user = caller.person
-    doc = documents.get_document(session, org_id=caller.org_id, document_id=document_id)
+    doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
     authority = check_can_sign(session, user=user, doc=doc, kind="personal")
-    org = session.get(Organisation, doc.org_id)
+    org = session.get_one(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind="personal",
                       level=resolve_level(org, level, default_level), authority=authority)
     base = documents.current_version(session, doc)
@@ -222,8 +227,8 @@ def prepare_external(
 
 
 def complete_external(
-    session: Session, store, port: ExternalSigningPort, *, caller: Caller, session_id: str,
-    signature: bytes, now: datetime | None = None, sessions=None,
+    session: Session, store: BlobStore, port: ExternalSigningPort, *, caller: Caller, session_id: str,
+    signature: bytes, now: datetime | None = None, sessions: Callable[[], Session] | None = None,
 ) -> DocumentVersion:
     """Embed the token's signature. With ``sessions``, as :func:`sign_document`: read, PDF work
     outside any transaction, then a short write guarded by the document's version counter."""
@@ -232,16 +237,16 @@ def complete_external(
     if sess is None or sess.org_id != caller.org_id or sess.user_id != user.id:
         raise NotFound("Không tìm thấy phiên ký.")
     if sess.status == "completed":
-        return session.get(DocumentVersion, sess.result_version_id)
+        return session.get_one(DocumentVersion, sess.result_version_id)
     now = now or utcnow()
     if sess.status not in ("pending", "confirming") or sess.expires_at <= now:
         raise Conflict("Phiên ký đã hết hạn; hãy bắt đầu ký lại.")
-    doc = documents.get_document(session, org_id=caller.org_id, document_id=sess.document_id)
+    doc = documents.get_document(session, org_id=user.org_id, document_id=sess.document_id)
     current = documents.current_version(session, doc)
     if current is None or current.id != sess.base_version_id:
         raise Conflict("Văn bản đã thay đổi kể từ khi chuẩn bị ký; hãy bắt đầu ký lại.")
     authority = check_can_sign(session, user=user, doc=doc, kind="personal")
-    org = session.get(Organisation, doc.org_id)
+    org = session.get_one(Organisation, doc.org_id)
     spec = build_spec(session, store, user=user, doc=doc, kind="personal", level=sess.state.get("level", "B-B"),
                       authority=authority)
     read = _ReadState(doc.id, doc.lock_version, current.id, current.sha256, current.size, current.page_count)

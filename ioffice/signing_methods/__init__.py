@@ -12,18 +12,18 @@ the server holds one, and the USB token (external mode) always.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal, Protocol
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import audit
+from ..accounts.models import User
 from ..kernel.caller import Caller
 from ..kernel.db import Base, UTCDateTime, utcnow
 from ..kernel.errors import InvalidInput, NotFound
-from ..accounts.models import User
 
 Method = Literal["server", "token", "remote"]
 METHODS: tuple[str, ...] = ("server", "token", "remote")
@@ -58,11 +58,14 @@ class SigningProfile(Base):
 
 
 class CertificateInfo(Protocol):
-    """What a certificate checker reports about a certificate it accepted."""
+    """What a certificate checker reports about a certificate it accepted (read-only)."""
 
-    subject: str
-    not_after: datetime
-    der_sha256: str
+    @property
+    def subject(self) -> str: ...
+    @property
+    def not_after(self) -> datetime: ...
+    @property
+    def der_sha256(self) -> str: ...
 
 
 class CertificateChecker(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,6 @@ from ioffice.handling.models import Assignment
 from ioffice.handling.services import ROLE_LABELS
 from ioffice.registers.signed import personal_signature
 from ioffice.review.models import ReviewRound, ReviewStep
-
 
 KIND_LABELS = {
     "review": "Xem xét dự thảo",
@@ -49,10 +49,10 @@ class Task:
     step_id: str | None = None
     assignment_id: str | None = None
     on_behalf_of: str | None = None  # the delegating leader's user id for delegated reviews
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-def _task(kind: str, doc: Document, *, due: date | None, since: datetime, today: date, **kw) -> Task:
+def _task(kind: str, doc: Document, *, due: date | None, since: datetime, today: date, **kw: Any) -> Task:
     return Task(kind=kind, label=KIND_LABELS[kind], document_id=doc.id, direction=doc.direction, summary=doc.summary,
                 number_symbol=doc.number_symbol, status=doc.status, due_date=due,
                 overdue=due is not None and due < today, since=since, **kw)
@@ -76,7 +76,7 @@ def my_tasks(session: Session, *, user: User, today: date | None = None) -> list
 
     def doc_of(doc_id: str) -> Document:
         if doc_id not in docs:
-            docs[doc_id] = session.get(Document, doc_id)
+            docs[doc_id] = session.get_one(Document, doc_id)
         return docs[doc_id]
 
     # reviews: own pending steps, and pending steps of leaders who delegated to the user
@@ -119,7 +119,7 @@ def my_tasks(session: Session, *, user: User, today: date | None = None) -> list
             # Decree 30: presented to the leader the same or the next working day
             arrived = (doc.extra or {}).get("arrival_date")
             arrival = date.fromisoformat(arrived) if isinstance(arrived, str) else to_vn_date(doc.updated_at)
-            due = doc.due_date or _next_working_day(arrival)
+            due: date | None = doc.due_date or _next_working_day(arrival)
             out.append(_task("assign", doc, due=due, since=doc.updated_at, today=today))
 
     if user.has_role("clerk"):

@@ -2,13 +2,13 @@
 :class:`VisibleSignature` (what the engine needs to draw a signature)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 from pyhanko.stamp import BaseStampStyle
-
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -77,5 +77,5 @@ def signing_time_text(dt: datetime) -> str:
     A naive ``dt`` is taken to be UTC.
     """
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(VN_TZ).strftime("%Y-%m-%dT%H:%M:%S+07:00")

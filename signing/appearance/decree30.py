@@ -6,11 +6,24 @@ from typing import Literal
 
 from ioffice.kernel.errors import InvalidInput
 
-from .base import COPY_FORMS, DEFAULT_SEAL_DIAMETER_MM, FontKey, MM, VisibleSignature
+from .base import COPY_FORMS, DEFAULT_SEAL_DIAMETER_MM, MM, FontKey, VisibleSignature
 from .dev_images import dev_seal_png, dev_signature_png
 from .fonts import _nfc
 from .images import _prepare_image
-from .placement import DEFAULT_PERSONAL_BOX, _ASCENT, _DESCENT, _LEADING, _PAD, _authority_lines, _default_image_box, _fit_image, _fit_size, _personal_geometry, _round_box, _top_right_mark
+from .placement import (
+    _ASCENT,
+    _DESCENT,
+    _LEADING,
+    _PAD,
+    DEFAULT_PERSONAL_BOX,
+    _authority_lines,
+    _default_image_box,
+    _fit_image,
+    _fit_size,
+    _personal_geometry,
+    _round_box,
+    _top_right_mark,
+)
 from .stamps import ImageElement, OfficialStampStyle, TextElement
 
 

@@ -6,7 +6,7 @@ import io
 import math
 from functools import lru_cache
 
-from .base import DEFAULT_SEAL_DIAMETER_MM, FONTS_DIR, FONT_FILES, SEAL_RED, SIGNATURE_BLUE
+from .base import DEFAULT_SEAL_DIAMETER_MM, FONT_FILES, FONTS_DIR, SEAL_RED, SIGNATURE_BLUE
 from .fonts import _nfc
 
 
@@ -63,8 +63,8 @@ def dev_signature_png(full_name: str) -> bytes:
     ]
     draw.line(loop, fill=colour, width=4 * scale, joint="curve")
     # slant like handwriting, then downsample for smooth edges
-    img = img.transform(img.size, Image.AFFINE, (1, 0.25, -0.25 * H / 2, 0, 1, 0), Image.BICUBIC)
-    img = img.resize((W // scale, H // scale), Image.LANCZOS)
+    img = img.transform(img.size, Image.Transform.AFFINE, (1, 0.25, -0.25 * H / 2, 0, 1, 0), Image.Resampling.BICUBIC)
+    img = img.resize((W // scale, H // scale), Image.Resampling.LANCZOS)
     img = _single_ink(img, SIGNATURE_BLUE)
     out = io.BytesIO()
     img.save(out, "PNG", dpi=(300, 300), optimize=True)
@@ -133,13 +133,13 @@ def dev_seal_png(agency_name: str, parent: str | None = None) -> bytes:
             tile = Image.new("RGBA", (int(fsize * 2), int(fsize * 2)), SEAL_RED + (0,))
             td = ImageDraw.Draw(tile)
             td.text((fsize, fsize * 1.33), ch, font=font, fill=colour, anchor="ms")
-            rot = tile.rotate(-math.degrees(a_mid + math.pi / 2), resample=Image.BICUBIC)
+            rot = tile.rotate(-math.degrees(a_mid + math.pi / 2), resample=Image.Resampling.BICUBIC)
             px = c + band_mid * math.cos(a_mid) - rot.width / 2
             py = c + band_mid * math.sin(a_mid) - rot.height / 2
             img.alpha_composite(rot, (int(px), int(py)))
         angle += adv / band_mid
     star_at(math.pi / 2, fsize * 0.42)
-    img = img.resize((size_px, size_px), Image.LANCZOS)
+    img = img.resize((size_px, size_px), Image.Resampling.LANCZOS)
     img = _single_ink(img, SEAL_RED)
     out = io.BytesIO()
     img.save(out, "PNG", dpi=(dpi, dpi), optimize=True)

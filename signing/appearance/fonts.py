@@ -7,16 +7,15 @@ import io
 import threading
 import unicodedata
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory, ShapeResult
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 
-from .base import FONTS_DIR, FONT_FILES, FontKey
-
+from .base import FONT_FILES, FONTS_DIR, FontKey
 
 _VIETNAMESE_REPERTOIRE: frozenset[int] = frozenset(
     list(range(0x20, 0x7F))
@@ -72,7 +71,7 @@ class _FontProgram:
         """Hex string of 2-byte CIDs (= glyph ids, Identity-H) for ``text``."""
         gids = self.gid_by_codepoint
         fb = self.fallback_gid
-        return b"<" + "".join("%04x" % gids.get(ord(c), fb) for c in text).encode("ascii") + b">"
+        return b"<" + "".join(f"{gids.get(ord(c), fb):04x}" for c in text).encode("ascii") + b">"
 
 
 def _tounicode_cmap(unicode_by_gid: Mapping[int, int]) -> bytes:
@@ -212,7 +211,7 @@ def _writer_cache(writer: BasePdfFileWriter) -> dict:
     cache = getattr(writer, "_ioffice_appearance_objects", None)
     if cache is None:
         cache = {}
-        setattr(writer, "_ioffice_appearance_objects", cache)
+        setattr(writer, "_ioffice_appearance_objects", cache)  # noqa: B010 - undeclared on pyHanko's writer
     return cache
 
 

@@ -6,6 +6,7 @@ import io
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -41,7 +42,7 @@ def _prepare_image(png: bytes, max_px: int) -> _PreparedImage:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        img = Image.open(io.BytesIO(png))
+        img: Image.Image = Image.open(io.BytesIO(png))
         img.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidInput("Tệp ảnh chữ ký hoặc con dấu không đọc được (cần ảnh PNG).") from exc
@@ -62,17 +63,17 @@ def _prepare_image(png: bytes, max_px: int) -> _PreparedImage:
             dpi_x *= scale
         img = img.resize(
             (max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-            Image.LANCZOS,
+            Image.Resampling.LANCZOS,
         )
     alpha = img.getchannel("A")
-    lo, _hi = alpha.getextrema()
+    lo = cast(int, alpha.getextrema()[0])  # one band: (min, max)
     rgb = img.convert("RGB")
     if lo < 255:
         # invisible pixels get one colour (the ink's) so the colour plane compresses well
         hidden = alpha.point(lambda a: 255 if a == 0 else 0)
         opaque = alpha.point(lambda a: 255 if a > 200 else 0)
         box = opaque.getbbox()
-        fill = (0, 0, 0)
+        fill: tuple[int, ...] = (0, 0, 0)
         if box is not None:
             from PIL import ImageStat
 

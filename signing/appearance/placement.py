@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from ioffice.kernel.errors import InvalidInput
 
-from .base import AUTHORITY_PREFIXES, FontKey, MM, VisibleSignature, _TIME_SAMPLE
+from .base import _TIME_SAMPLE, AUTHORITY_PREFIXES, MM, FontKey, VisibleSignature
 from .fonts import _nfc, text_width
 from .stamps import OfficialStampStyle, TextElement
-
 
 _ASCENT = 0.891  # Liberation Serif ascender, em
 
@@ -134,7 +133,7 @@ def _top_right_mark(
         raise InvalidInput("Kích thước trang không hợp lệ.")
     measured = [(_TIME_SAMPLE if is_ts else t, f) for t, f, is_ts in lines]
     max_width = min(220.0, page_width - _MARK_RIGHT_MARGIN - 10)
-    size = _fit_size(measured, _MARK_SIZE, max_width - 2 * _PAD, 6.0)  # type: ignore[arg-type]
+    size = _fit_size(measured, _MARK_SIZE, max_width - 2 * _PAD, 6.0)
     leading = size * _LEADING
     width = max(text_width(t, f, size) for t, f in measured) + 2 * _PAD + 1
     height = len(lines) * leading + 2 * _PAD

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from pyhanko.pdf_utils import layout
 from pyhanko.pdf_utils.content import ResourceType
@@ -11,9 +11,9 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp import BaseStamp, TextStampStyle
 
-from .base import FontKey, _PYHANKO_TS_FORMAT, signing_time_text
+from .base import _PYHANKO_TS_FORMAT, FontKey, signing_time_text
 from .fonts import _embed_font, _font, _nfc
-from .images import _PreparedImage, _embed_image
+from .images import _embed_image, _PreparedImage
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,12 @@ class OfficialStampStyle(TextStampStyle):
     background: None = None
     timestamp_format: str = _PYHANKO_TS_FORMAT
 
-    def create_stamp(
+    def create_stamp(  # type: ignore[override]  # pyHanko uses only the BaseStamp API of the result
         self,
         writer: BasePdfFileWriter,
         box: layout.BoxConstraints,
-        text_params: dict,
-    ) -> "OfficialStamp":
+        text_params: dict[str, Any],
+    ) -> OfficialStamp:
         return OfficialStamp(writer=writer, style=self, box=box, text_params=text_params)
 
 
@@ -74,12 +74,12 @@ def _parse_pyhanko_ts(value: str | None) -> datetime:
                 dt = datetime.strptime(value, fmt)
             except ValueError:
                 continue
-            return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+            return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
         try:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class OfficialStamp(BaseStamp):
@@ -111,7 +111,7 @@ class OfficialStamp(BaseStamp):
         if abs(sx - 1) > 1e-6 or abs(sy - 1) > 1e-6:
             ops.append(b"%.4f 0 0 %.4f 0 0 cm" % (sx, sy))
         for i, im in enumerate(style.images):
-            name = "/Im%d" % i
+            name = f"/Im{i}"
             self.set_resource(ResourceType.XOBJECT, pdf_name(name), _embed_image(writer, im.image))
             ops.append(
                 b"q %.3f 0 0 %.3f %.3f %.3f cm %s Do Q"

@@ -2,8 +2,9 @@
 raw signature the token returns."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from asn1crypto import algos, pem
 from asn1crypto import x509 as asn1_x509
@@ -17,7 +18,6 @@ from signing.errors import SignerCertificateRejected
 
 from .errors import InvalidExternalSignature, InvalidSigningSession
 from .session import DIGEST_ALGORITHM, PSS_SALT_LENGTH, VN_TZ
-
 
 CertLike = Any  # asn1crypto / cryptography certificate, PEM str/bytes or DER bytes
 
@@ -36,7 +36,7 @@ def _load_cert(value: CertLike) -> asn1_x509.Certificate:
             if pem.detect(data):
                 _, _, data = pem.unarmor(data)
             cert = asn1_x509.Certificate.load(data)
-            cert.native  # force full parse so garbage fails here, not later
+            cert.native  # noqa: B018 - force full parse so garbage fails here, not later
             return cert
     except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's input
         raise SignerCertificateRejected(

@@ -4,10 +4,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
-from typing import Any, Sequence
+from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -15,7 +16,13 @@ from asn1crypto import x509 as asn1_x509
 from ioffice.kernel.errors import ServiceUnavailable
 
 from .certificates import _mechanism_for, _resolve_vc, _verify_raw_signature
-from .errors import ExternalSigningError, InvalidExternalSignature, InvalidSigningSession, PreparedDocumentChanged, SigningSessionExpired
+from .errors import (
+    ExternalSigningError,
+    InvalidExternalSignature,
+    InvalidSigningSession,
+    PreparedDocumentChanged,
+    SigningSessionExpired,
+)
 from .session import DIGEST_ALGORITHM, STATE_VERSION, VN_TZ, _aware, _run_sync, _unb64
 
 log = logging.getLogger("signing.external")
@@ -37,7 +44,7 @@ class _LoadedState:
     timestamp_url: str | None
 
 
-def _load_state(state: dict) -> _LoadedState:
+def _load_state(state: dict[str, Any]) -> _LoadedState:
     try:
         if state.get("version") != STATE_VERSION or state.get("md_algorithm") != DIGEST_ALGORITHM:
             raise ValueError("unsupported state version or digest")
@@ -86,7 +93,7 @@ TSA_BACKOFF_SECONDS = 0.5
 
 async def _build_cms(
     signer: Any, signed_attrs: cms.CMSAttributes, timestamper: Any, attempts: int
-):
+) -> cms.ContentInfo:
     """Build the CMS around the token's signature value, with a signature timestamp when a
     timestamper is given.
 
@@ -118,7 +125,7 @@ async def _build_cms(
 
 async def async_complete_external_signature(
     prepared_pdf: bytes,
-    state: dict,
+    state: dict[str, Any],
     signature: bytes,
     *,
     now: datetime | None = None,
@@ -206,12 +213,13 @@ async def _add_dss(signed: bytes, field_name: str, validation_context: Any) -> b
             "Tài liệu chưa được ký, vui lòng thử lại sau."
         ) from exc
     out.seek(0)
-    return out.read()
+    data: bytes = out.read()
+    return data
 
 
 def complete_external_signature(
     prepared_pdf: bytes,
-    state: dict,
+    state: dict[str, Any],
     signature: bytes,
     *,
     now: datetime | None = None,

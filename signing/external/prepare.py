@@ -2,15 +2,35 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from io import BytesIO
-from typing import Any, Iterable
+from typing import Any
 
 from ioffice.kernel.errors import InvalidDocument
 
-from .certificates import CertLike, _check_signer_cert, _load_cert, _mechanism_for, _resolve_vc, _signature_size, _validate_signer_path
+from .certificates import (
+    CertLike,
+    _check_signer_cert,
+    _load_cert,
+    _mechanism_for,
+    _resolve_vc,
+    _signature_size,
+    _validate_signer_path,
+)
 from .errors import DocumentNotSignable
-from .session import DIGEST_ALGORITHM, ExternalSession, PSS_SALT_LENGTH, SIGNATURE_ROOM_MARGIN, STATE_VERSION, TIMESTAMP_ROOM, VN_TZ, _aware, _b64, _run_sync
+from .session import (
+    DIGEST_ALGORITHM,
+    PSS_SALT_LENGTH,
+    SIGNATURE_ROOM_MARGIN,
+    STATE_VERSION,
+    TIMESTAMP_ROOM,
+    VN_TZ,
+    ExternalSession,
+    _aware,
+    _b64,
+    _run_sync,
+)
 
 
 def _pick_field_name(reader: Any) -> str:
@@ -73,7 +93,7 @@ async def async_prepare_external_signature(
         field_spec = fields.SigFieldSpec(
             sig_field_name=field_name,
             on_page=getattr(appearance, "page", 0),
-            box=tuple(getattr(appearance, "box")),
+            box=tuple(appearance.box),
         )
         stamp_style = getattr(appearance, "stamp_style", None)
         text_params = getattr(appearance, "text_params", None)

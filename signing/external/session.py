@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, TypeVar
-
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ class ExternalSession:
     """
 
     prepared_pdf: bytes
-    state: dict
+    state: dict[str, Any]
     data_to_sign: bytes
     digest_algorithm: str
     signature_mechanism: str
@@ -47,7 +47,8 @@ class ExternalSession:
 
     @property
     def field_name(self) -> str:
-        return self.state["field_name"]
+        name: str = self.state["field_name"]
+        return name
 
 
 def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = None) -> T:
@@ -68,9 +69,9 @@ def _run_sync(make_coro: Callable[[], Awaitable[T]], validation_context: Any = N
 
 def _aware(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     if now.tzinfo is None:
-        return now.replace(tzinfo=timezone.utc)
+        return now.replace(tzinfo=UTC)
     return now
 
 

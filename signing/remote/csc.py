@@ -19,10 +19,13 @@ import base64
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ioffice.kernel.errors import Conflict, ServiceUnavailable
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ class CscClient:
         self.poll_interval = poll_interval
         self.request_timeout = request_timeout
 
-    def _session_info(self, credential_id: str):
+    def _session_info(self, credential_id: str) -> Any:
         from pyhanko.sign.signers.csc_signer import CSCServiceSessionInfo
 
         return CSCServiceSessionInfo(service_url=self.provider.url.rstrip("/"), credential_id=credential_id,
@@ -105,7 +108,7 @@ class CscClient:
                                      timeout=aiohttp.ClientTimeout(total=self.request_timeout)) as resp:
                     data = await resp.json()
             return [str(c) for c in data.get("credentialIDs", [])]
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise self._unavailable(exc) from exc
 
     async def credential(self, credential_id: str) -> RemoteCredential:
@@ -117,7 +120,7 @@ class CscClient:
             async with aiohttp.ClientSession() as http:
                 info = await fetch_certs_in_csc_credential(http, self._session_info(credential_id),
                                                            timeout=int(self.request_timeout))
-        except (SigningError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SigningError, aiohttp.ClientError) as exc:
             raise self._unavailable(exc) from exc
         return RemoteCredential(credential_id=credential_id, certificate_der=info.signing_cert.dump(),
                                 chain_der=[c.dump() for c in info.chain], max_batch_size=info.max_batch_size,
@@ -162,7 +165,7 @@ class CscClient:
                             + (" (người ký từ chối trên điện thoại)" if data.get("error") == "access_denied" else "")
                             + "; văn bản giữ nguyên phiên bản trước.", provider_error=str(data.get("error") or status))
                     raise self._unavailable(RuntimeError(f"HTTP {status}"))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._unavailable(exc) from exc
 
     async def sign(self, credential_id: str, datas: list[bytes], *, description: str | None = None,
@@ -172,7 +175,10 @@ class CscClient:
         import aiohttp
         from pyhanko.sign.general import SigningError
         from pyhanko.sign.signers.csc_signer import (
-            CSCAuthorizationInfo, CSCSigner, PrefetchedSADAuthorizationManager, fetch_certs_in_csc_credential,
+            CSCAuthorizationInfo,
+            CSCSigner,
+            PrefetchedSADAuthorizationManager,
+            fetch_certs_in_csc_credential,
         )
 
         if not datas:
@@ -180,7 +186,9 @@ class CscClient:
         hashes = [base64.b64encode(hashlib.sha256(d).digest()).decode("ascii") for d in datas]
         cred = credential or await self.credential(credential_id)
         if len(datas) > cred.max_batch_size:
-            raise Conflict(f"Dịch vụ ký số từ xa chỉ cho phép ký tối đa {cred.max_batch_size} văn bản mỗi lần xác nhận.")
+            raise Conflict(
+                f"Dịch vụ ký số từ xa chỉ cho phép ký tối đa {cred.max_batch_size} văn bản mỗi lần xác nhận."
+            )
         sad = await self.authorize(credential_id, hashes, pinned=cred.hash_pinning_required, description=description)
         session_info = self._session_info(credential_id)
         try:
@@ -189,11 +197,11 @@ class CscClient:
                 auth = PrefetchedSADAuthorizationManager(session_info, info, CSCAuthorizationInfo(sad=sad))
                 signer = CSCSigner(http, auth, batch_size=len(datas), sign_timeout=int(self.request_timeout))
                 return list(await asyncio.gather(*(signer.async_sign_raw(d, "sha256") for d in datas)))
-        except (SigningError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SigningError, aiohttp.ClientError) as exc:
             raise self._unavailable(exc) from exc
 
 
-def run(coro_factory):
+def run(coro_factory: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     from ioffice.kernel.aio import run_sync
 
     return run_sync(coro_factory)

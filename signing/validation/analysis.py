@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import legacy, people
@@ -16,7 +16,7 @@ from .isolation import _Job, _quiet_library_loggers
 from .levels import _LevelRules
 from .limits import _MAX_REVISIONS, _MAX_SIGNATURES
 from .report import SUMMARIES, SignatureReport, ValidationReport
-from .trust import _TrustChecks, _proven_signing_time, _signer_key_usage
+from .trust import _proven_signing_time, _signer_key_usage, _TrustChecks
 from .verdict import _Verdict
 
 logger = logging.getLogger("signing.validation")
@@ -47,7 +47,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
         self.job = job
         self.data = job.data
         self.report = ValidationReport(verdict="unreadable")
-        self.now = job.now or datetime.now(timezone.utc)
+        self.now = job.now or datetime.now(UTC)
 
     # -- driver ----------------------------------------------------------------------------
     def run(self) -> ValidationReport:
@@ -113,7 +113,6 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
         if b"%PDF-" not in head:
             rep.problems.append("Tệp không phải là tài liệu PDF.")
             return rep
-        from pyhanko.pdf_utils.reader import PdfFileReader
         from pyhanko.sign.validation import pdf_embedded  # noqa: F401 - loggers exist now
 
         _quiet_library_loggers()

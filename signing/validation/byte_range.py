@@ -6,7 +6,6 @@ from typing import Any
 
 from .diff.graph import _deref, _pget
 
-
 _HEX_RE = re.compile(rb"[0-9A-Fa-f\s]*")
 
 

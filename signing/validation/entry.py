@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 from .isolation import _Job, _run_in_thread, _run_isolated
 from .limits import MAX_PDF_BYTES
@@ -76,7 +77,7 @@ def validate_pdf(
             except Exception:  # noqa: BLE001 - a bad root is skipped (never trusted), not fatal
                 logger.warning("ignoring an unreadable trust root / certificate")
     if now is not None and now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     job = _Job(data=data, roots=roots, others=others, allow_fetching=allow_fetching, now=now,
                fetch_timeout=min(float(timeout), 10.0), path=path, max_bytes=max_bytes)
     if isolate:

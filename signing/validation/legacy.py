@@ -89,7 +89,6 @@ async def validate_sha1(emb: Any, data: bytes, vc: Any, key_usage: Any) -> Sha1S
     a, b, c, d = (int(x) for x in emb.byte_range)
     digest = hashlib.sha1(data[a:a + b] + data[c:c + d]).digest()
     content = emb.signed_data["encap_content_info"]["content"].native
-    from asn1crypto import cms
 
     detached = emb.signed_data.copy()
     detached["encap_content_info"] = type(detached["encap_content_info"])({"content_type": "data"})

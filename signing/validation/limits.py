@@ -1,7 +1,6 @@
 """Limits of the validation engine: document size, memory of the analysis process, graph sizes."""
 from __future__ import annotations
 
-
 MAX_PDF_BYTES = 100 * 1024 * 1024
 """Default cap on the size of a document we agree to analyse."""
 

@@ -4,7 +4,7 @@ timestamp), times in Vietnam's time zone, and which configured root the signer c
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from .report import SignatureReport
@@ -53,7 +53,7 @@ def vn_time(iso: str | None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(_vn_zone()).replace(microsecond=0).isoformat()
 
 

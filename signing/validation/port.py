@@ -1,7 +1,8 @@
 """The core's :class:`~ioffice.kernel.ports.PdfValidationPort`, implemented with :func:`validate_pdf`."""
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO
 
 from ioffice.kernel.ports import SignatureCheck
 

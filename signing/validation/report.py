@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-
 VERDICTS = ("valid", "valid_with_changes", "modified", "invalid", "no_signature", "unreadable")
 
 

@@ -2,9 +2,10 @@
 the signer's fields of the report, revocation status."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .diff.graph import _deref
 from .report import SignatureReport
@@ -61,7 +62,7 @@ def _certs_from_bytes(data: bytes) -> list[bytes]:
     out = []
     for der in ders:
         try:
-            x509.Certificate.load(der).native  # force a full parse
+            x509.Certificate.load(der).native  # noqa: B018 - force a full parse
         except Exception as exc:  # noqa: BLE001 - any parse error means "not a certificate"
             raise ValueError("tệp không chứa chứng thư số hợp lệ") from exc
         out.append(der)

@@ -24,12 +24,12 @@ class _Verdict:
                                 "phải là một bản cập nhật hợp lệ.")
         # a signature that fails, added in a revision after a signature that verifies and
         # whose later changes are refused, is part of that modification (signature spoofing)
-        spoofed = [_fatal(it) or not (s.intact and s.valid) for s, it in zip(sigs, self.items)]
-        good_revs = [it["revision"] for s, it in zip(sigs, self.items)
+        spoofed = [_fatal(it) or not (s.intact and s.valid) for s, it in zip(sigs, self.items, strict=False)]
+        good_revs = [it["revision"] for s, it in zip(sigs, self.items, strict=False)
                      if it["checked_ok"] and s.changes_after == "disallowed"
                      and it["revision"] is not None]
         invalid = False
-        for bad, it in zip(spoofed, self.items):
+        for bad, it in zip(spoofed, self.items, strict=False):
             if not bad:
                 continue
             rev = it["revision"]

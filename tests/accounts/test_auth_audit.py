@@ -56,13 +56,13 @@ def _run_audit_verify(env):
 
 
 def test_state_changes_are_audited_and_chain_detects_an_edited_event(client, as_user, upload, env):
-    from ioffice.kernel.db import make_engine
     from ioffice.audit.models import AuditEvent
+    from ioffice.kernel.db import make_engine
 
     doc = upload()
     client.get(f"/api/v1/documents/{doc['id']}/content", headers=as_user("vanthu"))
     client.post("/api/v1/auth/token", data={"username": "vanthu", "password": "bad-password"})
-    users = client.get("/api/v1/users", headers=as_user("admin")).json()
+    client.get("/api/v1/users", headers=as_user("admin"))
     client.post("/api/v1/users", headers=as_user("admin"),
                 json={"username": "chuyenvien2", "full_name": "Vũ Thị Lan", "password": "password-123",
                       "roles": ["specialist"]})

@@ -1,4 +1,6 @@
 """Public verification without an account: JSON report, the citizen's page, rate limiting."""
+from datetime import UTC
+
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_pdf
@@ -25,13 +27,13 @@ def test_citizen_page_renders_the_verdict_in_vietnamese(client):
 def test_public_verification_is_rate_limited(env):
     """A sliding one-minute window: the fourth request in a minute is refused, Retry-After says
     when the next one will pass, and it does pass then (the clock is frozen and moved by hand)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import time_machine
 
     from api.app import create_app
 
-    start = datetime(2026, 3, 2, 9, 15, 5, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 9, 15, 5, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as clock, \
             TestClient(create_app(env.settings(public_rate_limit_per_minute=3))) as c:
         codes = [c.post("/api/v1/verify", files={"file": ("a.pdf", b"x", "application/pdf")}).status_code

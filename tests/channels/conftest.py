@@ -47,7 +47,7 @@ def issue_for(pki, public_key, name: str, *, days: int = 365, not_before=None,
               key_usage: bool = True) -> x509.Certificate:
     """A signing certificate from the installation's development intermediate CA."""
     ikey, icert = pki.load_key(pki.intermediate_key_path)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ku = x509.KeyUsage(True, True, False, False, False, False, False, False, False) if key_usage else \
         x509.KeyUsage(False, False, True, False, False, False, False, False, False)
     return (x509.CertificateBuilder()
@@ -82,7 +82,7 @@ class UsbToken:
 def _tls(dir_: Path) -> None:
     key = rsa.generate_private_key(65537, 2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     import ipaddress
 
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -63,7 +63,7 @@ def test_certificate_registration_checks_trust_validity_usage_and_name(client, a
 
     r = put(pem(issue_for(pki, key.public_key(), "Người Khác")))
     assert r.status_code == 403 and "không mang tên" in r.json()["detail"], r.text
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
     r = put(pem(issue_for(pki, key.public_key(), LEADER, days=10, not_before=past)))
     assert r.status_code == 422 and "hết hạn" in r.json()["detail"], r.text
     r = put(pem(issue_for(pki, key.public_key(), LEADER, key_usage=False)))
@@ -74,7 +74,7 @@ def test_certificate_registration_checks_trust_validity_usage_and_name(client, a
     from cryptography.x509.oid import NameOID
 
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LEADER)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     selfsigned = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                   .serial_number(1).not_valid_before(now - dt.timedelta(days=1))
                   .not_valid_after(now + dt.timedelta(days=10)).sign(key, hashes.SHA256()))

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -226,15 +226,14 @@ def test_bad_and_unknown_codes(client):
 
 
 def test_public_lookups_are_rate_limited(env, as_user):
+    import time_machine
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    import time_machine
-
     # The limiter counts per clock minute: hold the wall clock still so the four look-ups share one
     # window however slowly a loaded machine runs them.
-    with time_machine.travel(datetime.now(timezone.utc).replace(second=5), tick=False), \
+    with time_machine.travel(datetime.now(UTC).replace(second=5), tick=False), \
             TestClient(create_app(env.settings(public_rate_limit_per_minute=3)), raise_server_exceptions=False) as c:
         codes = [c.get(f"/api/v1/public/copies/{'B' * 32}").status_code for _ in range(4)]
     assert codes[:3] == [404, 404, 404] and codes[3] == 429

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -27,15 +27,15 @@ def test_fee_times_copies_and_cap_applies_per_copy():
 
 def test_due_same_day_before_15h_next_working_day_after():
     # Thursday 26/11/2026: 14:59 Vietnam time (07:59 UTC) → same day
-    assert rules.due_date(datetime(2026, 11, 26, 7, 59, tzinfo=timezone.utc)) == date(2026, 11, 26)
+    assert rules.due_date(datetime(2026, 11, 26, 7, 59, tzinfo=UTC)) == date(2026, 11, 26)
     # 15:30 Vietnam time → Friday
-    assert rules.due_date(datetime(2026, 11, 26, 8, 30, tzinfo=timezone.utc)) == date(2026, 11, 27)
+    assert rules.due_date(datetime(2026, 11, 26, 8, 30, tzinfo=UTC)) == date(2026, 11, 27)
     # Friday 27/11 at 16:00 → Monday 30/11 (the weekend is skipped)
-    assert rules.due_date(datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)) == date(2026, 11, 30)
+    assert rules.due_date(datetime(2026, 11, 27, 9, 0, tzinfo=UTC)) == date(2026, 11, 30)
     # Monday 23/11/2026 at 15:10 → Wednesday 25/11, because 24/11 is Ngày Văn hóa Việt Nam (a holiday)
-    assert rules.due_date(datetime(2026, 11, 23, 8, 10, tzinfo=timezone.utc)) == date(2026, 11, 25)
+    assert rules.due_date(datetime(2026, 11, 23, 8, 10, tzinfo=UTC)) == date(2026, 11, 25)
     # 23:30 UTC on Friday is already Saturday morning in Vietnam → the next working day, Monday
-    assert rules.due_date(datetime(2026, 11, 27, 23, 30, tzinfo=timezone.utc)) == date(2026, 11, 30)
+    assert rules.due_date(datetime(2026, 11, 27, 23, 30, tzinfo=UTC)) == date(2026, 11, 30)
 
 
 def test_masking_hides_the_name_but_keeps_initials():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from ioffice.kernel.workcalendar import vn_today
-
 from tests.conftest import make_pdf
 from tests.support.agencies import approve, second_agency
 

@@ -77,7 +77,7 @@ def test_backup_wipe_restore_verifies(env, tmp_path):
 
     with TestClient(create_app(env.settings()), raise_server_exceptions=False) as c:
         h = login(c, "vanthu")  # the same password hash, the same secret
-        for d, pdf in zip(ids, pdfs):
+        for d, pdf in zip(ids, pdfs, strict=True):
             assert c.get(f"/api/v1/documents/{d}", headers=h).json() == docs_before[d]
             got = c.get(f"/api/v1/documents/{d}/content", headers=h)
             assert got.status_code == 200 and got.content == pdf

@@ -43,10 +43,10 @@ def test_two_instances_on_one_database_and_bucket_behave_as_one(tmp_path, moto_s
                               text=True, timeout=180)
         assert init.returncode == 0, init.stderr
         ports = [free_port(), free_port()]
-        for port, workers in zip(ports, ("2", "1")):
+        for port, workers in zip(ports, ("2", "1"), strict=True):
             procs.append(_start(["serve", "--workers", workers], tmp_path,
                                 dict(env, IOFFICE_BASE_URL=f"http://127.0.0.1:{port}"), port))
-        for proc, port in zip(procs, ports):
+        for proc, port in zip(procs, ports, strict=True):
             _wait_healthy(proc, port, timeout=240.0)  # worker processes start slowly on a busy machine
         a = httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", timeout=60)
         b = httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}", timeout=60)

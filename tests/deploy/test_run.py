@@ -135,8 +135,8 @@ def test_storage_down_is_named_by_healthz_and_uploads_fail_without_rows(env):
     from sqlalchemy import func, select
 
     from api.app import create_app
-    from ioffice.kernel.db import make_engine
     from ioffice.documents.models import Document
+    from ioffice.kernel.db import make_engine
 
     settings = env.settings(storage_url="s3://ioffice-down", s3_endpoint=f"127.0.0.1:{closed_port()}",
                             s3_access_key="x", s3_secret_key="y", s3_secure=False)

@@ -18,8 +18,8 @@ def _post(client, headers, pdf, metadata, filename="van-ban.pdf"):
 
 
 def _counts(env):
-    from ioffice.kernel.db import make_engine
     from ioffice.documents.models import Document, DocumentVersion
+    from ioffice.kernel.db import make_engine
 
     engine = make_engine(env.database_url)
     with engine.connect() as conn:

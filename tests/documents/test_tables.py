@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from ioffice.kernel.errors import Conflict
-from ioffice.review.models import ReviewRound, ReviewStep
 from ioffice.documents.steps import STEP_LABELS, STEP_TRANSITIONS, step_transition
 from ioffice.handling.models import Assignment
+from ioffice.kernel.errors import Conflict
+from ioffice.review.models import ReviewRound, ReviewStep
 
 SETTLED = {
     "review_step": {"returned", "skipped", "cancelled", "superseded"},

@@ -21,8 +21,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.pdfs import make_pdf
 
-
-
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL = "test"
 USER_PIN = "5678"
@@ -43,7 +41,7 @@ def _name(cn: str) -> x509.Name:
 
 def _issue(subject, public_key, issuer_name, issuer_key, *, ca=False, tsa=False,
            not_before=None, not_after=None, crl_url=None) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     b = (
         x509.CertificateBuilder()
         .subject_name(subject)

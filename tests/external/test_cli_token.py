@@ -16,7 +16,6 @@ import pytest
 
 from ioffice.kernel.errors import DomainError, NotFound
 from signing.external import complete_external_signature, prepare_external_signature
-
 from tests.support.pdfs import make_pdf
 
 BEARER = "bearer-for-tests"

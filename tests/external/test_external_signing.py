@@ -23,10 +23,9 @@ from signing.external import (
     complete_external_signature,
     prepare_external_signature,
 )
-
 from tests.support.pdfs import make_pdf
 
-T0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+T0 = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def pem_chain(pki) -> list[str]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from ioffice.accounts.models import User
 from ioffice.kernel.workcalendar import vn_today
-
 from tests.support.agencies import approve, db_session, demo_org, second_agency
 
 

@@ -2,12 +2,13 @@
 progress → complete with a reply; deadlines in working days; the follow-up report."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import time_machine
 
-from ..conftest import login, make_pdf
 from tests.support.workflow import Demo, problem
+
+from ..conftest import login, make_pdf
 
 
 def _incoming(upload, **meta):
@@ -76,7 +77,7 @@ def test_full_incoming_flow(client, as_user, upload):
     assert not [t for t in d.tasks("chuyenvien") if t["kind"] == "handle"]
 
     # the follow-up report counts it on time for TP and Trần Văn Bình, the co-handling as pending
-    rep = d.get("vanthu", "/api/v1/reports/follow-up/details", params={"year": datetime.now(timezone.utc).year}).json()
+    rep = d.get("vanthu", "/api/v1/reports/follow-up/details", params={"year": datetime.now(UTC).year}).json()
     by_handler = {c["name"]: c for c in rep["by_handler"]}
     assert by_handler["Trần Văn Bình"]["on_time"] == 1
     by_unit = {c["name"]: c for c in rep["by_unit"]}
@@ -117,13 +118,13 @@ def test_deadline_in_working_days_skips_weekend_and_tet(client, as_user, upload)
     doc = _incoming(upload)
     d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
     # Wednesday 3 February 2027, 10:00 in Hà Nội; Tết Đinh Mùi closes Thu 4 – Wed 10 February
-    with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=UTC), tick=False):
         r = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
                    {"lead": {"user_id": d.user["truongphong"]}, "deadline_working_days": 3})
         assert r.status_code == 201, r.text
         assert r.json()[0]["deadline"] == "2027-02-15"  # Thu 11, Fri 12, (weekend), Mon 15
     # Friday 12 February: still pending; Tuesday 16th: overdue and first in the unit head's tasks
-    with time_machine.travel(datetime(2027, 2, 16, 3, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 2, 16, 3, 0, tzinfo=UTC), tick=False):
         tasks = d.tasks("truongphong")
         assert tasks[0]["assignment_id"] == r.json()[0]["id"] and tasks[0]["overdue"] is True
         rep = client.get("/api/v1/reports/follow-up/details", params={"year": 2027}, headers=login(client, "vanthu"))
@@ -136,10 +137,10 @@ def test_late_completion_is_counted_late(client, as_user, upload):
     d = Demo(client, as_user)
     doc = _incoming(upload)
     d.post("vanthu", f"/api/v1/documents/{doc['id']}/register", {})
-    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 3, 1, 2, 0, tzinfo=UTC), tick=False):
         lead = d.post("chutich", f"/api/v1/documents/{doc['id']}/assign",
                       {"lead": {"user_id": d.user["chuyenvien"]}, "deadline": "2027-03-02"}).json()[0]
-    with time_machine.travel(datetime(2027, 3, 4, 2, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2027, 3, 4, 2, 0, tzinfo=UTC), tick=False):
         r = d.post("chuyenvien", f"/api/v1/assignments/{lead['id']}/complete", {"note": "Xong."})
         assert r.json()["outcome"] == "late"
         rep = client.get("/api/v1/reports/follow-up/details", params={"start": "2027-03-01", "end": "2027-03-31"},
@@ -157,7 +158,7 @@ def test_agency_holidays_from_settings_extend_the_calendar(env):
     app = create_app(env.settings(holidays="2027-02-11,2027-02-12"))
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
-            with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=timezone.utc), tick=False):
+            with time_machine.travel(datetime(2027, 2, 3, 3, 0, tzinfo=UTC), tick=False):
                 d = Demo(client, lambda u: login(client, u))
                 doc = client.post("/api/v1/documents", headers=login(client, "vanthu"),
                                   files={"file": ("den.pdf", make_pdf(), "application/pdf")},

@@ -1,7 +1,7 @@
 """Working-day arithmetic in Vietnam time, with Tết and the other public holidays."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import time_machine
 
@@ -73,13 +73,13 @@ def test_parse_dates_rejects_garbage():
 
 def test_datetime_is_taken_in_vietnam_time():
     # 18:00 UTC Friday is 01:00 Saturday in Hà Nội.
-    late_friday_utc = datetime(2026, 3, 6, 18, 0, tzinfo=timezone.utc)
+    late_friday_utc = datetime(2026, 3, 6, 18, 0, tzinfo=UTC)
     assert wc.to_vn_date(late_friday_utc) == date(2026, 3, 7)
     assert wc.add_working_days(late_friday_utc, 1) == date(2026, 3, 9)
 
 
 def test_vn_today_changes_at_midnight_vietnam_time():
-    with time_machine.travel(datetime(2026, 12, 31, 16, 59, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 12, 31, 16, 59, tzinfo=UTC), tick=False):
         assert wc.vn_today() == date(2026, 12, 31)
-    with time_machine.travel(datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 12, 31, 17, 0, tzinfo=UTC), tick=False):
         assert wc.vn_today() == date(2027, 1, 1)

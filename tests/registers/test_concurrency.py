@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import threading
 
+from ioffice.kernel.db import make_engine, make_session_factory
 from ioffice.kernel.workcalendar import vn_today
 from ioffice.registers import numbering
-from ioffice.kernel.db import make_engine, make_session_factory
-
 from tests.support.agencies import db_session, demo_org
 
 WORKERS = 60
@@ -58,11 +57,10 @@ def test_two_clerks_issuing_the_same_document_at_once(env, upload):
     from sqlalchemy.orm.exc import StaleDataError
 
     from ioffice import registers
+    from ioffice.accounts.models import User
     from ioffice.kernel.caller import Caller
     from ioffice.kernel.errors import Conflict
-    from ioffice.accounts.models import User
     from storage import open_blob_store
-
     from tests.support.agencies import approve
 
     doc_id = upload("chuyenvien", direction="outgoing", doc_type="Quyết định", summary="Về việc khen thưởng")["id"]

@@ -7,7 +7,6 @@ import subprocess
 from datetime import date, timedelta
 
 from ioffice.kernel.workcalendar import vn_today
-
 from tests.support.agencies import approve
 
 INCOMING = dict(direction="incoming", doc_type="Công văn", issuing_body="Sở Tài nguyên và Môi trường tỉnh Ninh Bình",

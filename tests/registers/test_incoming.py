@@ -1,14 +1,13 @@
 """Incoming registration: arrival numbers, duplicates, returns, roles and organisation scoping."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import time_machine
 
 from ioffice import registers
-from ioffice.kernel.caller import Caller
 from ioffice.accounts.models import User
-
+from ioffice.kernel.caller import Caller
 from tests.support.agencies import db_session, demo_org, second_agency
 
 INCOMING = dict(direction="incoming", doc_type="Công văn", issuing_body="Sở Tư pháp tỉnh Ninh Bình",
@@ -100,11 +99,11 @@ def test_arrival_numbers_restart_on_first_of_january(env, upload):
         clerk = s.query(User).filter_by(username="vanthu").one()
         caller = Caller(user_id=clerk.id, username=clerk.username, org_id=clerk.org_id)
         # 23:30 on 31 December in Vietnam (16:30 UTC).
-        with time_machine.travel(datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc), tick=False):
+        with time_machine.travel(datetime(2026, 12, 31, 16, 30, tzinfo=UTC), tick=False):
             a = registers.register_incoming(s, caller=caller, document_id=ids[0])
             b = registers.register_incoming(s, caller=caller, document_id=ids[1])
         # 00:10 on 1 January in Vietnam is still 31 December in UTC.
-        with time_machine.travel(datetime(2026, 12, 31, 17, 10, tzinfo=timezone.utc), tick=False):
+        with time_machine.travel(datetime(2026, 12, 31, 17, 10, tzinfo=UTC), tick=False):
             c = registers.register_incoming(s, caller=caller, document_id=ids[2])
         assert (a.entry.year, a.entry.arrival_number) == (2026, 1)
         assert (b.entry.year, b.entry.arrival_number) == (2026, 2)

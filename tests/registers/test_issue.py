@@ -6,11 +6,10 @@ import io
 from pypdf import PdfReader, PdfWriter
 
 from ioffice import registers
-from ioffice.kernel.caller import Caller
 from ioffice.accounts.models import User
 from ioffice.documents.models import Document, DocumentVersion
+from ioffice.kernel.caller import Caller
 from ioffice.kernel.workcalendar import vn_today
-
 from tests.support.agencies import approve, db_session, set_org_settings, unit_id
 
 

@@ -8,11 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ioffice import review as routing
-from ioffice.kernel.caller import Caller
-from ioffice.kernel.errors import Conflict
 from ioffice.accounts.models import User
 from ioffice.audit.models import AuditEvent
-
+from ioffice.kernel.caller import Caller
+from ioffice.kernel.errors import Conflict
 from tests.support.workflow import Demo, db_session
 
 

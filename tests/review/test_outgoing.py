@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from ioffice.audit.services import verify_chains
 from ioffice.audit.models import AuditEvent
+from ioffice.audit.services import verify_chains
+from tests.support.workflow import Demo, db_session, problem
 
 from ..conftest import DEMO_PASSWORD, make_pdf
-from tests.support.workflow import Demo, db_session, problem
 
 
 def _review(d: Demo, username: str, doc_id: str, decision: str = "approve", **kw):

@@ -135,8 +135,8 @@ def test_two_admins_creating_the_same_username_at_once(env, client, as_user, cap
     """The second insert waits on the first's unique index entry, then gets 409; the log never shows
     the password hash."""
     from ioffice import accounts
-    from ioffice.kernel.caller import Caller
     from ioffice.accounts.models import Organisation
+    from ioffice.kernel.caller import Caller
 
     h = as_user("admin")
     body = {"username": "trung.ten", "full_name": "Người trùng tên", "password": "password-123", "roles": ["clerk"]}

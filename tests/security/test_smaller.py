@@ -8,8 +8,6 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import make_pdf
-
 
 def test_register_csv_neutralises_formulas(client, as_user, upload):
     h = as_user("vanthu")

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not Path(MODULE).exists(), reason="SoftHSM2 is n
 
 def _issue_for(pki, public_key, name: str) -> x509.Certificate:
     ikey, icert = pki.load_key(pki.intermediate_key_path)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
             .issuer_name(icert.subject).public_key(public_key).serial_number(x509.random_serial_number())

@@ -1,10 +1,7 @@
 """The leader signs the approved version, the clerk issues it with number, date and the agency
 seal, and anyone verifies it — through the HTTP API, with the development PKI."""
-import json
 import shutil
 import subprocess
-
-import pytest
 
 from tests.conftest import make_pdf
 

@@ -5,7 +5,7 @@ import io
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
@@ -39,8 +39,8 @@ def make_signer(common_name: str = "UBND huyện Yên Khánh") -> signers.Simple
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime(2020, 1, 1, tzinfo=timezone.utc))
-        .not_valid_after(datetime(2045, 1, 1, tzinfo=timezone.utc))
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2045, 1, 1, tzinfo=UTC))
         .add_extension(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False),
             critical=True,

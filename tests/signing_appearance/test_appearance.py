@@ -5,7 +5,7 @@ import io
 import re
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -262,7 +262,7 @@ def test_copy_mark_refuses_unknown_form():
 
 def test_time_is_signing_time_in_vietnam_whatever_the_server_zone(pdf, signer, tmp_path):
     # 02:15:02 UTC is 09:15:02 in Hà Nội; this machine's local zone is not +07:00
-    instant = datetime(2024, 2, 19, 2, 15, 2, tzinfo=timezone.utc)
+    instant = datetime(2024, 2, 19, 2, 15, 2, tzinfo=UTC)
     vs = ap.attachment_mark(number_symbol="123/UBND-VP", page_width=A4_W, page_height=A4_H)
     with time_machine.travel(instant, tick=False):
         signed = sign(pdf, vs, "DinhKem", signer)

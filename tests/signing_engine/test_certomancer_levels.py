@@ -11,9 +11,9 @@ from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timesta
 
 from certs.keys import load_signer
 from signing.engine import PreparedSigner, http_timestamper, make_validation_context, sign_pdf
-
 from tests.support.pdfs import make_pdf
 from tests.support.pki import PASSPHRASE
+
 from .conftest import qpdf_check
 
 

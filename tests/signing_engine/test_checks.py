@@ -7,10 +7,7 @@ import pytest
 
 from certs.checks import check_prepared_signer, check_signer_certificate
 from ioffice.kernel.errors import ServiceUnavailable
-from signing.engine import PreparedSigner
 from signing.errors import SignerCertificateRejected
-
-from tests.support.pki import PASSPHRASE
 
 
 def _check(test_pki, label: str, **kw):
@@ -40,7 +37,7 @@ def test_expired_signer_is_refused_with_the_date(test_pki):
 
 def test_not_yet_valid(test_pki):
     with pytest.raises(SignerCertificateRejected) as ei:
-        _check(test_pki, "signer", now=dt.datetime(2019, 6, 1, tzinfo=dt.timezone.utc))
+        _check(test_pki, "signer", now=dt.datetime(2019, 6, 1, tzinfo=dt.UTC))
     assert ei.value.extra["reason"] == "not-yet-valid"
 
 
@@ -73,8 +70,9 @@ def test_prepared_signer_and_dev_pki_revocation(dev_env):
 
 
 def test_unreachable_revocation_service_in_hard_fail_mode(dev_env):
-    from certs.devpki import issue_signer_certificate, DevPki
     import dataclasses
+
+    from certs.devpki import issue_signer_certificate
 
     # a certificate whose OCSP/CRL URLs point at a closed port
     dead = dataclasses.replace(dev_env.pki, base_url="http://127.0.0.1:9/dev-pki")

@@ -9,8 +9,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 
 from api import cli_sign
-
 from tests.support.pdfs import make_pdf
+
 from .conftest import DEV_PASSPHRASE, assert_interop
 
 

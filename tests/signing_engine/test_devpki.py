@@ -5,10 +5,11 @@ import os
 import shutil
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
-from asn1crypto import crl as asn1_crl, ocsp, tsp, x509 as asn1_x509
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp, tsp
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID

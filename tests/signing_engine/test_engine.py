@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 
-from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from certs.trust import load_trust_roots
+from ioffice.kernel.errors import InvalidDocument, InvalidInput, ServiceUnavailable
 from signing.engine import PreparedSigner, http_timestamper, issue_stamp, sign_pdf
-
 from tests.support.pdfs import make_pdf
+
 from .conftest import assert_interop
 
 

@@ -14,8 +14,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from certs.keys import load_signer, parse_pkcs11_uri
 from signing.engine import PreparedSigner, sign_pdf
 from signing.errors import SigningKeyUnavailable
-
 from tests.support.pdfs import make_pdf
+
 from .conftest import assert_interop
 
 MODULE = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",

@@ -8,7 +8,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from certs.keys import load_signer
 from signing.engine import PreparedSigner, sign_pdf
 from signing.validation import validate_pdf
-
 from tests.support.pdfs import make_pdf
 from tests.support.pki import PASSPHRASE
 

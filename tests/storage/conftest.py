@@ -1,9 +1,9 @@
 """Fixtures: every conformance test runs against the filesystem and the S3 adapter."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from minio import Minio

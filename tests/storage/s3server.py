@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 from minio import Minio

@@ -7,7 +7,14 @@ import os
 
 import pytest
 
-from ioffice.kernel.errors import BlobCorrupted, BlobLocked, BlobNotFound, InvalidInput, PayloadTooLarge, StorageUnavailable
+from ioffice.kernel.errors import (
+    BlobCorrupted,
+    BlobLocked,
+    BlobNotFound,
+    InvalidInput,
+    PayloadTooLarge,
+    StorageUnavailable,
+)
 from ioffice.kernel.ports import BlobStore, StoredBlob
 
 from .conftest import StoreCase

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ioffice.accounts.services import create_organisation, create_unit, create_user
-from ioffice.kernel.caller import Caller
 from ioffice.accounts.models import Organisation, Unit
+from ioffice.accounts.services import create_organisation, create_unit, create_user
 from ioffice.documents.models import Document
+from ioffice.kernel.caller import Caller
 
 from ..conftest import DEMO_PASSWORD, db_session, login
-
-
 
 
 def demo_org(session) -> Organisation:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
@@ -12,9 +12,9 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from ioffice.kernel.workcalendar import vn_today
+from tests.support.workflow import Demo, db_session
 
 from ..conftest import login
-from tests.support.workflow import Demo, db_session
 
 
 def _incoming_registered(d: Demo, upload, summary: str) -> str:
@@ -29,7 +29,7 @@ def test_tasks_overdue_first_then_by_due_date(client, as_user, upload):
     d = Demo(client, as_user)
     today = vn_today()
     late_doc = _incoming_registered(d, upload, "Về việc kiểm tra trật tự xây dựng")
-    with time_machine.travel(datetime.now(timezone.utc) - timedelta(days=10)):
+    with time_machine.travel(datetime.now(UTC) - timedelta(days=10)):
         r = client.post(f"/api/v1/documents/{late_doc}/assign", headers=login(client, "chutich"),
                         json={"lead": {"unit_id": d.unit["TP"]}, "deadline": str(today - timedelta(days=5))})
         assert r.status_code == 201, r.text

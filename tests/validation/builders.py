@@ -13,9 +13,7 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-
-
-from .pki import TestPKI, Identity
+from .pki import Identity, TestPKI
 
 
 def signer_for(pki: TestPKI, who: Identity) -> signers.SimpleSigner:

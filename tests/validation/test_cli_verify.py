@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from api import cli_verify
+from tests.support.pdfs import make_pdf
 
 from .builders import sign
-from tests.support.pdfs import make_pdf
 
 
 def run_cli(argv: list[str]) -> int:

@@ -14,9 +14,9 @@ from pyhanko.sign import fields, signers
 from pyhanko_certvalidator import ValidationContext
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import MDPPerm, incremental, sign, stream, timestamper
-from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki):

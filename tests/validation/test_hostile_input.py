@@ -8,9 +8,9 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import sign
-from tests.support.pdfs import make_pdf
 
 
 def raw_update(pdf: bytes, objects: dict[int, bytes], *, root_body: bytes | None = None) -> bytes:

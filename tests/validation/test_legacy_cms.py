@@ -10,9 +10,9 @@ from asn1crypto import cms
 from pyhanko.sign.fields import SigSeedSubFilter
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import byte_range, sign, signer_for
-from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki):

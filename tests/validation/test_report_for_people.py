@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import sign
 from .pki import _issue, _name
 from .test_false_alarms import add_annot
-from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki):
@@ -86,11 +86,13 @@ def test_two_national_hierarchies_configured_side_by_side(pki):
                             "thông"), None, ca=True)
     official = _issue(_name("Phạm Văn Đức", "UBND tỉnh Ninh Bình"), vgca_ca)
     citizen = _issue(_name("Hoàng Thị Em", "Cá nhân"), national)
-    from .builders import signer_for  # noqa: F401 - chain given below
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
-    import io
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from .builders import signer_for  # noqa: F401 - chain given below
 
     pdf = make_pdf()
     for who, chain, field in ((official, [vgca_ca, vgca], "ChuKy1"), (citizen, [national], "ChuKy2")):

@@ -12,9 +12,9 @@ from cryptography.x509 import ocsp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import sign
-from tests.support.pdfs import make_pdf
 from .pki import NOW
 
 
@@ -54,7 +54,7 @@ def test_revoked_by_embedded_ocsp(pki):
     """An OCSP response in the DSS says the signer's certificate was revoked before signing."""
     pdf = sign(make_pdf(), pki, who=pki.signer2)
     resp = _ocsp(pki, pki.signer2, revoked_at=NOW - dt.timedelta(days=2),
-                 produced=dt.datetime.now(dt.timezone.utc))
+                 produced=dt.datetime.now(dt.UTC))
     rep = validate_pdf(_with_dss(pdf, ocsps=[resp]), trust_roots=[pki.root.cert], isolate=False)
     s = rep.signatures[0]
     assert s.revocation == "revoked" and s.trusted is False and rep.trusted is False
@@ -62,7 +62,7 @@ def test_revoked_by_embedded_ocsp(pki):
 
 def test_good_by_embedded_ocsp(pki):
     pdf = sign(make_pdf(), pki, who=pki.signer2)
-    resp = _ocsp(pki, pki.signer2, revoked_at=None, produced=dt.datetime.now(dt.timezone.utc))
+    resp = _ocsp(pki, pki.signer2, revoked_at=None, produced=dt.datetime.now(dt.UTC))
     rep = validate_pdf(_with_dss(pdf, ocsps=[resp]), trust_roots=[pki.root.cert], isolate=False)
     assert rep.signatures[0].revocation == "good" and rep.trusted
 
@@ -71,7 +71,7 @@ def test_revoked_after_timestamped_signing_stays_trusted(pki):
     """The certificate was revoked an hour after signing; the signature timestamp proves the
     signature is older: still trusted (not revoked at signing time), with a note."""
     pdf = sign(make_pdf(), pki, who=pki.signer2, tsa=True)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     crl = _crl(pki, pki.signer2.cert.serial_number, later, later + dt.timedelta(minutes=5))
     rep = validate_pdf(_with_dss(pdf, crls=[crl]), trust_roots=[pki.root.cert], isolate=False,
                        now=later + dt.timedelta(hours=1))
@@ -84,7 +84,7 @@ def test_revoked_after_timestamped_signing_stays_trusted(pki):
 def test_revoked_after_signing_without_timestamp_is_not_trusted(pki):
     """Without a timestamp the signing time is only the signer's claim: judged now, revoked."""
     pdf = sign(make_pdf(), pki, who=pki.signer2)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     crl = _crl(pki, pki.signer2.cert.serial_number, later, later + dt.timedelta(minutes=5))
     rep = validate_pdf(_with_dss(pdf, crls=[crl]), trust_roots=[pki.root.cert], isolate=False,
                        now=later + dt.timedelta(hours=1))

@@ -12,9 +12,9 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import incremental, sign, signer_for, stream
-from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki):

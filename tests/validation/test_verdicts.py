@@ -11,14 +11,13 @@ import io
 import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from signing.validation import validate_pdf
+from tests.support.pdfs import make_pdf
 
 from .builders import MDPPerm, byte_range, incremental, sign, stream
-from tests.support.pdfs import make_pdf
 
 
 def check(pdf: bytes, pki, *, roots=None, **kw):

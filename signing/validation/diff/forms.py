@@ -3,7 +3,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from .graph import _rect_of, _COMMENT_SUBTYPES, _DRAWING_SUBTYPES, _strokes_only, _Change, _FieldInfo, _Graph, _MAX_COMMENT_AREA_RATIO, _collect_fields, _deref, _has_visible_appearance, _page_area, _pget, _rect_area, _ref_key
+from .graph import (
+    _COMMENT_SUBTYPES,
+    _DRAWING_SUBTYPES,
+    _MAX_COMMENT_AREA_RATIO,
+    _Change,
+    _collect_fields,
+    _deref,
+    _FieldInfo,
+    _Graph,
+    _has_visible_appearance,
+    _page_area,
+    _pget,
+    _rect_area,
+    _rect_of,
+    _ref_key,
+    _strokes_only,
+)
 
 
 def _need_appearances(acro: Any) -> bool:

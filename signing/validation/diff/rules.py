@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from ..report import SignatureReport
-from .graph import _Change, _Graph, _INHERITABLE, _TooComplex, _collect_pages, _pget, _ref_key
+from .graph import _INHERITABLE, _Change, _collect_pages, _Graph, _pget, _ref_key, _TooComplex
 
 logger = logging.getLogger("signing.validation")
 
@@ -211,7 +211,7 @@ class _ChangeRules:
         new_pages = _collect_pages(new_root)
         if len(old_pages) != len(new_pages):
             dis(f"Số trang thay đổi từ {len(old_pages)} thành {len(new_pages)}.")
-        for idx, ((_or, op, oinh), (_nr, np_, ninh)) in enumerate(zip(old_pages, new_pages),
+        for idx, ((_or, op, oinh), (_nr, np_, ninh)) in enumerate(zip(old_pages, new_pages, strict=False),
                                                                   start=1):
             od = self._page_digest(og, op, oinh)
             nd = self._page_digest(ng, np_, ninh)
