@@ -106,8 +106,13 @@ def nav_for(user) -> list[tuple[str, str]]:
         items.append(("/sign-batch", "Ký hàng loạt"))
     if user.has_role("clerk", "unit_head", "leader"):
         items.append(("/registers", "Sổ văn bản"))
+    if user.has_role("certifier"):
+        items.append(("/copies", "Chứng thực bản sao"))
+    if user.has_role("clerk", "unit_head", "leader", "certifier"):
+        items.append(("/reports", "Báo cáo"))
     if user.has_role("admin"):
         items.append(("/admin/users", "Người dùng"))
+        items.append(("/admin", "Quản trị"))
     return items
 
 
