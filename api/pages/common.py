@@ -55,6 +55,7 @@ AUDIT_LABELS = {
     "workflow.acknowledge": "Đã đọc (nhận để biết)", "document.version.signed": "Lưu phiên bản đã ký số",
     "document.version.issued": "Lưu bản phát hành có số, ngày và dấu", "document.version.upload": "Tải lên phiên bản mới",
     "document.recall": "Thu hồi văn bản", "auth.logout": "Đăng xuất",
+    "workflow.extend_deadline": "Gia hạn xử lý", "copy.certify": "Chứng thực bản sao", "copy.revoke": "Thu hồi bản sao",
 }
 
 

@@ -161,7 +161,7 @@ FLASH = {
     "completed": "Đã hoàn thành xử lý.", "submitted": "Đã trình duyệt dự thảo.", "approved": "Đã đồng ý dự thảo.",
     "review_returned": "Đã trả lại dự thảo kèm ý kiến.", "signed": "Đã ký số văn bản.",
     "issued": "Đã phát hành văn bản.", "version": "Đã tải lên phiên bản mới.", "withdrawn": "Đã rút dự thảo.",
-    "read": "Đã đánh dấu đã đọc.",
+    "read": "Đã đánh dấu đã đọc.", "extended": "Đã gia hạn xử lý.",
 }
 
 
