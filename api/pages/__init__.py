@@ -15,8 +15,9 @@ PAGE_MODULES = [
     "api.pages.actions",
     "api.pages.batch",
     "api.pages.admin",
-    "api.pages.copies",
-    "api.pages.reports",  # the certification desk; the public /verify/{code} stays in api/routes/verify.py
+    "api.pages.admin_agency",
+    "api.pages.copies",  # the certification desk; the public /verify/{code} stays in api/routes/verify.py
+    "api.pages.reports",
 ]
 
 

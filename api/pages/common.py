@@ -113,7 +113,7 @@ def nav_for(user) -> list[tuple[str, str]]:
         items.append(("/reports", "Báo cáo"))
     if user.has_role("admin"):
         items.append(("/admin/users", "Người dùng"))
-        items.append(("/admin", "Quản trị"))
+        items.append(("/admin", "Quản trị cơ quan"))
     return items
 
 
