@@ -18,6 +18,7 @@ PAGE_MODULES = [
     "api.pages.admin_agency",
     "api.pages.copies",  # the certification desk; the public /verify/{code} stays in api/routes/verify.py
     "api.pages.reports",
+    "api.pages.signing",
 ]
 
 

@@ -143,6 +143,10 @@ def render_document(request: Request, db, user: User, doc: Document, extra: dict
     if "pass_on" in ctx["actions"] and user.unit_id:
         ctx["unit_staff"] = [u for u in ctx["names"].values()
                              if u.is_active and u.unit_id == user.unit_id and u.id != user.id]
+    if "sign" in ctx["actions"]:
+        from ioffice import signing_methods
+
+        ctx["sign_method"] = signing_methods.effective_method(db, user)
     if "submit" in ctx["actions"]:
         ctx["templates_"] = routing.list_templates(db, org_id=user.org_id)
     ctx.update(extra or {})
