@@ -31,6 +31,7 @@ FLASH = {"created": "Đã thêm người dùng.", "roles": "Đã cập nhật va
          "signature": "Đã cập nhật ảnh chữ ký."}
 METHOD_NAMES = {"server": "Khóa ký lưu trên máy chủ", "token": "USB token qua phần mềm ký",
                 "remote": "Ký số từ xa (xác nhận trên điện thoại)"}
+UNSET = "Chưa cấu hình (mặc định: USB token)"
 MIN_PASSWORD = 8
 
 
@@ -42,13 +43,14 @@ def _require_admin(user) -> None:
 def _page(request: Request, db, user, *, flash=None, error=None, values=None, status_code=200):
     users = list(db.scalars(select(User).where(User.org_id == user.org_id).order_by(User.full_name)))
     units = list(db.scalars(select(Unit).where(Unit.org_id == user.org_id).order_by(Unit.name)))
-    methods = {u.id: signing_methods.effective_method(db, u) for u in users}
     profiles = {u.id: signing_methods.profile_of(db, u) for u in users}
+    methods = {u.id: signing_methods.effective_method(db, u) if profiles[u.id] or u.signing_key else "unset"
+               for u in users}
     providers = list(request.app.state.container.settings.csc_providers or {})
     return render(request, "admin_users.html", {"users": users, "units": {u.id: u for u in units}, "roles": ROLES,
                                                 "flash": flash, "error": error, "values": values or {},
                                                 "methods": methods, "profiles": profiles,
-                                                "METHOD_NAMES": METHOD_NAMES, "providers": providers},
+                                                "METHOD_NAMES": METHOD_NAMES, "UNSET": UNSET, "providers": providers},
                   status_code=status_code)
 
 
