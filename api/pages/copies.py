@@ -92,9 +92,10 @@ def preview(request: Request, db: SessionDep, store: StoreDep, user: PageUser, c
         files = [f for f in (file or []) if f.filename]
         if not files:
             raise InvalidInput("Hãy chọn tệp bản quét (một tệp PDF hoặc ảnh các trang JPEG/PNG).")
-        limit, parts = container.settings.max_upload_bytes, []
+        limit = container.settings.max_upload_bytes
+        parts: list[bytes] = []
         for f in files:
-            data = f.file.read(limit + 1)
+            data: bytes = f.file.read(limit + 1)
             if sum(len(p) for p in parts) + len(data) > limit:
                 raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).")
             parts.append(data)

@@ -71,10 +71,13 @@ def extend_deadline(session: Session, *, caller: Caller, assignment_id: str, dea
                  object_id=doc.id, details={**version_ref(session, doc), "assignment": a.id,
                                             "from": before.isoformat() if before else None,
                                             "to": deadline.isoformat(), "reason": reason})
-    chain, p = [a.assigned_by], a
-    while p.parent_id:
-        p = session.get(Assignment, p.parent_id)
-        chain.append(p.assigned_by)
+    chain, parent_id = [a.assigned_by], a.parent_id
+    while parent_id:
+        up = session.get(Assignment, parent_id)
+        if up is None:
+            break
+        chain.append(up.assigned_by)
+        parent_id = up.parent_id
     notify(session, org_id=doc.org_id, user_ids=[u for u in chain if u], kind="assignment.extended",
            title="Gia hạn xử lý văn bản đến",
            body=f"{doc_title(doc)}.\n{user.full_name} gia hạn đến {_vn(deadline)}{was}.\nLý do: {reason}",
