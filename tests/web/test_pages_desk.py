@@ -233,3 +233,18 @@ def test_admin_pages_settings_seal_delegation_route_template_and_signing_method(
     client.cookies.clear()
     page_login(client, "chutich")
     assert client.get("/admin").status_code == 403 and client.get("/admin/delegations").status_code == 403
+
+
+def test_new_pages_have_no_inline_script_or_style(client):
+    """Ready for the strict CSP: the desk, the reports and the administration pages."""
+    for who, urls in (("chungthuc", ["/copies", "/reports"]), ("chutich", ["/reports"]),
+                      ("admin", ["/admin", "/admin/users", "/admin/delegations", "/admin/route-templates"])):
+        client.cookies.clear()
+        page_login(client, who)
+        for url in urls:
+            r = client.get(url)
+            assert r.status_code == 200, url
+            assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.text), url
+            assert not re.search(r"<style|\sstyle=", r.text), url
+            assert not re.search(r"\son[a-z]+=", r.text), url
+            assert "script-src 'self'" in r.headers["content-security-policy"]
