@@ -36,6 +36,8 @@ window.addEventListener("pageshow", function () {
   "use strict";
   var form = document.getElementById("batch-sign");
   if (!form || !window.fetch) { return; }
+  // remote and token batches are signed under one authorisation by the server / the plugin
+  if ((form.getAttribute("data-method") || "server") !== "server") { return; }
   form.setAttribute("data-js", "1");
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
