@@ -248,3 +248,24 @@ def test_new_pages_have_no_inline_script_or_style(client):
             assert not re.search(r"<style|\sstyle=", r.text), url
             assert not re.search(r"\son[a-z]+=", r.text), url
             assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_batch_progress_page_shows_each_document_and_stops_polling_when_done(client, as_user):
+    from tests.signing_api.conftest import approved_draft_factory
+
+    make = approved_draft_factory(client, as_user)
+    docs = [make(summary=f"Quyết định đợt {n}") for n in (1, 2)]
+    r = client.post("/api/v1/signing-batches", headers=as_user("chutich"),
+                    json={"document_ids": [d["id"] for d in docs] + ["khong-co"], "kind": "personal"})
+    assert r.status_code == 201, r.text
+    bid = r.json()["id"]
+    page_login(client, "chutich")
+    page = client.get(f"/sign-batch/{bid}").text
+    assert "Đã xong: ký được 2/3 văn bản." in page and "Quyết định đợt 2" in page
+    assert page.count("Đã ký</span>") == 2 and "Không ký được" in page
+    assert "hx-get" not in page.split('id="batch-status"')[1].split(">")[0]  # finished: no more polling
+    fragment = client.get(f"/sign-batch/{bid}", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith('<div id="batch-status"') and "<html" not in fragment
+    client.cookies.clear()
+    page_login(client, "truongphong")  # someone else's batch
+    assert client.get(f"/sign-batch/{bid}").status_code == 404
