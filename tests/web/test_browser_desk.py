@@ -205,5 +205,10 @@ def test_large_upload_shows_progress_and_admin_pages_load(browser_for):
         assert heading.lower() in page.locator("h1").inner_text().lower()
         admin.shot(f"phone-{label}")
         assert _fits(page), url
-    for b in (clerk, admin):
+    desk = browser_for("chungthuc", viewport=PHONE)
+    page = desk.login("chungthuc")
+    page.goto("/copies")
+    desk.shot("phone-desk")
+    assert _fits(page)
+    for b in (clerk, admin, desk):
         assert b.foreign_requests() == [] and b.console_errors == []
