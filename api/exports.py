@@ -50,6 +50,16 @@ def to_csv(register: Register) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+def rows_to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    """A report table as CSV (BOM, header row, rows), formula-like text cells neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([_neutralise(c) for c in header])
+    for row in rows:
+        w.writerow([_neutralise(c) for c in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
 def _font_paths() -> tuple[Path, Path]:
     for d in _FONT_DIRS:
         reg, bold = d / "LiberationSerif-Regular.ttf", d / "LiberationSerif-Bold.ttf"

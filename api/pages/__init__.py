@@ -15,9 +15,10 @@ PAGE_MODULES = [
     "api.pages.actions",
     "api.pages.batch",
     "api.pages.admin",
-    # Certified copies (the certification desk) plug in here: add "api.pages.copies" (a router
-    # calling the copies service the way /api/v1/copies does) and its link in common.nav_for for
-    # the certifier role. The public /verify/{code} page stays in api/routes/verify.py.
+    "api.pages.admin_agency",
+    "api.pages.copies",  # the certification desk; the public /verify/{code} stays in api/routes/verify.py
+    "api.pages.reports",
+    "api.pages.signing",
 ]
 
 

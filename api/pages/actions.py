@@ -144,6 +144,23 @@ def progress(request: Request, assignment_id: str, db: SessionDep, user: PageUse
     return _done(document_id, "progress")
 
 
+@router.post("/assignments/{assignment_id}/extend")
+def extend(request: Request, assignment_id: str, db: SessionDep, user: PageUser,
+           deadline: Annotated[str, Form()] = "", reason: Text = ""):
+    """Extend the deadline of one's incoming work, with a reason."""
+    document_id = _doc_of_assignment(db, user, assignment_id)
+    try:
+        try:
+            new = date.fromisoformat(deadline)
+        except ValueError as exc:
+            raise InvalidInput("Hãy chọn hạn xử lý mới.") from exc
+        workflow.extend_deadline(db, caller=actor_of(request, user), assignment_id=assignment_id, deadline=new,
+                                 reason=reason)
+    except DomainError as exc:
+        return _failed(request, db, user, document_id, exc)
+    return _done(document_id, "extended")
+
+
 @router.post("/assignments/{assignment_id}/complete")
 def complete(request: Request, assignment_id: str, db: SessionDep, user: PageUser, note: Text = ""):
     document_id = _doc_of_assignment(db, user, assignment_id)

@@ -69,6 +69,9 @@ AUDIT_LABELS = {
     "document.version.upload": "Tải lên phiên bản mới",
     "document.recall": "Thu hồi văn bản",
     "auth.logout": "Đăng xuất",
+    "workflow.extend_deadline": "Gia hạn xử lý",
+    "copy.certify": "Chứng thực bản sao",
+    "copy.revoke": "Thu hồi bản sao",
 }
 
 
@@ -120,8 +123,13 @@ def nav_for(user) -> list[tuple[str, str]]:
         items.append(("/sign-batch", "Ký hàng loạt"))
     if user.has_role("clerk", "unit_head", "leader"):
         items.append(("/registers", "Sổ văn bản"))
+    if user.has_role("certifier"):
+        items.append(("/copies", "Chứng thực bản sao"))
+    if user.has_role("clerk", "unit_head", "leader", "certifier"):
+        items.append(("/reports", "Báo cáo"))
     if user.has_role("admin"):
         items.append(("/admin/users", "Người dùng"))
+        items.append(("/admin", "Quản trị cơ quan"))
     return items
 
 

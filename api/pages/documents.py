@@ -143,6 +143,10 @@ def render_document(request: Request, db, user: User, doc: Document, extra: dict
     if "pass_on" in ctx["actions"] and user.unit_id:
         ctx["unit_staff"] = [u for u in ctx["names"].values()
                              if u.is_active and u.unit_id == user.unit_id and u.id != user.id]
+    if "sign" in ctx["actions"]:
+        from ioffice import signing_methods
+
+        ctx["sign_method"] = signing_methods.effective_method(db, user)
     if "submit" in ctx["actions"]:
         ctx["templates_"] = routing.list_templates(db, org_id=user.org_id)
     ctx.update(extra or {})
@@ -161,7 +165,7 @@ FLASH = {
     "completed": "Đã hoàn thành xử lý.", "submitted": "Đã trình duyệt dự thảo.", "approved": "Đã đồng ý dự thảo.",
     "review_returned": "Đã trả lại dự thảo kèm ý kiến.", "signed": "Đã ký số văn bản.",
     "issued": "Đã phát hành văn bản.", "version": "Đã tải lên phiên bản mới.", "withdrawn": "Đã rút dự thảo.",
-    "read": "Đã đánh dấu đã đọc.",
+    "read": "Đã đánh dấu đã đọc.", "extended": "Đã gia hạn xử lý.",
 }
 
 

@@ -142,6 +142,11 @@ class ProgressIn(Expect):
     note: str = Field(min_length=1, max_length=4000)
 
 
+class ExtendIn(Expect):
+    deadline: date = Field(description="the new deadline, later than the current one")
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do gia hạn")
+
+
 class CompleteIn(Expect):
     note: str = Field(default="", max_length=4000)
     reply_document_id: str | None = Field(default=None, description="the outgoing reply of the same agency")
@@ -381,6 +386,16 @@ def progress(assignment_id: str, body: ProgressIn, db: SessionDep, caller: Calle
     n = handling.record_progress(db, caller=caller, assignment_id=assignment_id, note=body.note,
                                  expected_lock_version=body.expected_lock_version)
     return NoteOut.model_validate(n)
+
+
+@router.post("/assignments/{assignment_id}/deadline", response_model=AssignmentOut,
+             responses=problem_responses(401, 403, 404, 409, 422), dependencies=[require_roles(*STAFF)])
+def extend_deadline(assignment_id: str, body: ExtendIn, db: SessionDep, caller: CallerDep) -> AssignmentOut:
+    """The handler (or the head of the unit assigned) extends the deadline, with a reason; the
+    assigner is notified and the follow-up report judges against the new deadline."""
+    a = handling.extend_deadline(db, caller=caller, assignment_id=assignment_id, deadline=body.deadline,
+                                 reason=body.reason, expected_lock_version=body.expected_lock_version)
+    return _assignment_out(a)
 
 
 @router.post("/assignments/{assignment_id}/complete", response_model=AssignmentOut,

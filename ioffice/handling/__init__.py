@@ -1,4 +1,5 @@
 """Incoming documents handled: assignments, passing on, progress, completion, follow-up."""
+from .extension import extend_deadline  # noqa: F401
 from .followup import (  # noqa: F401
     OUTCOME_LABELS,
     OUTCOMES,

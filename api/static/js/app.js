@@ -36,6 +36,8 @@ window.addEventListener("pageshow", function () {
   "use strict";
   var form = document.getElementById("batch-sign");
   if (!form || !window.fetch) { return; }
+  // remote and token batches are signed under one authorisation by the server / the plugin
+  if ((form.getAttribute("data-method") || "server") !== "server") { return; }
   form.setAttribute("data-js", "1");
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -77,4 +79,57 @@ window.addEventListener("pageshow", function () {
     }
     next(0);
   }, true);
+})();
+// Large uploads (forms carrying data-upload-progress): send with XMLHttpRequest to show a progress
+// bar while the file goes up, then show the server's answer as a normal page would.
+(function () {
+  "use strict";
+  if (!window.XMLHttpRequest || !window.FormData || !window.DOMParser) { return; }
+  function ui(form) {
+    var box = form.querySelector(".upload-progress");
+    if (!box) {
+      box = document.createElement("div"); box.className = "upload-progress";
+      var id = "up-" + Math.random().toString(36).slice(2);
+      var label = document.createElement("label"); label.htmlFor = id; label.textContent = "Đang tải tệp lên";
+      var bar = document.createElement("progress"); bar.id = id; bar.max = 100; bar.value = 0;
+      var pct = document.createElement("span"); pct.className = "upload-percent"; pct.setAttribute("aria-live", "polite");
+      box.appendChild(label); box.appendChild(document.createTextNode(" ")); box.appendChild(bar);
+      box.appendChild(document.createTextNode(" ")); box.appendChild(pct);
+      form.appendChild(box);
+    }
+    return box;
+  }
+  function show(xhr) {
+    var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    if (xhr.responseURL && xhr.responseURL !== window.location.href) { window.history.pushState({}, "", xhr.responseURL); }
+    document.title = doc.title;
+    document.body.replaceWith(document.adoptNode(doc.body));
+    if (window.htmx) { window.htmx.process(document.body); }
+    window.scrollTo(0, 0);
+  }
+  document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var submitter = ev.submitter;
+      if (submitter && submitter.getAttribute("data-confirm") && ev.defaultPrevented) { return; }
+      ev.preventDefault();
+      var data = new FormData(form, submitter || undefined);
+      var box = ui(form), bar = box.querySelector("progress"), pct = box.querySelector(".upload-percent");
+      box.hidden = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) { return; }
+        var p = Math.round(e.loaded * 100 / e.total);
+        bar.value = p; pct.textContent = p + "%";
+      });
+      xhr.upload.addEventListener("load", function () { bar.value = 100; pct.textContent = "100% — đang xử lý trên máy chủ…"; });
+      xhr.addEventListener("load", function () { show(xhr); });
+      xhr.addEventListener("error", function () {
+        pct.textContent = "Mất kết nối khi tải lên. Hãy thử lại.";
+        form.removeAttribute("data-submitted"); form.removeAttribute("aria-busy");
+        var b = form.querySelector("button[type=submit]"); if (b) { b.disabled = false; }
+      });
+      xhr.send(data);
+    });
+  });
 })();

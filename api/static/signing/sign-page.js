@@ -18,7 +18,8 @@ function show(text, cls) {
 
 function headers() {
   const h = { "Content-Type": "application/json" };
-  const token = window.sessionStorage.getItem("ioffice.token");
+  // the web pages hand a short-lived token in data-token; API users keep theirs in sessionStorage
+  const token = root.dataset.token || window.sessionStorage.getItem("ioffice.token");
   if (token) h.Authorization = "Bearer " + token;
   return h;
 }
