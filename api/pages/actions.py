@@ -59,10 +59,12 @@ def _doc_of_assignment(db, user, assignment_id: str) -> str:
 
 @router.post("/documents/{document_id}/register")
 def register(request: Request, document_id: str, db: SessionDep, user: PageUser,
-             confirm_duplicate: Annotated[str, Form()] = "", notes: Text = ""):
+             confirm_duplicate: Annotated[str, Form()] = "", confirm_signature_problem: Annotated[str, Form()] = "",
+             notes: Text = ""):
     try:
         registers.register_incoming(db, caller=actor_of(request, user), document_id=document_id,
-                                    confirm_duplicate=confirm_duplicate == "1", notes=notes or None)
+                                    confirm_duplicate=confirm_duplicate == "1",
+                                    confirm_signature_problem=confirm_signature_problem == "1", notes=notes or None)
     except Conflict as exc:
         dup = exc.extra.get("duplicate_of")
         return _failed(request, db, user, document_id, exc, duplicate_of=dup)
@@ -75,8 +77,6 @@ def register(request: Request, document_id: str, db: SessionDep, user: PageUser,
 def return_to_sender(request: Request, document_id: str, db: SessionDep, user: PageUser,
                      reason: Annotated[str, Form(max_length=2000)] = ""):
     try:
-        if not reason.strip():
-            raise InvalidInput("Hãy nêu lý do trả lại văn bản.")
         registers.return_incoming(db, caller=actor_of(request, user), document_id=document_id, reason=reason)
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)

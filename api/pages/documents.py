@@ -149,8 +149,39 @@ def render_document(request: Request, db, user: User, doc: Document, extra: dict
         ctx["sign_method"] = signing_methods.effective_method(db, user)
     if "submit" in ctx["actions"]:
         ctx["templates_"] = routing.list_templates(db, org_id=user.org_id)
+    ctx["sig_check"] = _signature_check_view(doc)
     ctx.update(extra or {})
     return render(request, "document.html", ctx, status_code=status_code)
+
+
+SIG_CHECK_LOOK = {  # verdict -> (icon, tone, words): never colour alone
+    "valid": ("✔", "ok", "Chữ ký số hợp lệ"),
+    "valid_with_changes": ("✔", "ok", "Chữ ký số hợp lệ, có bổ sung được phép sau khi ký"),
+    "no_signature": ("•", "muted", "Văn bản không có chữ ký số"),
+    "modified": ("✖", "bad", "Văn bản đã bị thay đổi sau khi ký"),
+    "invalid": ("✖", "bad", "Chữ ký số không hợp lệ"),
+    "unreadable": ("⚠", "warn", "Không kiểm tra được chữ ký số"),
+}
+
+
+def _signature_check_view(doc: Document) -> dict | None:
+    """The check at the door, for the clerk: verdict in words and icon, summary, time, held or not."""
+    from datetime import datetime
+
+    from ioffice.documents import signature_check
+
+    check = signature_check.of(doc)
+    if check is None:
+        return None
+    icon, tone, words = SIG_CHECK_LOOK.get(str(check.get("verdict")), ("⚠", "warn", "Chưa rõ kết quả kiểm tra"))
+    try:
+        checked_at = datetime.fromisoformat(str(check.get("checked_at")))
+    except ValueError:
+        checked_at = None
+    return {"icon": icon, "tone": tone, "words": words, "summary": check.get("summary") or "",
+            "problems": [str(p) for p in check.get("problems") or []][:5],
+            "trusted": bool(check.get("trusted")), "checked_at": checked_at,
+            "held": signature_check.is_held(doc)}
 
 
 @router.get("/documents/{document_id}")

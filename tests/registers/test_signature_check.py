@@ -109,3 +109,28 @@ def test_web_form_upload_is_checked_too(client, as_user, settings):
     page = client.get(f"/documents/{doc_id}").text
     r = client.post(f"/documents/{doc_id}/register", data={"csrf_token": _csrf(page)})
     assert r.status_code == 409 and "chữ ký số có vấn đề" in r.text
+    # The clerk sees the finding on the page, in words, and can still register after confirming.
+    assert "Kiểm tra chữ ký số khi tiếp nhận" in page and "Văn bản đã bị thay đổi sau khi ký" in page
+    assert 'name="confirm_signature_problem"' in page
+    r = client.post(f"/documents/{doc_id}/register",
+                    data={"csrf_token": _csrf(page), "confirm_signature_problem": "1"}, follow_redirects=True)
+    assert r.status_code == 200 and "Đã vào sổ văn bản đến." in r.text
+    got = client.get(f"/api/v1/documents/{doc_id}", headers=as_user("vanthu")).json()
+    assert got["status"] == "registered"
+
+
+def test_web_return_of_a_tampered_document_needs_no_typed_reason(client, as_user, settings):
+    from tests.web.test_pages import _csrf, page_login
+
+    page_login(client, "vanthu")
+    form = client.get("/documents/new?direction=incoming").text
+    tampered = changed_after_signing(signed_by_sender(settings, "Cong van so 31/STC-NS"))
+    r = client.post("/documents/new", data={"csrf_token": _csrf(form), "direction": "incoming", "doc_type": "Công văn",
+                                            "summary": "Về việc quyết toán", "number_symbol": "31/STC-NS",
+                                            "issuing_body": "Sở Tài chính", "issued_date": "2026-03-02"},
+                    files={"file": ("cv.pdf", tampered, "application/pdf")}, follow_redirects=False)
+    doc_id = r.headers["location"].split("/documents/")[1].split("?")[0]
+    page = client.get(f"/documents/{doc_id}").text
+    r = client.post(f"/documents/{doc_id}/return", data={"csrf_token": _csrf(page), "reason": ""},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "Đã trả lại nơi gửi" in r.text and "Kiểm tra chữ ký số" in r.text
