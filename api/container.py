@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from certs.devpki import DevPki
     from signing.adapter import PyHankoSigning
 
-    from .mailer import AfterCommitMailer
+    from .mailer import AfterCommitMailer, QueuedMailer
 
 log = logging.getLogger("ioffice")
 
@@ -36,12 +36,14 @@ class Container:
     # The development PKI, when this instance uses it (set by the app factory).
     devpki: DevPki | None = None
     # The after-commit mailer (api.mailer.install); None without SMTP settings.
-    mailer: AfterCommitMailer | None = None
+    mailer: AfterCommitMailer | QueuedMailer | None = None
     mailer_installed: bool = False
     # Trust roots loaded once (api.trust.trust_roots).
     trust_roots_cache: list[Any] | None = None
     # threads that wait for remote (CSC) signers to confirm on their phone
     remote_executor: Any | None = None
+    # the background job queue (api.jobs.install), built on first use
+    jobs: Any | None = None
     _signing: PyHankoSigning | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -78,6 +80,8 @@ class Container:
             self.read_sessions = self.sessions
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
         if self.remote_executor is not None:
             self.remote_executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

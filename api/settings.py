@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     csc_providers: dict[str, dict[str, str | None]] = Field(default_factory=dict)
     remote_confirm_timeout_seconds: float = Field(default=120.0, gt=0)  # waiting for the phone
     remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
+    # background jobs (huey): where the queue lives (None → the PostgreSQL database itself, or
+    # jobs.db next to the SQLite database); whether `ioffice serve` runs a worker in its own process
+    # (None → yes on SQLite, no on PostgreSQL where `ioffice worker` runs apart); worker threads
+    jobs_url: str | None = None
+    jobs_in_process: bool | None = None
+    jobs_threads: int = Field(default=2, ge=1)
+    # B-LTA renewal: documents whose latest document timestamp's TSA certificate expires within this
+    # many days get a new document timestamp; the job runs daily at this hour (UTC)
+    timestamp_renewal_days: int = Field(default=180, ge=1)
+    timestamp_renewal_hour: int = Field(default=2, ge=0, le=23)
+    mail_retries: int = Field(default=5, ge=0)
+    mail_retry_delay_seconds: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _from_data_dir(self) -> "Settings":

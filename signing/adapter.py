@@ -185,6 +185,17 @@ class PyHankoSigning:
                            validation_context=self._validation_context(),
                            timestamper=self._timestamper() if spec.level == "B-LTA" else None)
 
+    # -- TimestampRenewalPort (B-LTA renewal) ------------------------------------------------------
+    def timestamp_expiry(self, pdf: bytes):
+        from signing.renewal import timestamp_expiry
+
+        return timestamp_expiry(pdf)
+
+    def renew_timestamp(self, pdf: bytes) -> bytes:
+        from signing.renewal import renew
+
+        return renew(pdf, timestamper=self._timestamper(), validation_context=self._validation_context)
+
 
 def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
     """The token's certificate must name the signing official (its CN is their full name)."""
