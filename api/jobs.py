@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,15 @@ class Jobs:
             self.huey.execute(task)
             ran += 1
         return ran
+
+    def run_scheduled(self, until: datetime) -> int:
+        """Run the tasks scheduled for a time up to ``until`` (retries) in this thread, as the
+        consumer's scheduler would at that time. Returns how many ran."""
+        at = until.astimezone(timezone.utc).replace(tzinfo=None)  # huey keeps naive UTC
+        tasks = self.huey.read_schedule(at)
+        for task in tasks:
+            self.huey.execute(task, timestamp=at)
+        return len(tasks)
 
     def start_worker(self, threads: int | None = None, periodic: bool = True) -> None:
         """Start a consumer (worker threads and the scheduler) in this process."""

@@ -194,7 +194,7 @@ class PyHankoSigning:
     def renew_timestamp(self, pdf: bytes) -> bytes:
         from signing.renewal import renew
 
-        return renew(pdf, timestamper=self._timestamper(), validation_context=self._validation_context)
+        return renew(pdf, timestamper=self._timestamper(), validation_context=self._validation_context())
 
 
 def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:

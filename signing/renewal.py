@@ -45,7 +45,7 @@ async def async_renew(pdf: bytes, *, timestamper: Any, validation_context: Any) 
         out = await PdfTimeStamper(timestamper).async_update_archival_timestamp_chain(
             _reader(pdf), vc, in_place=False, output=BytesIO())
     except Exception as exc:  # noqa: BLE001 - TSA / OCSP / CRL failures of every kind
-        log.warning("timestamp renewal failed: %s", type(exc).__name__)
+        log.warning("timestamp renewal failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
         raise ServiceUnavailable("Không gia hạn được dấu thời gian (TSA hoặc OCSP/CRL không phản hồi); "
                                  "văn bản giữ nguyên, sẽ thử lại ở lần chạy sau.") from exc
     finally:
