@@ -152,7 +152,7 @@ def notifier_from_settings(settings: Settings) -> SmtpNotifier | None:
                         password=settings.smtp_password, sender=settings.smtp_from, starttls=settings.smtp_starttls)
 
 
-def install(container: Container) -> AfterCommitMailer | None:
+def install(container: Container) -> AfterCommitMailer | QueuedMailer | None:
     """Attach the after-commit mailer to the container's session factory (idempotent). Without SMTP
     settings queued mails are simply dropped after commit."""
     with _INSTALL_LOCK:
