@@ -92,10 +92,12 @@ def queue_database(settings: Settings):
             path = (db.parent if db else settings.resolved_data_dir) / "jobs.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteDatabase(str(path), pragmas={"journal_mode": "wal", "busy_timeout": 10000}, timeout=10)
-    from playhouse.postgres_ext import Psycopg3Database
+    from playhouse.postgres_ext import PooledPsycopg3Database
 
-    return Psycopg3Database(url.database, host=url.host or "127.0.0.1", port=url.port or 5432,
-                            user=url.username, password=url.password, autorollback=True)
+    # a small pool: request threads borrow a connection to enqueue and give it back at once
+    return PooledPsycopg3Database(url.database, host=url.host or "127.0.0.1", port=url.port or 5432,
+                                  user=url.username, password=url.password, max_connections=8,
+                                  stale_timeout=300, timeout=30)
 
 
 class Jobs:
@@ -133,13 +135,25 @@ class Jobs:
         return renew_archived_timestamps(self.container)
 
     # -- queue ---------------------------------------------------------------------------------
+    def _released(self, fn, *args):
+        """Call ``fn`` and give this thread's queue connection back (request threads are many;
+        the queue's connections are few)."""
+        try:
+            return fn(*args)
+        finally:
+            self.huey.storage.database.close()  # never called from the consumer's own threads
+
+    def submit(self, task, *args) -> None:
+        """Queue ``task`` (one of this object's task wrappers) with ``args``."""
+        self._released(task, *args)
+
     def pending(self) -> int:
         """Tasks waiting to run (queued now), for /metrics."""
-        return int(self.huey.pending_count())
+        return int(self._released(self.huey.pending_count))
 
     def scheduled(self) -> int:
         """Tasks waiting for a later time (retries)."""
-        return int(self.huey.scheduled_count())
+        return int(self._released(self.huey.scheduled_count))
 
     def run_pending(self, limit: int = 1000) -> int:
         """Run the tasks queued now in this thread, until none is left (tests, ``ioffice worker

@@ -95,7 +95,7 @@ class QueuedMailer:
     def after_commit(self, session: Session) -> None:
         for mail in take_outbox(session):
             try:
-                self.jobs.send_mail(mail)
+                self.jobs.submit(self.jobs.send_mail, mail)
             except Exception as exc:  # the queue is down: the in-app notification stays
                 log.warning("e-mail notification not queued: %s", type(exc).__name__)
 

@@ -94,7 +94,8 @@ def create_batch(body: BatchIn, response: Response, background: BackgroundTasks,
 
         out = _out(batch)
         db.commit()
-        install(container).sign_batch(batch.id, user.id, body.level, caller.client_addr)
+        jobs = install(container)
+        jobs.submit(jobs.sign_batch, batch.id, user.id, body.level, caller.client_addr)
         response.status_code = 202
         return out
     profile = signing_methods.profile_of(db, user)
