@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     args.clients = [int(c) for c in args.clients.split(",")]
     if args.quick:
         args.seconds, args.rss_requests = 5.0, 2000
-    print(f"[load: ioffice serve --workers {args.workers}, {os.cpu_count()} CPUs, {args.seconds:g} s per point]",
-          flush=True)
+    print(f"[load: ioffice serve --workers {args.workers}, {os.cpu_count()} CPUs, {args.seconds:g} s per point; "
+          f"machine load average before: {os.getloadavg()[0]:.1f}]", flush=True)
     failed = []
     with tempfile.TemporaryDirectory(prefix="ioffice-load-") as tmp:
         for backend in args.backends.split(","):
@@ -255,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             if r["errors"]:
                 print(f"  {backend}: {len(r['errors'])} errors, first: {r['errors'][0]}", flush=True)
                 failed.append(f"{backend} errors")
+    print(f"machine load average after: {os.getloadavg()[0]:.1f} (figures above ~{os.cpu_count()} mean other "
+          "programs shared the cores: ratios then say little)", flush=True)
     print("targets met" if not failed else "targets missed: " + ", ".join(failed), flush=True)
     return 0 if not failed else 1
 
