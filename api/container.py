@@ -63,7 +63,7 @@ class Container:
         from storage import open_blob_store
 
         workcalendar.configure(workcalendar.parse_dates(settings.holidays))
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         store = open_blob_store(
             settings.blob_url,
             s3_endpoint=settings.s3_endpoint,
