@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
     # PostgreSQL connections kept open per worker process (a request holds one), and the extra
     # ones opened for a burst; keep workers × (pool + overflow) under the server's max_connections
-    db_pool_size: int = Field(default=32, ge=1)
-    db_max_overflow: int = Field(default=8, ge=0)
+    db_pool_size: int = Field(default=24, ge=1)
+    db_max_overflow: int = Field(default=6, ge=0)
     # background jobs (huey): where the queue lives (None → the PostgreSQL database itself, or
     # jobs.db next to the SQLite database); whether `ioffice serve` runs a worker in its own process
     # (None → yes on SQLite, no on PostgreSQL where `ioffice worker` runs apart); worker threads
