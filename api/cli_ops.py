@@ -113,6 +113,16 @@ def worker_jobs():
 
 def cmd_worker(args) -> int:
     """``ioffice worker``: run background jobs (huey consumer) until stopped (Ctrl-C / SIGTERM)."""
+    if args.check:  # a health check: the queue answers
+        from .container import Container
+        from .jobs import Jobs
+
+        jobs = Jobs(Container.from_settings(Settings()))
+        try:
+            print(f"queued {jobs.pending()}, scheduled {jobs.scheduled()}")
+        finally:
+            jobs.container.close()
+        return 0
     jobs = worker_jobs()
     try:
         if args.once:
@@ -170,6 +180,7 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=None, help="worker threads (default IOFFICE_JOBS_THREADS, 2)")
     p.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
     p.add_argument("--no-periodic", action="store_true", help="do not schedule the daily timestamp renewal")
+    p.add_argument("--check", action="store_true", help="print the queue's depth and exit (a health check)")
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("renew-timestamps", help="add a new document timestamp (B-LTA) to archived documents "
                                                 "whose timestamp certificate expires soon")

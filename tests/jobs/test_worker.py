@@ -71,6 +71,9 @@ def test_server_key_batch_is_signed_by_the_background_worker(backend_name, tmp_p
                 # PostgreSQL: the service runs no worker of its own; the job waits in the queue...
                 assert "ioffice_jobs_queued 1.0" in c.get("/metrics").text
                 assert batch()["status"] == "running"
+                check = subprocess.run([sys.executable, "-m", "api.cli", "worker", "--check"], cwd=tmp_path, env=env,
+                                       capture_output=True, text=True, timeout=120)  # the compose health check
+                assert check.returncode == 0 and "queued 1" in check.stdout, check.stderr
                 # ...until `ioffice worker` takes it.
                 worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=tmp_path, env=env,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
