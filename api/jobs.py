@@ -113,7 +113,8 @@ class Jobs:
         h = self.huey
         self.send_mail = h.task(retries=settings.mail_retries, retry_delay=settings.mail_retry_delay_seconds,
                                 name="send_mail")(self._send_mail)
-        self.sign_batch = h.task(name="sign_batch")(self._sign_batch)
+        # a re-run (retry after an unexpected error) skips the documents already done
+        self.sign_batch = h.task(name="sign_batch", retries=2, retry_delay=30)(self._sign_batch)
         self.renew_timestamps = h.periodic_task(
             crontab(minute="17", hour=str(settings.timestamp_renewal_hour)), name="renew_timestamps",
             retries=2, retry_delay=600)(self._renew_timestamps)
