@@ -73,7 +73,10 @@ def ensure_pki(settings: Settings, signers: list[tuple[str, str]], agency_name: 
                           signers=signers, base_url=settings.base_url.rstrip("/") + "/dev-pki")
 
 
-def init(settings: Settings, *, demo: bool = False) -> InitResult:
+def init(settings: Settings, *, demo: bool = False, dev_pki: bool = True) -> InitResult:
+    """Create or migrate the database; with ``demo`` add the demo agency; with ``dev_pki`` (the default)
+    create the development PKI/TSA when no production trust roots are set. ``dev_pki=False`` is the
+    production path: no development keys, TSA or demo password are ever generated."""
     from .hardening import secure_data_dir
 
     secure_data_dir(settings)
@@ -109,7 +112,7 @@ def init(settings: Settings, *, demo: bool = False) -> InitResult:
             signers = [(u.username, u.full_name) for u in s.scalars(select(User)) if
                        u.has_role("leader", "unit_head", "certifier", "clerk")]
             agency = org.name if org is not None else "ioffice"
-        pki = ensure_pki(settings, signers, agency)
+        pki = ensure_pki(settings, signers, agency) if dev_pki else None
         if pki is not None:
             result.pki_dir = settings.pki_dir
             with sessions() as s, s.begin():

@@ -27,11 +27,16 @@ def _err(msg: str, code: int = 1) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from .bootstrap import init
 
+    if args.demo and args.no_dev_pki:
+        return _err("--demo cần PKI phát triển (khóa ký của tài khoản demo); bỏ --no-dev-pki hoặc bỏ --demo", 2)
     settings = Settings()
-    result = init(settings, demo=args.demo)
+    result = init(settings, demo=args.demo, dev_pki=not args.no_dev_pki)
     print(f"Cơ sở dữ liệu sẵn sàng: {result.database_url}")
     if result.pki_dir:
         print(f"PKI phát triển: {result.pki_dir}")
+    elif args.no_dev_pki:
+        print("Không tạo PKI phát triển (--no-dev-pki): hãy nạp gốc tin cậy, khóa con dấu "
+              "và dịch vụ cấp dấu thời gian thật.")
     if args.demo:
         _print_demo(result)
     else:
@@ -133,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sp = sub.add_parser("init", help="create or migrate the database and the development PKI")
     sp.add_argument("--demo", action="store_true", help="add the demo agency and users")
+    sp.add_argument("--no-dev-pki", action="store_true",
+                    help="production: generate no development PKI, TSA or demo keys")
     sp.set_defaults(func=cmd_init)
     for name, fn in (("serve", cmd_serve), ("demo", cmd_demo)):
         sp = sub.add_parser(name, help="run the HTTP service" if name == "serve" else "init --demo, then serve")

@@ -1,4 +1,5 @@
-"""Operating the service: ``ioffice serve --workers N`` (several processes, one port),
+"""Operating the service: ``ioffice serve --workers N`` (several processes, one port; on SQLite
+also the background job worker), ``ioffice worker`` and ``ioffice renew-timestamps``,
 ``ioffice backup DEST`` and ``ioffice restore SRC``, and the next steps printed by ``ioffice init``."""
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import shutil
 import socket
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .jobs import Jobs
 
 
 def print_next_steps(settings: Settings) -> None:
@@ -84,13 +89,77 @@ def serve(host: str, port: int, workers: int | None) -> int:
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         own_metrics_dir = tempfile.mkdtemp(prefix="ioffice-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
+    jobs = None
+    settings = Settings()
+    from .jobs import in_process_default
+
+    if in_process_default(settings):  # the embedded default: the job worker runs in this process
+        jobs = worker_jobs()
+        jobs.start_worker()
     try:
         uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     proxy_headers=False, server_header=False, log_config=log_config(), access_log=False)
     finally:
+        if jobs is not None:
+            jobs.container.close()
         if own_metrics_dir:
             shutil.rmtree(own_metrics_dir, ignore_errors=True)
     return 0
+
+
+def worker_jobs() -> Jobs:
+    """The job queue of a worker process, on a container wired exactly as the service's (the app
+    factory also sets up the development PKI/TSA when the instance uses it)."""
+    from .app import create_app
+    from .jobs import install
+
+    return install(create_app(Settings()).state.container)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """``ioffice worker``: run background jobs (huey consumer) until stopped (Ctrl-C / SIGTERM)."""
+    if args.check:  # a health check: the queue answers
+        from .container import Container
+        from .jobs import Jobs
+
+        jobs = Jobs(Container.from_settings(Settings()))
+        try:
+            print(f"queued {jobs.pending()}, scheduled {jobs.scheduled()}")
+        finally:
+            jobs.container.close()
+        return 0
+    jobs = worker_jobs()
+    try:
+        if args.once:
+            ran = jobs.run_pending()
+            print(f"Đã chạy {ran} việc nền; còn {jobs.pending()} việc chờ, {jobs.scheduled()} việc hẹn giờ.")
+            return 0
+        print(f"Đang chạy việc nền ({args.threads or jobs.container.settings.jobs_threads} luồng); Ctrl-C để dừng.",
+              flush=True)
+        consumer = jobs.huey.create_consumer(workers=args.threads or jobs.container.settings.jobs_threads,
+                                             worker_type="thread", periodic=not args.no_periodic,
+                                             initial_delay=0.2, max_delay=2.0)
+        consumer.run()
+    finally:
+        jobs.container.close()
+    return 0
+
+
+def cmd_renew_timestamps(args: argparse.Namespace) -> int:
+    """``ioffice renew-timestamps``: the B-LTA renewal run now (the worker runs it daily)."""
+    from datetime import timedelta
+
+    from .jobs import renew_archived_timestamps
+
+    jobs = worker_jobs()
+    try:
+        days = args.days if args.days is not None else jobs.container.settings.timestamp_renewal_days
+        r = renew_archived_timestamps(jobs.container, window=timedelta(days=days))
+    finally:
+        jobs.container.close()
+    print(f"Đã kiểm tra {r['checked']} văn bản đã ký; gia hạn dấu thời gian {len(r['renewed'])}, "
+          f"lỗi {len(r['failed'])} (sẽ thử lại ở lần chạy sau).")
+    return 1 if r["failed"] else 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -112,6 +181,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("worker", help="run the background jobs (batch signing, timestamp renewal, mail)")
+    p.add_argument("--threads", type=int, default=None, help="worker threads (default IOFFICE_JOBS_THREADS, 2)")
+    p.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
+    p.add_argument("--no-periodic", action="store_true", help="do not schedule the daily timestamp renewal")
+    p.add_argument("--check", action="store_true", help="print the queue's depth and exit (a health check)")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("renew-timestamps", help="add a new document timestamp (B-LTA) to archived documents "
+                                                "whose timestamp certificate expires soon")
+    p.add_argument("--days", type=int, default=None,
+                   help="renewal window in days (default IOFFICE_TIMESTAMP_RENEWAL_DAYS, 180)")
+    p.set_defaults(func=cmd_renew_timestamps)
     p = sub.add_parser("backup", help="back up the database rows, the blobs and the data dir's keys to a folder")
     p.add_argument("dest")
     p.set_defaults(func=cmd_backup)

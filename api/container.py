@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from certs.devpki import DevPki
     from signing.adapter import PyHankoSigning
 
-    from .mailer import AfterCommitMailer
+    from .mailer import AfterCommitMailer, QueuedMailer
 
 log = logging.getLogger("ioffice")
 
@@ -37,7 +37,7 @@ class Container:
     # The development PKI, when this instance uses it (set by the app factory).
     devpki: DevPki | None = None
     # The after-commit mailer (api.mailer.install); None without SMTP settings.
-    mailer: AfterCommitMailer | None = None
+    mailer: AfterCommitMailer | QueuedMailer | None = None
     mailer_installed: bool = False
     # Trust roots loaded once (api.trust.trust_roots).
     trust_roots_cache: list[Any] | None = None
@@ -45,6 +45,8 @@ class Container:
     remote_executor: Any | None = None
     # bytes of files in public validation at once (api.budget), built from settings
     validation_budget: ValidationBudget | None = None
+    # the background job queue (api.jobs.install), built on first use
+    jobs: Any | None = None
     _signing: PyHankoSigning | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -73,7 +75,7 @@ class Container:
         from storage import open_blob_store
 
         workcalendar.configure(workcalendar.parse_dates(settings.holidays))
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         store = open_blob_store(
             settings.blob_url,
             s3_endpoint=settings.s3_endpoint,
@@ -96,6 +98,8 @@ class Container:
         return (self.read_sessions or self.sessions)()
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
         if self.remote_executor is not None:
             self.remote_executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()

@@ -1,9 +1,10 @@
 """SMTP adapter of the core's :class:`ioffice.notify.Notifier` port, and its wiring.
 
 E-mails queued on a session by ``ioffice.notify.notify`` are sent only AFTER the transaction
-commits (a SQLAlchemy ``after_commit`` listener on the app's session factory hands them to one
-background worker thread), so the request never holds a transaction open on SMTP and never fails
-because of it. A rollback drops the queue. Failures are logged without addresses or secrets.
+commits (a SQLAlchemy ``after_commit`` listener on the app's session factory hands each to a
+``send_mail`` background job, ``api.jobs``, retried with a delay when SMTP fails), so the request
+never holds a transaction open on SMTP and never fails because of it. A rollback drops the queue.
+Failures are logged without addresses or secrets.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -22,6 +24,9 @@ from ioffice.notify.services import Notifier, OutgoingMail, discard_outbox, take
 
 from .container import Container
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .jobs import Jobs
 
 log = logging.getLogger("ioffice.mail")
 _INSTALL_LOCK = threading.Lock()
@@ -44,6 +49,19 @@ class SmtpNotifier:
         msg.set_content(mail.body, charset="utf-8")
         return msg
 
+    def send_one(self, mail: OutgoingMail) -> None:
+        """Deliver one mail; raises :class:`MailNotSent` (class name only) so the job is retried."""
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self._password or "")
+                smtp.send_message(self._message(mail))
+        except Exception as exc:  # network, TLS, authentication, refusal
+            log.warning("e-mail notification not sent, will retry: %s", type(exc).__name__)
+            raise MailNotSent(type(exc).__name__) from None
+
     def send(self, mails: list[OutgoingMail]) -> None:
         """Deliver ``mails``; never raises (failures are logged by class name and count only)."""
         if not mails:
@@ -65,6 +83,32 @@ class SmtpNotifier:
                     log.warning("%d of %d e-mail notifications were not sent", failed, len(mails))
         except Exception as exc:  # network, TLS, authentication: log and move on
             log.warning("e-mail notifications not sent (%d): %s", len(mails), type(exc).__name__)
+
+
+class MailNotSent(Exception):
+    """One e-mail could not be delivered; carries the error's class name only (no address)."""
+
+
+class QueuedMailer:
+    """Hands a session's queued mails to the background job queue after commit: one ``send_mail``
+    job per mail, retried by huey with a delay when the SMTP server cannot take it."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
+
+    def after_commit(self, session: Session) -> None:
+        for mail in take_outbox(session):
+            try:
+                self.jobs.submit(self.jobs.send_mail, mail)
+            except Exception as exc:  # the queue is down: the in-app notification stays
+                log.warning("e-mail notification not queued: %s", type(exc).__name__)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Run the mail jobs queued so far in this thread (tests; the worker does it otherwise)."""
+        self.jobs.run_pending()
+
+    def close(self) -> None:
+        pass
 
 
 class AfterCommitMailer:
@@ -112,14 +156,18 @@ def notifier_from_settings(settings: Settings) -> SmtpNotifier | None:
                         password=settings.smtp_password, sender=settings.smtp_from, starttls=settings.smtp_starttls)
 
 
-def install(container: Container) -> AfterCommitMailer | None:
+def install(container: Container) -> AfterCommitMailer | QueuedMailer | None:
     """Attach the after-commit mailer to the container's session factory (idempotent). Without SMTP
     settings queued mails are simply dropped after commit."""
     with _INSTALL_LOCK:
         if container.mailer_installed:
             return container.mailer
         notifier = notifier_from_settings(container.settings)
-        mailer = AfterCommitMailer(notifier) if notifier is not None else None
+        mailer: AfterCommitMailer | QueuedMailer | None = None
+        if notifier is not None:
+            from .jobs import install as install_jobs
+
+            mailer = QueuedMailer(install_jobs(container))
 
         def _after_commit(session: Session) -> None:
             if mailer is not None:

@@ -5,7 +5,8 @@
   log line written while the request runs (a ``contextvars`` variable read by a logging filter).
 - ``/metrics`` serves Prometheus text: ``ioffice_http_requests_total`` and
   ``ioffice_http_request_duration_seconds`` by method, route template and status,
-  ``ioffice_signatures_total`` and ``ioffice_validations_total`` by outcome. With several worker
+  ``ioffice_signatures_total`` and ``ioffice_validations_total`` by outcome, and the background job
+  queue's depth (``ioffice_jobs_queued``, ``ioffice_jobs_scheduled``). With several worker
   processes (``ioffice serve --workers N``) the figures of all workers are summed through
   prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set by ``ioffice serve``).
 """
@@ -23,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from fastapi import FastAPI
+    from prometheus_client.core import GaugeMetricFamily
+
+    from .container import Container
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioffice_request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -164,6 +170,32 @@ def log_config(level: str | None = None) -> dict[str, Any]:
     }
 
 
+def queue_metrics(container: Container) -> bytes:
+    """``ioffice_jobs_queued`` / ``ioffice_jobs_scheduled``: the background job queue's depth, read
+    from the shared queue at scrape time (the same figure whichever worker answers)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+
+    from .jobs import install as install_jobs
+
+    try:
+        jobs = install_jobs(container)
+        queued, scheduled = jobs.pending(), jobs.scheduled()
+    except Exception as exc:  # noqa: BLE001 - the queue's database down: the rest of /metrics still answers
+        log.warning("job queue depth unavailable: %s", type(exc).__name__)
+        return b""
+
+    class _Queue:
+        def collect(self) -> Iterator[GaugeMetricFamily]:
+            yield GaugeMetricFamily("ioffice_jobs_queued", "Background jobs waiting to run", value=queued)
+            yield GaugeMetricFamily("ioffice_jobs_scheduled", "Background jobs waiting for a later time (retries)",
+                                    value=scheduled)
+
+    registry = CollectorRegistry()
+    registry.register(_Queue())
+    return generate_latest(registry)
+
+
 def install(app: FastAPI) -> None:
     """Add the middleware and the /metrics route to ``app``."""
     from fastapi.responses import Response
@@ -171,6 +203,6 @@ def install(app: FastAPI) -> None:
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
         body, ctype = render_metrics()
-        return Response(body, media_type=ctype)
+        return Response(body + queue_metrics(app.state.container), media_type=ctype)
 
     app.add_middleware(RequestContext)

@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     remote_poll_interval_seconds: float = Field(default=2.0, gt=0)
     # the service timestamps every audit chain head that moved, this often (0: only `ioffice audit anchor`)
     audit_anchor_interval_minutes: float = Field(default=60, ge=0)
+    # PostgreSQL connections kept open per worker process (a request holds one), and the extra
+    # ones opened for a burst; keep workers × (pool + overflow) under the server's max_connections
+    db_pool_size: int = Field(default=24, ge=1)
+    db_max_overflow: int = Field(default=6, ge=0)
+    # background jobs (huey): where the queue lives (None → the PostgreSQL database itself, or
+    # jobs.db next to the SQLite database); whether `ioffice serve` runs a worker in its own process
+    # (None → yes on SQLite, no on PostgreSQL where `ioffice worker` runs apart); worker threads
+    jobs_url: str | None = None
+    jobs_in_process: bool | None = None
+    jobs_threads: int = Field(default=2, ge=1)
+    # B-LTA renewal: documents whose latest document timestamp's TSA certificate expires within this
+    # many days get a new document timestamp; the job runs daily at this hour (UTC)
+    timestamp_renewal_days: int = Field(default=180, ge=1)
+    timestamp_renewal_hour: int = Field(default=2, ge=0, le=23)
+    mail_retries: int = Field(default=5, ge=0)
+    mail_retry_delay_seconds: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _from_data_dir(self) -> Settings:

@@ -12,7 +12,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from ioffice.kernel.errors import InvalidInput
@@ -190,6 +190,17 @@ class PyHankoSigning:
         return raise_level(signed, field_name=state["field_name"], level=spec.level,
                            validation_context=self._validation_context(),
                            timestamper=self._timestamper() if spec.level == "B-LTA" else None)
+
+    # -- TimestampRenewalPort (B-LTA renewal) ------------------------------------------------------
+    def timestamp_expiry(self, pdf: bytes) -> datetime | None:
+        from signing.renewal import timestamp_expiry
+
+        return timestamp_expiry(pdf)
+
+    def renew_timestamp(self, pdf: bytes) -> bytes:
+        from signing.renewal import renew
+
+        return renew(pdf, timestamper=self._timestamper(), validation_context=self._validation_context())
 
 
 def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:

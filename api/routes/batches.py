@@ -1,6 +1,6 @@
 """Batch signing: several approved documents, one action, one authorisation.
 
-- server key: signed in the request → 201 with the result per document;
+- server key: 202, signed by a background job (``api.jobs``) one document at a time; poll with GET;
 - remote (CSC): one authorisation for N hashes, confirmed on the phone → 202, poll with GET;
 - USB token: 202 with one hash per document for the plugin, then
   ``POST /signing-batches/{id}/signatures`` with what the plugin returned → 200.
@@ -89,9 +89,15 @@ def create_batch(body: BatchIn, response: Response, background: BackgroundTasks,
     batch = batches.create_batch(db, caller=caller, document_ids=body.document_ids, kind=body.kind,
                                  method=method)
     if method == "server":
-        batches.sign_with_server_key(db, store, a, caller=caller, batch=batch, level=body.level,
-                                     default_level=a.default_level(), max_size=container.settings.max_upload_bytes)
-        return _out(batch)
+        # a background job signs the documents one by one; GET /signing-batches/{id} shows progress
+        from ..jobs import install
+
+        out = _out(batch)
+        db.commit()
+        jobs = install(container)
+        jobs.submit(jobs.sign_batch, batch.id, user.id, body.level, caller.client_addr)
+        response.status_code = 202
+        return out
     profile = signing_methods.profile_of(db, user)
     if method == "remote":
         from ..channels import start_remote_signing

@@ -126,6 +126,47 @@ def sign_with_server_key(session: Session, store, port, *, caller: Caller, batch
     return batch
 
 
+def run_server_batch(sessions, store, port, *, batch_id: str, user_id: str, client_addr: str | None,
+                     level: str | None, default_level: str, max_size: int) -> None:
+    """The background job of a server-key batch: each pending document is signed with no
+    transaction open (read, sign, short guarded write) and its result committed at once, so
+    ``GET /signing-batches/{id}`` shows the progress; then the batch is finished. Re-running it
+    (a retried job) skips the documents already done."""
+
+    def caller_in(s: Session) -> Caller:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound("Không tìm thấy người ký của lượt ký hàng loạt.")
+        return Caller.of(user, client_addr=client_addr)
+
+    with sessions() as s:
+        batch = s.get(SigningBatch, batch_id)
+        if batch is None or batch.status != "running":
+            return
+        kind = batch.kind
+        todo = [r["document_id"] for r in batch.results if r["status"] == "pending"]
+    for doc_id in todo:
+        values: dict[str, Any]
+        with sessions() as rs:
+            try:
+                version, _ = signatures.sign_document(rs, store, port, caller=caller_in(rs), document_id=doc_id,
+                                                      kind=kind, level=level, default_level=default_level,
+                                                      max_size=max_size, sessions=sessions)
+                values = {"status": "signed", "detail": None, "version_id": version.id}
+            except DomainError as exc:
+                values = {"status": "failed", "detail": exc.detail}
+            except Exception:  # noqa: BLE001 - one broken document must not stop the batch
+                log.exception("batch %s: document %s failed", batch_id, doc_id)
+                values = {"status": "failed", "detail": GENERIC_FAILURE}
+        with sessions() as ws, ws.begin():
+            batch = ws.get(SigningBatch, batch_id, with_for_update=True)
+            _set(batch, doc_id, **values)
+    with sessions() as ws, ws.begin():
+        batch = ws.get(SigningBatch, batch_id, with_for_update=True)
+        if batch.status == "running":
+            finish(ws, batch, caller=caller_in(ws))
+
+
 def prepare_external(session: Session, store, port, *, caller: Caller, batch: SigningBatch,
                      certificate_pem: str, chain_pem: list[str], level: str | None, default_level: str,
                      confirming: bool = False) -> list[dict[str, Any]]:

@@ -63,8 +63,11 @@ def id_column_type() -> String:
     return String(32)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine for ``url`` with the per-backend settings the core relies on."""
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """Create an engine for ``url`` with the per-backend settings the core relies on. On
+    PostgreSQL ``pool_size`` connections stay open; up to ``max_overflow`` more are opened under a
+    burst and closed again when returned (each costs a server process fork), so the service sizes
+    the pool to its request concurrency (``api.container``)."""
     if url.startswith("sqlite"):
         # A pool keeps connections open: closing the last connection of a WAL database makes SQLite
         # checkpoint (and fsync) every time.
@@ -89,7 +92,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
+                         hide_parameters=True)
 
 
 READ_ONLY_OPTION = "ioffice_read_only"

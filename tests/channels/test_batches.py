@@ -35,9 +35,16 @@ def test_server_key_batch_signs_nine_and_leaves_the_changed_one_untouched(client
 
     r = client.post("/api/v1/signing-batches", headers=as_user("chutich"),
                     json={"document_ids": [d["id"] for d in docs], "kind": "personal"})
-    assert r.status_code == 201, r.text
-    batch = r.json()
-    assert batch["status"] == "done" and batch["method"] == "server"
+    # accepted at once: a background job signs the documents, the batch status shows the progress
+    assert r.status_code == 202, r.text
+    started = r.json()
+    assert started["status"] == "running" and started["method"] == "server"
+    assert {x["status"] for x in started["results"]} == {"pending"}
+    assert snapshot(client, as_user, docs[0]["id"])["status"] != "signed"
+    assert client.app.state.container.jobs.pending() == 1
+    assert client.app.state.container.jobs.run_pending() == 1  # the worker's turn
+    batch = client.get(f"/api/v1/signing-batches/{started['id']}", headers=as_user("chutich")).json()
+    assert batch["status"] == "done" and batch["finished_at"]
     by_doc = {x["document_id"]: x for x in batch["results"]}
     assert [by_doc[d["id"]]["status"] for d in docs].count("signed") == 9
     assert by_doc[changed]["status"] == "failed"
