@@ -27,7 +27,7 @@ from ioffice.audit import services as audit
 from ioffice.kernel.caller import Caller
 from ioffice.delivery import services as delivery
 from ioffice.documents import lifecycle
-from ioffice.documents.models import Document
+from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search, search_key
 from ioffice.kernel.db import utcnow
 from ioffice.documents.attachments import list_attachments, sign_attachments
@@ -228,23 +228,9 @@ class IssueResult:
     receipts: list[delivery.DeliveryReceipt] = field(default_factory=list)
 
 
-def issue_outgoing(
-    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
-    pdf: IssuingPdfPort | None = None, seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (),
-    notes: str | None = None, copies: int | None = None,
-) -> IssueResult:
-    """Number, date and register an approved (or signed) outgoing document, then deliver it.
-
-    The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
-    issue date (Vietnam time). With ``pdf`` (the signing adapter) the number and date are stamped
-    and the agency seal — built by :func:`ioffice.signatures.agency.agency_spec`, with the seal image
-    the admin uploaded — is applied; the sealed bytes become a new final version (kind ``issued``)
-    and the attachments get the agency's attachment signature. ``seal`` is a plain callback doing
-    the PDF work instead (tests); with neither the current version is marked final. Delivery to
-    agencies on this installation follows. The approved version must carry the personal signature
-    of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
-    NotFound, Conflict (status does not allow issuing), InvalidInput.
-    """
+def _check_issuable(session: Session, *, caller: Caller, document_id: str,
+                    issued_date: date | None) -> tuple[Document, DocumentVersion, date]:
+    """The clerk may issue this outgoing document now: (document, version to issue, issue date)."""
     _require_role(session, caller, "clerk")
     doc = get_document(session, org_id=caller.org_id, document_id=document_id)
     if doc.direction != "outgoing":
@@ -262,6 +248,63 @@ def issue_outgoing(
     day = issued_date or today
     if day > today:
         raise InvalidInput("Ngày ban hành không được sau ngày hôm nay.")
+    return doc, version, day
+
+
+def _symbol(session: Session, org: Organisation, doc: Document, number: int) -> str:
+    unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
+    if unit is not None and unit.org_id != org.id:
+        unit = None
+    return numbering.build_symbol(number, doc_type=doc.doc_type, body_abbr=org.abbreviation,
+                                  unit_abbr=unit.abbreviation if unit else None)
+
+
+def issue_marks(number: int, symbol: str, day: date) -> dict:
+    """What the PDF adapter stamps into the draft's blanks: number, symbol, day, month, year."""
+    return {"number": numbering.format_number(number), "symbol": symbol, "day": f"{day.day:02d}",
+            "month": f"{day.month:02d}" if day.month <= 2 else str(day.month), "year": day.year}
+
+
+def signer_of(doc: Document) -> dict:
+    """Who signed personally (the seal goes over their signature image)."""
+    return {"name": doc.signer_name, "position": doc.signer_position}
+
+
+def preview_issue(session: Session, store: BlobStore, pdf: IssuingPdfPort, *, caller: Caller, document_id: str,
+                  issued_date: date | None = None) -> tuple[bytes, str]:
+    """The PDF issuing would produce now, with the number the document would get (nothing is
+    allocated, stored or recorded), and that number/symbol. Same refusals as :func:`issue_outgoing`."""
+    doc, version, day = _check_issuable(session, caller=caller, document_id=document_id, issued_date=issued_date)
+    org = session.get(Organisation, doc.org_id)
+    assert org is not None
+    series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
+    number = numbering.last_number(session, org_id=org.id, register="outgoing", year=day.year, series=series) + 1
+    symbol = _symbol(session, org, doc, number)
+    spec = agency_spec(org, store, kind="seal", level="B-B", number_symbol=symbol, location=doc.place or org.place,
+                       extra={"issue": issue_marks(number, symbol, day), "signer": signer_of(doc)})
+    out = pdf.preview(store.read_bytes(version.sha256), spec, number_text=f"Số: {symbol}",
+                      date_text=date_line(doc.place or org.place, day))
+    return out, symbol
+
+
+def issue_outgoing(
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
+    pdf: IssuingPdfPort | None = None, seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (),
+    notes: str | None = None, copies: int | None = None,
+) -> IssueResult:
+    """Number, date and register an approved (or signed) outgoing document, then deliver it.
+
+    The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
+    issue date (Vietnam time). With ``pdf`` (the signing adapter) the number and date are stamped
+    and the agency seal — built by :func:`ioffice.signatures.agency.agency_spec`, with the seal image
+    the admin uploaded — is applied; the sealed bytes become a new final version (kind ``issued``)
+    and the attachments get the agency's attachment signature. ``seal`` is a plain callback doing
+    the PDF work instead (tests); with neither the current version is marked final. Delivery to
+    agencies on this installation follows. The approved version must carry the personal signature
+    of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
+    NotFound, Conflict (status does not allow issuing), InvalidInput.
+    """
+    doc, version, day = _check_issuable(session, caller=caller, document_id=document_id, issued_date=issued_date)
     if copies is not None and not 0 < copies <= 10000:
         raise InvalidInput("Số lượng bản không hợp lệ.")
     lifecycle.transition(doc, "issue")
@@ -272,8 +315,7 @@ def issue_outgoing(
     unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
     if unit is not None and unit.org_id != org.id:
         unit = None
-    symbol = numbering.build_symbol(number, doc_type=doc.doc_type, body_abbr=org.abbreviation,
-                                    unit_abbr=unit.abbreviation if unit else None)
+    symbol = _symbol(session, org, doc, number)
     doc.number = number
     doc.number_symbol = symbol
     doc.issued_date = day
@@ -289,7 +331,8 @@ def issue_outgoing(
     if pdf is not None:
         level = agency_level(org, None, pdf.default_level())
         spec = agency_spec(org, store, kind="seal", level=level, number_symbol=symbol,
-                           reason="Văn thư ký số phát hành văn bản", location=doc.place)
+                           reason="Văn thư ký số phát hành văn bản", location=doc.place,
+                           extra={"issue": issue_marks(number, symbol, day), "signer": signer_of(doc)})
         sealed = pdf.seal_issued(store.read_bytes(version.sha256), spec, number_text=f"Số: {symbol}",
                                  date_text=info.date_line)
         seal = None
