@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ioffice import registers, signatures
 from ioffice.kernel.errors import DomainError, InvalidDocument
 
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles
 from ..signing_adapter import adapter
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
@@ -89,6 +89,7 @@ def render_pages(pdf: bytes, dpi: int) -> tuple[list[PagePng], int]:
 @router.post("/documents/{document_id}/sign/preview", response_model=PreviewOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503),
              dependencies=[require_roles("leader", "unit_head", "clerk")])
+@own_transactions
 def preview_signing(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
                     body: Annotated[SignPreviewIn | None, Body()] = None) -> PreviewOut:
     """Page images of the document as signing it now would make it (personal signature of the
@@ -106,6 +107,7 @@ def preview_signing(document_id: str, db: SessionDep, store: StoreDep, caller: C
 
 @router.post("/documents/{document_id}/issue/preview", response_model=PreviewOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503), dependencies=[require_roles("clerk")])
+@own_transactions
 def preview_issuing(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
                     body: Annotated[IssuePreviewIn | None, Body()] = None) -> PreviewOut:
     """Page images of the document as issuing it now would make it: number (the next one, not
