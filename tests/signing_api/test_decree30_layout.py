@@ -169,3 +169,43 @@ def test_a_draft_whose_symbol_differs_from_the_issued_one_is_refused_at_issue(cl
     # the number was not used: the next issue still gets 1
     got = client.get(f"/api/v1/documents/{doc['id']}", headers=as_user("vanthu")).json()
     assert got["status"] == "signed" and got.get("number") in (None, 0)
+
+
+def test_clerks_issuing_at_once_get_consecutive_numbers_each_stamped_in_its_own_blank(client, as_user, tmp_path):
+    """The PDF work runs outside the counter's lock: documents issued at the same instant still get
+    1, 2, 3 with no gap, and each issued PDF carries its own number in the blank."""
+    import threading
+
+    make = approved_draft_factory(client, as_user)
+    docs = []
+    for _ in range(3):
+        doc = make(pdf=draft(kind="quyet_dinh", symbol_suffix="/QĐ-UBND"))
+        assert client.post(f"/api/v1/documents/{doc['id']}/sign", headers=as_user("chutich"),
+                           json={"level": "B-B"}).status_code == 201
+        docs.append(doc["id"])
+    start = threading.Barrier(len(docs))
+    results: dict[str, object] = {}
+
+    def issue(doc_id: str) -> None:
+        start.wait(timeout=60)
+        results[doc_id] = client.post(f"/api/v1/documents/{doc_id}/issue", headers=as_user("vanthu"))
+
+    threads = [threading.Thread(target=issue, args=(d,)) for d in docs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results.values():
+        assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    numbers = sorted(r.json()["number"] for r in results.values())  # type: ignore[attr-defined]
+    assert numbers == [1, 2, 3]
+    for doc_id, r in results.items():
+        out = r.json()  # type: ignore[attr-defined]
+        issued = client.get(f"/api/v1/documents/{doc_id}/content", headers=as_user("vanthu")).content
+        ws = words(issued, tmp_path, f"issued-{doc_id}")
+        so = _after(ws, "Số:")[0]
+        line = [w[0] for w in ws if abs(w[2] - so[2]) < 3 and w[1] < 250]
+        assert out["number_display"] in line and "/QĐ-UBND" in line, line
+    reg = client.get(f"/api/v1/registers/outgoing/{results[docs[0]].json()['issued_date'][:4]}",  # type: ignore[attr-defined]
+                     headers=as_user("vanthu")).json()
+    assert len(reg["rows"]) == 3
