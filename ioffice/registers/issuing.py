@@ -56,7 +56,7 @@ def issue_outside_lock(
     series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
     lock_version, version_id = doc.lock_version, version.id
     source = store.read_bytes(version.sha256)
-    pending = [(a.id, a.sha256) for a in list_attachments(session, org_id=caller.org_id, document_id=doc.id)
+    pending = [(a.id, a.sha256) for a in list_attachments(session, org_id=doc.org_id, document_id=doc.id)
                if a.signed_at is None]
     level = agency_level(org, None, pdf.default_level())
     place = doc.place or org.place
