@@ -98,7 +98,7 @@ class PyHankoSigning:
     def _org_settings(self, spec: SignSpec) -> dict:
         return spec.extra.get("org_settings") or {}
 
-    def _appearance(self, source: BinaryIO, spec: SignSpec):
+    def _appearance(self, source: BinaryIO, spec: SignSpec, pages: Any = None):
         """The appearance of ``spec`` on this PDF: personal signatures and seals go where the draft
         left room (see :mod:`signing.appearance.in_draft`), never over its text."""
         from signing import appearance as ap
@@ -108,9 +108,10 @@ class PyHankoSigning:
         org = self._org_settings(spec)
         personal_box = tuple(org.get("personal_box") or ap.DEFAULT_PERSONAL_BOX)
         if spec.kind in ("personal", "seal"):
-            pos = source.tell()
-            pages = read_pages(source.read())
-            source.seek(pos)
+            if pages is None:  # the draft's text (stamps added as signature fields do not change it)
+                pos = source.tell()
+                pages = read_pages(source.read())
+                source.seek(pos)
             if spec.kind == "personal":
                 placement = in_draft.personal_in_draft(
                     pages, position=spec.position or "Lãnh đạo", full_name=spec.full_name, authority=spec.authority,
@@ -129,7 +130,8 @@ class PyHankoSigning:
                                 page_width=width, page_height=height)
         return None
 
-    def _issue_marks(self, pdf: bytes, spec: SignSpec, number_text: str, date_text: str) -> list[tuple[str, Any]]:
+    def _issue_marks(self, pdf: bytes, spec: SignSpec, number_text: str, date_text: str,
+                     pages: Any = None) -> list[tuple[str, Any]]:
         """(field name, appearance) of the number and the date stamped at issue: in the draft's blanks,
         else in the agency's configured boxes."""
         from signing.appearance import in_draft
@@ -138,7 +140,7 @@ class PyHankoSigning:
         org = self._org_settings(spec)
         page = int(org.get("number_page", 0))
         issue = spec.extra.get("issue") or {}
-        pages = read_pages(pdf)
+        pages = pages if pages is not None else read_pages(pdf)
         number_box = tuple(org.get("number_box") or DEFAULT_NUMBER_BOX)
         date_box = tuple(org.get("date_box") or DEFAULT_DATE_BOX)
         if not issue:  # a caller that gives only the texts: the configured boxes
@@ -162,20 +164,23 @@ class PyHankoSigning:
         signature or timestamp. Raises what signing would raise (e.g. Conflict when there is no room)."""
         from signing.preview import stamp_into
 
+        from signing.appearance.draft_text import read_pages
+
+        pages = read_pages(pdf)
         apps = []
         if number_text is not None and date_text is not None:
-            apps = [a for _, a in self._issue_marks(pdf, spec, number_text, date_text)]
-        main = self._appearance(io.BytesIO(pdf), spec)
+            apps = [a for _, a in self._issue_marks(pdf, spec, number_text, date_text, pages)]
+        main = self._appearance(io.BytesIO(pdf), spec, pages)
         if main is not None:
             apps.append(main)
         return stamp_into(pdf, apps)
 
     # -- PdfSigningPort ---------------------------------------------------------------------
-    def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO) -> None:
+    def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO, pages: Any = None) -> None:
         from signing.engine import sign_pdf
 
         signer = self._signer(spec.key_ref)
-        appearance = self._appearance(source, spec)
+        appearance = self._appearance(source, spec, pages)
         source.seek(0)
         level = spec.level
         sign_pdf(source, signer=signer, level=level, appearance=appearance, field_name=spec.field_name,
@@ -189,13 +194,16 @@ class PyHankoSigning:
         symbol, day, month and year — then add the agency's seal signature."""
         from signing.engine import sign_pdf
 
+        from signing.appearance.draft_text import read_pages
+
         signer = self._signer(None)
+        pages = read_pages(pdf)
         data = pdf
-        for name, mark in self._issue_marks(pdf, spec, number_text, date_text):
+        for name, mark in self._issue_marks(pdf, spec, number_text, date_text, pages):
             data = sign_pdf(io.BytesIO(data), signer=signer, level="B-B", appearance=mark,
                             field_name=_unique_field(data, name), reason="Cấp số, ngày văn bản")
         out = io.BytesIO()
-        self.sign(io.BytesIO(data), spec, out)
+        self.sign(io.BytesIO(data), spec, out, pages)
         return out.getvalue()
 
     # -- ExternalSigningPort ----------------------------------------------------------------
