@@ -111,8 +111,10 @@ def check_override(authority: str) -> str | None:
 
 
 def competence(authority: str | None) -> str | None:
-    """The prefix recorded in the register: the one of the last authority line (``KT.`` for
-    ``TM. ỦY BAN NHÂN DÂN`` / ``KT. CHỦ TỊCH``)."""
+    """The signer's own capacity recorded in the register: the prefix of the last authority line
+    (``KT.`` for ``TM. ỦY BAN NHÂN DÂN`` / ``KT. CHỦ TỊCH``), none for a head signing ``TM.`` in
+    their own right (the register reads "Chủ tịch Phạm Văn Đức")."""
     if not authority:
         return None
-    return authority.strip().splitlines()[-1].split(" ", 1)[0]
+    prefix = authority.strip().splitlines()[-1].split(" ", 1)[0]
+    return None if prefix == "TM." else prefix
