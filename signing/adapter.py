@@ -59,6 +59,7 @@ class PyHankoSigning:
         self._check_ttl = check_ttl_seconds
         self._ca_chain = ca_chain or (lambda: [])  # PEMs added when a plugin returns the leaf only
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
         self._signers: dict[str, Any] = {}
         self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
 
@@ -82,11 +83,14 @@ class PyHankoSigning:
         trust root (refusal: 422 naming the reason). A passed check is remembered for a while."""
         if self._check_signer is None:
             return
-        last = self._checked.get(key_ref)
-        if last is not None and time.monotonic() - last < self._check_ttl:
-            return
-        self._check_signer(signer)
-        self._checked[key_ref] = time.monotonic()
+        # one check at a time: issues now stamp in parallel (outside the counter's lock), and the
+        # first uses of a key must not run the revocation check concurrently
+        with self._check_lock:
+            last = self._checked.get(key_ref)
+            if last is not None and time.monotonic() - last < self._check_ttl:
+                return
+            self._check_signer(signer)
+            self._checked[key_ref] = time.monotonic()
 
     def _timestamper(self) -> Any:
         return self._make_timestamper()
