@@ -25,6 +25,7 @@ ROUTE_MODULES = [
     "api.routes.admin",
     "api.routes.verify",
     "api.routes.signing",
+    "api.routes.preview",
     "api.routes.workflow",
     "api.routes.tasks",
     "api.routes.registers",

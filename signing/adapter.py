@@ -61,6 +61,7 @@ class PyHankoSigning:
         self._check_ttl = check_ttl_seconds
         self._ca_chain = ca_chain or (lambda: [])  # PEMs added when a plugin returns the leaf only
         self._lock = threading.Lock()
+        self._check_lock = threading.Lock()
         self._signers: dict[str, Any] = {}
         self._checked: dict[str, float] = {}  # key ref -> monotonic time of the last passed check
 
@@ -84,11 +85,14 @@ class PyHankoSigning:
         trust root (refusal: 422 naming the reason). A passed check is remembered for a while."""
         if self._check_signer is None:
             return
-        last = self._checked.get(key_ref)
-        if last is not None and time.monotonic() - last < self._check_ttl:
-            return
-        self._check_signer(signer)
-        self._checked[key_ref] = time.monotonic()
+        # one check at a time: issues now stamp in parallel (outside the counter's lock), and the
+        # first uses of a key must not run the revocation check concurrently
+        with self._check_lock:
+            last = self._checked.get(key_ref)
+            if last is not None and time.monotonic() - last < self._check_ttl:
+                return
+            self._check_signer(signer)
+            self._checked[key_ref] = time.monotonic()
 
     def _timestamper(self) -> Any:
         return self._make_timestamper()
@@ -100,18 +104,30 @@ class PyHankoSigning:
     def _org_settings(self, spec: SignSpec) -> dict[str, Any]:
         return spec.extra.get("org_settings") or {}
 
-    def _appearance(self, source: BinaryIO, spec: SignSpec) -> Any:
+    def _appearance(self, source: BinaryIO, spec: SignSpec, pages: Any = None) -> Any:
+        """The appearance of ``spec`` on this PDF: personal signatures and seals go where the draft
+        left room (see :mod:`signing.appearance.in_draft`), never over its text."""
         from signing import appearance as ap
+        from signing.appearance import in_draft
+        from signing.appearance.draft_text import read_pages
 
         org = self._org_settings(spec)
         personal_box = tuple(org.get("personal_box") or ap.DEFAULT_PERSONAL_BOX)
-        if spec.kind == "personal":
-            return ap.personal_signature(position=spec.position or "Lãnh đạo", full_name=spec.full_name,
-                                         authority=spec.authority, signature_png=spec.signature_image,
-                                         box=personal_box)
-        if spec.kind == "seal":
-            return ap.seal_signature(seal_png=spec.seal_image, personal_box=personal_box,
-                                     agency_name=spec.agency_name)
+        if spec.kind in ("personal", "seal"):
+            if pages is None:  # the draft's text (stamps added as signature fields do not change it)
+                pos = source.tell()
+                pages = read_pages(source.read())
+                source.seek(pos)
+            if spec.kind == "personal":
+                placement = in_draft.personal_in_draft(
+                    pages, position=spec.position or "Lãnh đạo", full_name=spec.full_name, authority=spec.authority,
+                    signature_png=spec.signature_image, fallback_box=personal_box)
+                in_draft.seal_room_ok(pages, placement)
+                return placement.appearance
+            signer = spec.extra.get("signer") or {}
+            return in_draft.seal_in_draft(pages, signer_name=signer.get("name"), signer_position=signer.get("position"),
+                                          signer_authority=None, seal_png=spec.seal_image,
+                                          agency_name=spec.agency_name, fallback_box=personal_box)
         width, height = _first_page_size(source)
         if spec.kind == "attachment":
             return ap.attachment_mark(number_symbol=spec.number_symbol or "", page_width=width, page_height=height)
@@ -120,12 +136,56 @@ class PyHankoSigning:
                                 page_width=width, page_height=height)
         return None
 
+    def _issue_marks(self, pdf: bytes, spec: SignSpec, number_text: str, date_text: str,
+                     pages: Any = None) -> list[tuple[str, Any]]:
+        """(field name, appearance) of the number and the date stamped at issue: in the draft's blanks,
+        else in the agency's configured boxes."""
+        from signing.appearance import in_draft
+        from signing.appearance.draft_text import read_pages
+
+        org = self._org_settings(spec)
+        page = int(org.get("number_page", 0))
+        issue = spec.extra.get("issue") or {}
+        pages = pages if pages is not None else read_pages(pdf)
+        number_box = tuple(org.get("number_box") or DEFAULT_NUMBER_BOX)
+        date_box = tuple(org.get("date_box") or DEFAULT_DATE_BOX)
+        if not issue:  # a caller that gives only the texts: the configured boxes
+            from signing import appearance as ap
+
+            return [("SoKyHieu", ap.number_date_mark(text=number_text, box=number_box, page=page)),
+                    ("NgayBanHanh", ap.number_date_mark(text=date_text, box=date_box, page=page, italic=True))]
+        return [
+            ("SoKyHieu", in_draft.number_in_draft(pages, number=issue["number"], symbol=issue["symbol"], page=page,
+                                                  fallback_box=number_box)),
+            ("NgayBanHanh", in_draft.date_in_draft(pages, day=issue["day"], month=issue["month"], year=issue["year"],
+                                                   date_line=date_text, page=page,
+                                                   fallback_box=date_box)),
+        ]
+
+    # -- previews -----------------------------------------------------------------------------
+    def preview(self, pdf: bytes, spec: SignSpec, *, number_text: str | None = None,
+                date_text: str | None = None) -> bytes:
+        """The PDF as signing with ``spec`` (or, with ``number_text``/``date_text``, issuing) would
+        draw it — the same appearances at the same places, drawn into the pages — without any key,
+        signature or timestamp. Raises what signing would raise (e.g. Conflict when there is no room)."""
+        from signing.appearance.draft_text import read_pages
+        from signing.preview import stamp_into
+
+        pages = read_pages(pdf)
+        apps = []
+        if number_text is not None and date_text is not None:
+            apps = [a for _, a in self._issue_marks(pdf, spec, number_text, date_text, pages)]
+        main = self._appearance(io.BytesIO(pdf), spec, pages)
+        if main is not None:
+            apps.append(main)
+        return stamp_into(pdf, apps)
+
     # -- PdfSigningPort ---------------------------------------------------------------------
-    def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO) -> None:
+    def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO, pages: Any = None) -> None:
         from signing.engine import sign_pdf
 
         signer = self._signer(spec.key_ref)
-        appearance = self._appearance(source, spec)
+        appearance = self._appearance(source, spec, pages)
         source.seek(0)
         level = spec.level
         if not is_level(level):
@@ -136,26 +196,22 @@ class PyHankoSigning:
                  output=output, reason=spec.reason, location=spec.location)
 
     def seal_issued(self, pdf: bytes, spec: SignSpec, *, number_text: str, date_text: str) -> bytes:
-        """At issue: stamp the number/symbol and the date line as text-only agency signatures
-        (earlier signatures stay valid), then add the agency's seal signature."""
-        from signing import appearance as ap
+        """At issue: stamp the number and the date as text-only agency signatures (earlier
+        signatures stay valid) — in the draft's blanks when ``spec.extra["issue"]`` gives number,
+        symbol, day, month and year — then add the agency's seal signature."""
+        from signing.appearance.draft_text import read_pages
         from signing.engine import sign_pdf
 
-        org = self._org_settings(spec)
         signer = self._signer(None)
-        page = int(org.get("number_page", 0))
+        pages = read_pages(pdf)
         data = pdf
-        for name, text, box, italic in (
-            ("SoKyHieu", number_text, org.get("number_box") or DEFAULT_NUMBER_BOX, False),
-            ("NgayBanHanh", date_text, org.get("date_box") or DEFAULT_DATE_BOX, True),
-        ):
-            mark = ap.number_date_mark(text=text, box=tuple(box), page=page, italic=italic)
+        for name, mark in self._issue_marks(pdf, spec, number_text, date_text, pages):
             stamped = sign_pdf(io.BytesIO(data), signer=signer, level="B-B", appearance=mark,
                                field_name=_unique_field(data, name), reason="Cấp số, ngày văn bản")
             assert stamped is not None  # no output given: sign_pdf returns the bytes
             data = stamped
         out = io.BytesIO()
-        self.sign(io.BytesIO(data), spec, out)
+        self.sign(io.BytesIO(data), spec, out, pages)
         return out.getvalue()
 
     # -- ExternalSigningPort ----------------------------------------------------------------

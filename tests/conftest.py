@@ -207,7 +207,8 @@ def make_pdf(text: str = "Văn bản thử nghiệm", pages: int = 1) -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf)
     for i in range(pages):
-        c.drawString(72, 720, f"{text.encode('ascii', 'replace').decode()} - page {i + 1}")
+        # below the header band where issuing stamps number and date (Decree 30 layout: nothing over text)
+        c.drawString(72, 680, f"{text.encode('ascii', 'replace').decode()} - page {i + 1}")
         c.showPage()
     c.save()
     return buf.getvalue()

@@ -17,7 +17,7 @@ from ioffice.kernel.errors import InvalidInput, PermissionDenied
 from ioffice.registers import numbering
 
 from .. import exports
-from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, problem_responses, require_roles
+from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles
 
 router = APIRouter(tags=["registers"])
 
@@ -210,6 +210,7 @@ def return_document(document_id: str, body: ReturnIn, db: SessionDep, caller: Ca
 
 @router.post("/api/v1/documents/{document_id}/issue", response_model=IssueOut,
              responses=problem_responses(401, 403, 404, 409, 422, 503), dependencies=[require_roles(*CLERK)])
+@own_transactions
 def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: CallerDep, container: ContainerDep,
                    body: Annotated[IssueIn | None, Body()] = None) -> IssueOut:
     """Issue an approved (or signed) outgoing document: number from the right series, Decree 30
@@ -219,7 +220,7 @@ def issue_document(document_id: str, db: SessionDep, store: StoreDep, caller: Ca
 
     res = registers.issue_outgoing(db, store, caller=caller, document_id=document_id, issued_date=body.issued_date,
                                    pdf=adapter(container), recipient_org_ids=body.recipient_org_ids,
-                                   notes=body.notes, copies=body.copies)
+                                   notes=body.notes, copies=body.copies, sessions=container.sessions)
     rows = delivery.list_deliveries(db, org_id=caller.person.org_id, document_id=res.document.id)
     return IssueOut(document_id=res.document.id, number=res.entry.number,
                     number_display=numbering.format_number(res.entry.number), symbol=res.entry.symbol,

@@ -51,6 +51,9 @@ class SignIn(BaseModel):
     chain_pem: list[str] = Field(default_factory=list)
     resign: bool = Field(default=False, description="sign again a version that already carries your own "
                                                      "personal signature (refused without it: 409)")
+    authority: str | None = Field(default=None, max_length=200, description="authority lines above the position "
+                                  "(each starting TM., Q., KT., TL. or TUQ., e.g. \"TM. ỦY BAN NHÂN DÂN\"), "
+                                  "instead of those chosen from role, delegation and agency; \"\": none")
 
 
 class SignedOut(BaseModel):
@@ -126,7 +129,8 @@ def sign_document(document_id: str, body: SignIn, response: Response, background
     version, replayed = signatures.sign_document(
         db, store, a, caller=caller, document_id=document_id, kind=kind, idempotency_key=idempotency_key,
         level=body.level, default_level=a.default_level(), max_size=container.settings.max_upload_bytes,
-        resign=body.resign, sessions=container.sessions)
+        resign=body.resign, sessions=container.sessions,
+        authority_override=body.authority if "authority" in body.model_fields_set else None)
     if replayed:
         response.status_code = 200
     doc = version.document

@@ -35,6 +35,10 @@ class AgencySettings(BaseModel):
     number_box: Box | None = Field(default=None, description="where 'Số: …' is stamped at issue")
     date_box: Box | None = Field(default=None, description="where the date line is stamped at issue")
     number_page: int | None = Field(default=None, ge=0, description="page (0-based) of the number and date")
+    collective_name: str | None = Field(default=None, max_length=128, description="the collective body the head "
+                                        "signs TM. for (e.g. ỦY BAN NHÂN DÂN); \"\": none; default: from the "
+                                        "agency's name")
+    head_position: str | None = Field(default=None, max_length=128, description="the head's position, for TL.")
 
     @field_validator("personal_box", "number_box", "date_box")
     @classmethod

@@ -35,6 +35,7 @@ from .services import (  # noqa: F401
     find_duplicate,
     incoming_entry,
     issue_outgoing,
+    preview_issue,
     register_incoming,
     return_incoming,
 )

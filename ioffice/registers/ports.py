@@ -15,6 +15,11 @@ class IssuingPdfPort(Protocol):
         """Stamp the number/symbol and the date line, then apply the agency seal described by ``spec``."""
         ...
 
+    def preview(self, pdf: bytes, spec: SignSpec, *, number_text: str | None = None,
+                date_text: str | None = None) -> bytes:
+        """The PDF as issuing (or signing) would draw it, without signing anything."""
+        ...
+
     def sign(self, source: BinaryIO, spec: SignSpec, output: BinaryIO) -> None:
         """Sign with ``spec`` (attachments are signed with the agency key)."""
         ...

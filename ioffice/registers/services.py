@@ -26,7 +26,7 @@ from ioffice.audit import services as audit
 from ioffice.delivery import services as delivery
 from ioffice.documents import lifecycle, signature_check
 from ioffice.documents.attachments import list_attachments, sign_attachments
-from ioffice.documents.models import Document
+from ioffice.documents.models import Document, DocumentVersion
 from ioffice.documents.services import add_version, current_version, get_document, refresh_search
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
@@ -233,23 +233,9 @@ class IssueResult:
     receipts: list[delivery.DeliveryReceipt] = field(default_factory=list)
 
 
-def issue_outgoing(
-    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
-    pdf: IssuingPdfPort | None = None, seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (),
-    notes: str | None = None, copies: int | None = None,
-) -> IssueResult:
-    """Number, date and register an approved (or signed) outgoing document, then deliver it.
-
-    The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
-    issue date (Vietnam time). With ``pdf`` (the signing adapter) the number and date are stamped
-    and the agency seal — built by :func:`ioffice.signatures.agency.agency_spec`, with the seal image
-    the admin uploaded — is applied; the sealed bytes become a new final version (kind ``issued``)
-    and the attachments get the agency's attachment signature. ``seal`` is a plain callback doing
-    the PDF work instead (tests); with neither the current version is marked final. Delivery to
-    agencies on this installation follows. The approved version must carry the personal signature
-    of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
-    NotFound, Conflict (status does not allow issuing), InvalidInput.
-    """
+def _check_issuable(session: Session, *, caller: Caller, document_id: str,
+                    issued_date: date | None) -> tuple[Document, DocumentVersion, date]:
+    """The clerk may issue this outgoing document now: (document, version to issue, issue date)."""
     org_id = _require_role(session, caller, "clerk").org_id  # the clerk's agency (= caller.org_id)
     doc = get_document(session, org_id=org_id, document_id=document_id)
     if doc.direction != "outgoing":
@@ -267,18 +253,62 @@ def issue_outgoing(
     day = issued_date or today
     if day > today:
         raise InvalidInput("Ngày ban hành không được sau ngày hôm nay.")
-    if copies is not None and not 0 < copies <= 10000:
-        raise InvalidInput("Số lượng bản không hợp lệ.")
-    lifecycle.transition(doc, "issue")
-    org = session.get(Organisation, doc.org_id)
-    assert org is not None
-    series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
-    number = numbering.allocate_number(session, org_id=org.id, register="outgoing", year=day.year, series=series)
+    return doc, version, day
+
+
+def _symbol(session: Session, org: Organisation, doc: Document, number: int) -> str:
     unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
     if unit is not None and unit.org_id != org.id:
         unit = None
-    symbol = numbering.build_symbol(number, doc_type=doc.doc_type, body_abbr=org.abbreviation,
-                                    unit_abbr=unit.abbreviation if unit else None)
+    return numbering.build_symbol(number, doc_type=doc.doc_type, body_abbr=org.abbreviation,
+                                  unit_abbr=unit.abbreviation if unit else None)
+
+
+def issue_marks(number: int, symbol: str, day: date) -> dict:
+    """What the PDF adapter stamps into the draft's blanks: number, symbol, day, month, year."""
+    return {"number": numbering.format_number(number), "symbol": symbol, "day": f"{day.day:02d}",
+            "month": f"{day.month:02d}" if day.month <= 2 else str(day.month), "year": day.year}
+
+
+def signer_of(doc: Document) -> dict:
+    """Who signed personally (the seal goes over their signature image)."""
+    return {"name": doc.signer_name, "position": doc.signer_position}
+
+
+def preview_issue(session: Session, store: BlobStore, pdf: IssuingPdfPort, *, caller: Caller, document_id: str,
+                  issued_date: date | None = None) -> tuple[bytes, str]:
+    """The PDF issuing would produce now, with the number the document would get (nothing is
+    allocated, stored or recorded), and that number/symbol. Same refusals as :func:`issue_outgoing`."""
+    doc, version, day = _check_issuable(session, caller=caller, document_id=document_id, issued_date=issued_date)
+    org = session.get(Organisation, doc.org_id)
+    assert org is not None
+    series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
+    number = numbering.last_number(session, org_id=org.id, register="outgoing", year=day.year, series=series) + 1
+    symbol = _symbol(session, org, doc, number)
+    spec = agency_spec(org, store, kind="seal", level="B-B", number_symbol=symbol, location=doc.place or org.place,
+                       extra={"issue": issue_marks(number, symbol, day), "signer": signer_of(doc)})
+    out = pdf.preview(store.read_bytes(version.sha256), spec, number_text=f"Số: {symbol}",
+                      date_text=date_line(doc.place or org.place, day))
+    return out, symbol
+
+
+def issue_spec(org: Organisation, store: BlobStore, pdf: IssuingPdfPort, doc: Document, number: int, symbol: str,
+               day: date):
+    """The agency seal's spec at issue, with the number and date the adapter stamps in the blanks."""
+    level = agency_level(org, None, pdf.default_level())
+    return agency_spec(org, store, kind="seal", level=level, number_symbol=symbol,
+                       reason="Văn thư ký số phát hành văn bản", location=doc.place or org.place,
+                       extra={"issue": issue_marks(number, symbol, day), "signer": signer_of(doc)})
+
+
+def record_issue(session: Session, store: BlobStore, *, caller: Caller, doc: Document, version: DocumentVersion,
+                 org: Organisation, series: str, number: int, symbol: str, day: date, sealed: bytes | None,
+                 notes: str | None, copies: int | None) -> tuple[OutgoingEntry, DocumentVersion]:
+    """Write what issuing decided: the document's number/date/issuer, the final version (``sealed``
+    bytes, or the current version itself), the outgoing register row and the audit event."""
+    unit = session.get(Unit, doc.drafting_unit_id) if doc.drafting_unit_id else None
+    if unit is not None and unit.org_id != org.id:
+        unit = None
     doc.number = number
     doc.number_symbol = symbol
     doc.issued_date = day
@@ -287,20 +317,7 @@ def issue_outgoing(
     doc.issuing_body_code = org.organ_code
     doc.parent_body = doc.parent_body or org.parent_name
     refresh_search(doc)
-    info = IssueInfo(document_id=doc.id, org_id=org.id, org_name=org.name, org_abbreviation=org.abbreviation,
-                     number=number, number_display=numbering.format_number(number), symbol=symbol, issued_date=day,
-                     place=doc.place, date_line=date_line(doc.place, day), sha256=version.sha256,
-                     org_settings=dict(org.settings or {}))
-    if pdf is not None:
-        level = agency_level(org, None, pdf.default_level())
-        spec = agency_spec(org, store, kind="seal", level=level, number_symbol=symbol,
-                           reason="Văn thư ký số phát hành văn bản", location=doc.place)
-        sealed = pdf.seal_issued(store.read_bytes(version.sha256), spec, number_text=f"Số: {symbol}",
-                                 date_text=info.date_line)
-        seal = None
-    if pdf is not None or seal is not None:
-        if seal is not None:
-            sealed = seal(store.read_bytes(version.sha256), info)
+    if sealed is not None:
         blob = store.put_bytes(sealed)
         final = add_version(session, store, caller=caller, document=doc, sha256=blob.sha256, size=blob.size,
                             kind="issued", is_final=True, page_count=version.page_count)
@@ -318,7 +335,59 @@ def issue_outgoing(
     audit.record(session, caller=caller, action="document.issue", object_type="document", object_id=doc.id,
                  details={"number": number, "symbol": symbol, "series": series, "year": day.year,
                           "issued_date": day.isoformat(), "sha256": final.sha256, "approved_sha256": version.sha256})
-    if pdf is not None and list_attachments(session, org_id=org_id, document_id=doc.id):
+    return entry, final
+
+
+def issue_outgoing(
+    session: Session, store: BlobStore, *, caller: Caller, document_id: str, issued_date: date | None = None,
+    pdf: IssuingPdfPort | None = None, seal: SealFn | None = None, recipient_org_ids: Iterable[str] = (),
+    notes: str | None = None, copies: int | None = None, sessions=None,
+) -> IssueResult:
+    """Number, date and register an approved (or signed) outgoing document, then deliver it.
+
+    With ``pdf`` and ``sessions`` (a session factory) the PDF work runs outside any transaction and
+    outside the register counter's lock, see :mod:`ioffice.registers.issuing`; ``session`` is then
+    only read.
+
+    The number comes from the series :func:`numbering.outgoing_series` picks, in the year of the
+    issue date (Vietnam time). With ``pdf`` (the signing adapter) the number and date are stamped
+    and the agency seal — built by :func:`ioffice.signatures.agency.agency_spec`, with the seal image
+    the admin uploaded — is applied; the sealed bytes become a new final version (kind ``issued``)
+    and the attachments get the agency's attachment signature. ``seal`` is a plain callback doing
+    the PDF work instead (tests); with neither the current version is marked final. Delivery to
+    agencies on this installation follows. The approved version must carry the personal signature
+    of the approving leader (or delegate), else Conflict naming who must sign. Raises PermissionDenied,
+    NotFound, Conflict (status does not allow issuing), InvalidInput.
+    """
+    if pdf is not None and seal is None and sessions is not None:
+        from ioffice.registers.issuing import issue_outside_lock
+
+        return issue_outside_lock(session, store, caller=caller, document_id=document_id, issued_date=issued_date,
+                                  pdf=pdf, sessions=sessions, recipient_org_ids=recipient_org_ids, notes=notes,
+                                  copies=copies)
+    doc, version, day = _check_issuable(session, caller=caller, document_id=document_id, issued_date=issued_date)
+    if copies is not None and not 0 < copies <= 10000:
+        raise InvalidInput("Số lượng bản không hợp lệ.")
+    lifecycle.transition(doc, "issue")
+    org = session.get(Organisation, doc.org_id)
+    assert org is not None
+    series = numbering.outgoing_series(org.settings, doc_type=doc.doc_type, secrecy=doc.secrecy)
+    number = numbering.allocate_number(session, org_id=org.id, register="outgoing", year=day.year, series=series)
+    symbol = _symbol(session, org, doc, number)
+    info = IssueInfo(document_id=doc.id, org_id=org.id, org_name=org.name, org_abbreviation=org.abbreviation,
+                     number=number, number_display=numbering.format_number(number), symbol=symbol, issued_date=day,
+                     place=doc.place or org.place, date_line=date_line(doc.place or org.place, day),
+                     sha256=version.sha256, org_settings=dict(org.settings or {}))
+    sealed: bytes | None = None
+    if pdf is not None:
+        spec = issue_spec(org, store, pdf, doc, number, symbol, day)
+        sealed = pdf.seal_issued(store.read_bytes(version.sha256), spec,
+                                 number_text=f"Số: {symbol}", date_text=info.date_line)
+    elif seal is not None:
+        sealed = seal(store.read_bytes(version.sha256), info)
+    entry, final = record_issue(session, store, caller=caller, doc=doc, version=version, org=org, series=series,
+                                number=number, symbol=symbol, day=day, sealed=sealed, notes=notes, copies=copies)
+    if pdf is not None and list_attachments(session, org_id=doc.org_id, document_id=doc.id):
         sign_attachments(session, store, pdf, caller=caller, document_id=doc.id,
                          level=agency_level(org, None, pdf.default_level()))
     receipts = delivery.deliver(session, caller=caller, document=doc, recipient_org_ids=recipient_org_ids)

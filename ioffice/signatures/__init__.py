@@ -8,5 +8,6 @@ from .services import (  # noqa: F401
     expire_sessions,
     find_idempotent,
     prepare_external,
+    preview_sign,
     sign_document,
 )

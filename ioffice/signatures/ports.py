@@ -39,6 +39,11 @@ class PdfSigningPort(Protocol):
         """Write the signed PDF to ``output``. Raises DomainError subclasses (never leaks details)."""
         ...
 
+    def preview(self, pdf: bytes, spec: SignSpec, *, number_text: str | None = None,
+                date_text: str | None = None) -> bytes:
+        """The PDF as signing with ``spec`` would draw it, without signing (a preview)."""
+        ...
+
 
 @dataclass
 class PreparedExternal:

@@ -47,8 +47,11 @@ def personal_capacity(session: Session, *, user: User, doc: Document) -> tuple[s
         raise PermissionDenied(
             "Chỉ lãnh đạo đã phê duyệt văn bản (hoặc người được ủy quyền ký) mới được ký văn bản này."
         )
-    authority = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
-    return authority, user.position or ""
+    from ioffice.signatures.authority import compose
+
+    line = review.authority_line(session, step=mine[0] if mine else None, user=user, document=doc)
+    org = session.get_one(Organisation, doc.org_id)
+    return compose(session, org=org, user=user, delegated=line)
 
 
 def check_can_sign(session: Session, *, user: User, doc: Document, kind: str) -> str | None:
@@ -104,10 +107,15 @@ def build_spec(session: Session, store: BlobStore, *, user: User, doc: Document,
 
         return agency_spec(org, store, kind=kind, level=level, number_symbol=doc.number_symbol,
                            extra={"username": user.username})
+    from ioffice.signatures.authority import acting
+
     sig_img = store.read_bytes(user.signature_image_sha256) if user.signature_image_sha256 else None
+    position = user.position or ""
+    if authority and authority.splitlines()[-1] == "Q.":  # "Q. CHỦ TỊCH", not "Q. QUYỀN CHỦ TỊCH"
+        position = acting(position)[1]
     return SignSpec(
         kind="personal", level=level, key_ref=user.signing_key,
-        full_name=user.full_name, position=user.position or "", authority=authority, agency_name=org.name,
+        full_name=user.full_name, position=position, authority=authority, agency_name=org.name,
         number_symbol=doc.number_symbol, signature_image=sig_img,
         location=org.place, reason="Ký số văn bản",
         extra={"parent_body": org.parent_name, "username": user.username, "org_settings": dict(org.settings or {})},

@@ -30,6 +30,7 @@ from ioffice.kernel.caller import Caller
 from ioffice.kernel.db import utcnow
 from ioffice.kernel.errors import Conflict, InvalidInput, NotFound
 from ioffice.kernel.ports import BlobStore
+from ioffice.signatures.authority import check_override, competence
 from ioffice.signatures.models import SigningRequest, SigningSession
 from ioffice.signatures.ports import ExternalSigningPort, PdfSigningPort, PreparedExternal
 from ioffice.signatures.rules import build_spec, check_can_sign, resolve_level
@@ -121,7 +122,7 @@ def sign_document(
     session: Session, store: BlobStore, port: PdfSigningPort, *, caller: Caller, document_id: str, kind: str,
     idempotency_key: str | None = None, level: str | None = None, default_level: str = "B-B",
     max_size: int = documents.DEFAULT_MAX_UPLOAD, resign: bool = False,
-    sessions: Callable[[], Session] | None = None,
+    sessions: Callable[[], Session] | None = None, authority_override: str | None = None,
 ) -> tuple[DocumentVersion, bool]:
     """Sign the current version of an outgoing document and record the result as a new, final
     version. Returns (version, replayed) — replayed is True when ``idempotency_key`` was already
@@ -130,7 +131,8 @@ def sign_document(
     With ``sessions`` (a session factory), ``session`` is only read and its transaction is ended
     before the PDF is signed; the result is recorded in a short transaction of its own, guarded by
     the document's version counter (a concurrent change or signature → Conflict). A second personal
-    signature by the same signer on the version they signed needs ``resign``.
+    signature by the same signer on the version they signed needs ``resign``. ``authority_override``
+    replaces the authority lines chosen from role and delegation (``""``: none).
     """
     user = caller.person
     doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
@@ -139,6 +141,8 @@ def sign_document(
     if done is not None:
         return done, True
     authority = check_can_sign(session, user=user, doc=doc, kind=kind)
+    if kind == "personal" and authority_override is not None:
+        authority = check_override(authority_override)
     if kind == "personal" and not user.signing_key:
         raise InvalidInput("Máy chủ không giữ khóa ký của bạn: hãy ký bằng USB token (ký số từ xa, "
                            "chế độ external) hoặc nhờ quản trị viên cấu hình khóa ký.")
@@ -165,7 +169,7 @@ def sign_document(
             if kind == "personal":
                 wdoc.signer_name = user.full_name
                 wdoc.signer_position = user.position
-                wdoc.signer_competence = authority.split(" ", 1)[0] if authority else None
+                wdoc.signer_competence = competence(authority)
         details: dict[str, Any] = {"base_sha256": read.base_sha256, "sha256": blob.sha256, "version": version.id,
                    "level": spec.level, "authority": authority}
         if resign:
@@ -176,6 +180,25 @@ def sign_document(
             ws.add(SigningRequest(org_id=wdoc.org_id, idempotency_key=idempotency_key, document_id=wdoc.id,
                                   kind=kind, user_id=user.id, result_version_id=version.id))
     return version, False
+
+
+def preview_sign(session: Session, store: BlobStore, port: PdfSigningPort, *, caller: Caller, document_id: str,
+                 kind: str,
+                 authority_override: str | None = None) -> bytes:
+    """The PDF signing would produce now, drawn without a key (nothing signed, stored or recorded).
+    Same refusals as :func:`sign_document` (rights, status, no room on the page)."""
+    user = caller.person
+    doc = documents.get_document(session, org_id=user.org_id, document_id=document_id)
+    authority = check_can_sign(session, user=user, doc=doc, kind=kind)
+    if kind == "personal" and authority_override is not None:
+        authority = check_override(authority_override)
+    org = session.get_one(Organisation, doc.org_id)
+    spec = build_spec(session, store, user=user, doc=doc, kind=kind, level=resolve_level(org, None, "B-B"),
+                      authority=authority)
+    base = documents.current_version(session, doc)
+    if base is None:
+        raise NotFound("Văn bản chưa có nội dung để ký.")
+    return port.preview(store.read_bytes(base.sha256), spec)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +289,7 @@ def complete_external(
         version.document = wdoc
         lifecycle.transition(wdoc, "sign")
         wdoc.signer_name, wdoc.signer_position = user.full_name, user.position
-        wdoc.signer_competence = authority.split(" ", 1)[0] if authority else None
+        wdoc.signer_competence = competence(authority)
         wsess.status = "completed"
         wsess.result_version_id = version.id
         audit.record(ws, caller=caller, action="document.sign.personal", object_type="document", object_id=wdoc.id,

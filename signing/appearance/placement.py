@@ -72,8 +72,8 @@ def _authority_lines(authority: str | None, position: str) -> list[str]:
                 "TM., Q., KT., TL., TUQ. (ví dụ: \"KT. CHỦ TỊCH\")."
             )
         lines.append(f"{m.group(1)}. {m.group(2)}".rstrip())
-    if len(lines) == 1 and lines[0] in AUTHORITY_PREFIXES:
-        return [f"{lines[0]} {position}"]
+    if lines and lines[-1] in AUTHORITY_PREFIXES:  # a bare prefix goes before the position
+        return lines[:-1] + [f"{lines[-1]} {position}"]
     return lines + [position]
 
 
