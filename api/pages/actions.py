@@ -272,9 +272,18 @@ def issue(request: Request, document_id: str, db: SessionDep, store: StoreDep, u
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)
     if confirm != "1":
+        from ..routes.preview import render_pages
+        from ..signing_adapter import adapter
+
         doc = load_document(db, user, document_id)
+        try:  # the stamp preview: what issuing now would produce (nothing numbered or stored)
+            pdf, symbol = registers.preview_issue(db, store, adapter(container), caller=actor_of(request, user),
+                                                  document_id=document_id, issued_date=when)
+            pages, _count = render_pages(pdf, 60)
+        except DomainError as exc:  # e.g. no room for the number in the draft: say so before issuing
+            return _failed(request, db, user, document_id, exc)
         return render(request, "issue_confirm.html", {"doc": doc, "issued_date": issued_date, "copies": copies,
-                                                      "notes": notes})
+                                                      "notes": notes, "symbol": symbol, "pages": pages[:4]})
     actor = actor_of(request, user)
     try:
         from ..signing_adapter import adapter

@@ -131,6 +131,10 @@ def test_outgoing_draft_review_sign_issue_and_citizen_verifies(browser_for, tmp_
     page.get_by_label("Số lượng bản giấy").fill("5")
     page.get_by_role("button", name="Cấp số và phát hành…").click()
     page.get_by_role("heading", name="Xác nhận phát hành").wait_for()
+    # The stamp preview: the number it would get, and the page as it will be issued.
+    assert re.search(r"\d+/QĐ-UBND", page.locator("#preview-h + p").inner_text())
+    preview = page.get_by_role("img", name=re.compile("Trang 1 của bản phát hành"))
+    assert preview.evaluate("img => img.complete && img.naturalWidth > 200")
     clerk.shot("04-issue-confirm")
     page.get_by_role("button", name="Xác nhận phát hành").click()
     _flash(page, "Đã phát hành văn bản.")
