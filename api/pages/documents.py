@@ -20,7 +20,7 @@ from ioffice.documents.models import Document
 from ioffice.kernel.caller import Caller
 from ioffice.kernel.errors import InvalidInput, PermissionDenied
 
-from ..deps import ContainerDep, SessionDep, client_addr, writes
+from ..deps import ContainerDep, SessionDep, StoreDep, client_addr, writes
 from . import previews
 from .common import render
 from .session import PageUser
@@ -198,6 +198,28 @@ FLASH = {
     "issued": "Đã phát hành văn bản.", "version": "Đã tải lên phiên bản mới.", "withdrawn": "Đã rút dự thảo.",
     "read": "Đã đánh dấu đã đọc.", "extended": "Đã gia hạn xử lý.",
 }
+
+
+@router.get("/documents/{document_id}/sign-preview")
+def sign_preview(request: Request, document_id: str, db: SessionDep, store: StoreDep, user: PageUser,
+                 container: ContainerDep):
+    """The official's preview: the pages as signing now would make them (nothing signed or stored)."""
+    from ioffice import signatures
+    from ioffice.kernel.errors import DomainError
+
+    from ..routes.preview import render_pages
+    from ..signing_adapter import adapter
+
+    doc = load_document(db, user, document_id)
+    try:
+        pdf = signatures.preview_sign(db, store, adapter(container), caller=actor_of(request, user),
+                                      document_id=document_id, kind="personal")
+        pages, _count = render_pages(pdf, 60)
+    except DomainError as exc:  # e.g. no room between the position line and the name
+        db.rollback()
+        return render_document(request, db, user, doc, {"error": exc.detail}, status_code=exc.status)
+    version = docs.current_version(db, doc)
+    return render(request, "sign_preview.html", {"doc": doc, "pages": pages[:4], "version": version})
 
 
 @router.get("/documents/{document_id}/signatures")

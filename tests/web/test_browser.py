@@ -118,6 +118,12 @@ def test_outgoing_draft_review_sign_issue_and_citizen_verifies(browser_for, tmp_
     page.get_by_role("button", name="Đồng ý").click()
     _flash(page, "Đã đồng ý dự thảo.")
     assert "Đã phê duyệt" in page.locator(".doc-head").inner_text()
+    # The official previews the signed pages first (nothing signed yet), then signs from there.
+    page.get_by_role("link", name="Xem trước khi ký").click()
+    page.get_by_role("heading", name="Xem trước chữ ký số").wait_for()
+    preview = page.get_by_role("img", name=re.compile("Trang 1 sau khi ký"))
+    assert preview.evaluate("img => img.complete && img.naturalWidth > 200")
+    leader.shot("03a-sign-preview")
     page.get_by_role("button", name="Ký số văn bản").click()
     _flash(page, "Đã ký số văn bản.")
     assert "Đã ký" in page.locator(".doc-head").inner_text()
