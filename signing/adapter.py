@@ -280,7 +280,8 @@ def _check_certificate_holder(certificate_pem: str, full_name: str) -> None:
     if norm(full_name) not in {norm(str(n)) for n in names}:
         shown = ", ".join(str(n) for n in names) or "(không có)"
         raise PermissionDenied(
-            f"Chứng thư số không mang tên của cán bộ ký ({full_name}): tên trên chứng thư là {shown}.")
+            f"Chứng thư số (trên USB token hoặc được tải lên) không mang tên của cán bộ ký ({full_name}): "
+            f"tên trên chứng thư là {shown}.")
 
 
 def _first_page_size(source: BinaryIO) -> tuple[float, float]:
