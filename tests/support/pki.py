@@ -94,6 +94,16 @@ class TestPki:
                 key=serialization.load_der_private_key(key_der, password=None))
         return self._identities[label]
 
+    def simple_signer(self, label: str):
+        """A pyHanko ``SimpleSigner`` for ``label`` carrying its chain (issuing CA and root)."""
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        who = self.identity(label)
+        chain = [self.cert(c) for c in self.arch.get_chain(label)]
+        return signers.SimpleSigner(signing_cert=who.asn1_cert, signing_key=who.asn1_key,
+                                    cert_registry=SimpleCertificateStore.from_certs(chain))
+
     def crl_der(self, repo: str = "interm", at: dt.datetime | None = None) -> bytes:
         """The CRL of ``repo`` as certomancer serves it at ``at`` (default: now)."""
         at = at or dt.datetime.now(dt.timezone.utc)
