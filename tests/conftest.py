@@ -199,18 +199,12 @@ def as_user(client):
 
 
 def make_pdf(text: str = "Văn bản thử nghiệm", pages: int = 1) -> bytes:
-    """A small valid PDF generated with reportlab."""
-    import io
+    """A small valid PDF to upload: ``text`` (Helvetica, so ASCII) and the page number on each
+    page, made by the one PDF maker (tests/support/pdfs.py)."""
+    from tests.support import pdfs
 
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    for i in range(pages):
-        c.drawString(72, 720, f"{text.encode('ascii', 'replace').decode()} - page {i + 1}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    ascii_text = text.encode("ascii", "replace").decode()
+    return pdfs.make_pdf(pages, lines=[(72, 720, f"{ascii_text} - page {{page}}")])
 
 
 @pytest.fixture
