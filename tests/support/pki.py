@@ -156,6 +156,29 @@ class TestPki:
         return ValidationContext(trust_roots=[self.cert("root")], allow_fetching=True, **kw)
 
 
+def issue_from_dev_pki(pki, public_key, name: str, *, days: int = 365, not_before=None,
+                       key_usage: bool = True) -> x509.Certificate:
+    """A signing certificate from the *installation's* development intermediate CA
+    (``certs.devpki``, the product's own PKI that the tests configure as trusted), for a key
+    held elsewhere (a SoftHSM2 token). ``key_usage=False`` gives encipherment-only usage."""
+    ikey, icert = pki.load_key(pki.intermediate_key_path)
+    now = dt.datetime.now(dt.timezone.utc)
+    ku = x509.KeyUsage(True, True, False, False, False, False, False, False, False) if key_usage else \
+        x509.KeyUsage(False, False, True, False, False, False, False, False, False)
+    return (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(icert.subject).public_key(public_key).serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or now - dt.timedelta(minutes=5))
+            .not_valid_after((not_before or now) + dt.timedelta(days=days))
+            .add_extension(ku, critical=True)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ikey.public_key()),
+                           critical=False)
+            .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(pki.crl_url)], None, None, None)]), critical=False)
+            .sign(ikey, hashes.SHA256()))
+
+
 def _write_keys(work: Path) -> None:
     def write(label: str, key) -> None:
         (work / f"{label}.key.pem").write_bytes(key.private_bytes(
