@@ -308,6 +308,8 @@ def test_not_a_pdf_is_refused(token):
         prepare_external_signature(b"hello, not a pdf", signer_cert=token.certs["signer"])
 
 
+# A CRL made here: it revokes a certificate issued in the test (for a fresh key) at a chosen time;
+# certomancer only revokes certificates named in its config.
 def _crl(pki, revoked_serials=()):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
