@@ -199,19 +199,13 @@ def as_user(client):
 
 
 def make_pdf(text: str = "Văn bản thử nghiệm", pages: int = 1) -> bytes:
-    """A small valid PDF generated with reportlab."""
-    import io
+    """A small valid PDF to upload: ``text`` (Helvetica, so ASCII) and the page number on each
+    page, made by the one PDF maker (tests/support/pdfs.py)."""
+    from tests.support import pdfs
 
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    for i in range(pages):
-        # below the header band where issuing stamps number and date (Decree 30 layout: nothing over text)
-        c.drawString(72, 680, f"{text.encode('ascii', 'replace').decode()} - page {i + 1}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    ascii_text = text.encode("ascii", "replace").decode()
+    # below the header band where issuing stamps number and date (Decree 30 layout: nothing over text)
+    return pdfs.make_pdf(pages, lines=[(72, 680, f"{ascii_text} - page {{page}}")])
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from the outgoing register when this installation issued the file (or the file h
 revision), else from the document itself; certified copies' code page shows their pages."""
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -58,21 +57,11 @@ def test_issued_document_is_named_from_the_register(client, as_user):
 
 
 def _vietnamese_pdf() -> bytes:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.pdfgen import canvas
+    from tests.support.pdfs import make_pdf
 
-    pdfmetrics.registerFont(TTFont("DejaVu", FONT))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.setFont("DejaVu", 12)
-    c.drawString(72, 760, "UBND XÃ YÊN MẠC")
-    c.drawString(72, 740, "Số: 15/TB-UBND")
-    c.drawString(300, 740, "Yên Mạc, ngày 5 tháng 3 năm 2026")
-    c.drawString(72, 700, "THÔNG BÁO về lịch tiếp công dân")
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return make_pdf(font=FONT, lines=[(72, 760, "UBND XÃ YÊN MẠC"), (72, 740, "Số: 15/TB-UBND"),
+                                      (300, 740, "Yên Mạc, ngày 5 tháng 3 năm 2026"),
+                                      (72, 700, "THÔNG BÁO về lịch tiếp công dân")])
 
 
 def test_other_documents_are_named_from_their_own_text(client):

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import DEMO_PASSWORD
+from tests.support.pki import issue_from_dev_pki as issue_for
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
@@ -43,26 +44,6 @@ def _free_port() -> int:
 
 
 # ------------------------------------------------------------------------- the USB token
-def issue_for(pki, public_key, name: str, *, days: int = 365, not_before=None,
-              key_usage: bool = True) -> x509.Certificate:
-    """A signing certificate from the installation's development intermediate CA."""
-    ikey, icert = pki.load_key(pki.intermediate_key_path)
-    now = dt.datetime.now(dt.UTC)
-    ku = x509.KeyUsage(True, True, False, False, False, False, False, False, False) if key_usage else \
-        x509.KeyUsage(False, False, True, False, False, False, False, False, False)
-    return (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-                                     x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(icert.subject).public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(not_before or now - dt.timedelta(minutes=5))
-            .not_valid_after((not_before or now) + dt.timedelta(days=days))
-            .add_extension(ku, critical=True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ikey.public_key()), critical=False)
-            .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-                [x509.UniformResourceIdentifier(pki.crl_url)], None, None, None)]), critical=False)
-            .sign(ikey, hashes.SHA256()))
-
-
 @dataclass
 class UsbToken:
     env: dict

@@ -20,16 +20,10 @@ META = {"requester_name": "Nguyễn Thị Hoa", "requester_id_number": "00119001
 
 def scan_pdf(pages: int = 5) -> bytes:
     """A scan-like PDF whose text runs from the very top to the very bottom edge of each page."""
-    from reportlab.pdfgen import canvas
+    from tests.support.pdfs import make_pdf
 
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(595.28, 841.89))
-    for i in range(pages):
-        c.drawString(10, 832, f"TOP EDGE page {i + 1}")
-        c.drawString(10, 4, f"BOTTOM EDGE page {i + 1}")
-        c.showPage()
-    c.save()
-    return buf.getvalue()
+    return make_pdf(pages, lines=[(10, 832, "TOP EDGE page {page}"),
+                                  (10, 4, "BOTTOM EDGE page {page}")])
 
 
 def certify(client, headers, *, files=None, meta=None, status=201):

@@ -1,10 +1,9 @@
-"""Fixtures for external signing: a test CA, a SoftHSM2 token holding the official's keys and
+"""Fixtures for external signing: the test PKI, a SoftHSM2 token holding the official's keys and
 certificates, a local RFC 3161 timestamper, and helpers that run the reference client in a
 separate process."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import os
 import subprocess
@@ -15,11 +14,10 @@ from pathlib import Path
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
 from tests.support.pdfs import make_pdf
+from tests.support.pki import TestPki, offline_pki
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL = "test"
@@ -29,72 +27,48 @@ PIN_ENV = "IOFFICE_TEST_TOKEN_PIN"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "UBND huyện Yên Khánh"),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
-
-
-def _issue(subject, public_key, issuer_name, issuer_key, *, ca=False, tsa=False,
-           not_before=None, not_after=None, crl_url=None) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - dt.timedelta(days=1))
-        .not_valid_after(not_after or now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if crl_url:
-        b = b.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-            [x509.UniformResourceIdentifier(crl_url)], None, None, None)]), critical=False)
-    if ca:
-        ku = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
-    elif tsa:
-        ku = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
-        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
-                            critical=True)
-    else:
-        ku = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
-    b = b.add_extension(ku, critical=True)
-    return b.sign(issuer_key, hashes.SHA256())
-
-
 def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 @dataclass
 class DevPKI:
-    root_key: rsa.RSAPrivateKey
-    root: x509.Certificate
-    ca_key: rsa.RSAPrivateKey
-    ca: x509.Certificate
+    """The one test PKI (tests/support/pki.py, certomancer) seen as ``cryptography`` objects:
+    its root, its issuing CA, and issuance for keys generated on the token."""
+
+    pki: TestPki
+
+    @property
+    def root(self) -> x509.Certificate:
+        return self.pki.identity("root").cert
+
+    @property
+    def ca(self) -> x509.Certificate:
+        return self.pki.identity("interm").cert
+
+    @property
+    def ca_key(self):
+        return self.pki.identity("interm").key
+
+    @property
+    def other_root(self) -> x509.Certificate:
+        """A CA nobody configured."""
+        return self.pki.identity("other-root").cert
+
+    def crls(self) -> list:
+        """The root's and the issuing CA's CRLs (the issuing CA's certificate points to the
+        root's): what signing embeds for B-LT without fetching."""
+        from asn1crypto import crl
+
+        return [crl.CertificateList.load(self.pki.crl_der(repo)) for repo in ("interm", "root")]
 
     def issue(self, cn: str, public_key, **kw) -> x509.Certificate:
-        return _issue(_name(cn), public_key, self.ca.subject, self.ca_key, **kw)
+        return self.pki.issue(cn, public_key, **kw)
 
 
 @pytest.fixture(scope="session")
 def pki() -> DevPKI:
-    root_key = rsa.generate_private_key(65537, 2048)
-    root = _issue(_name("Test Root CA"), root_key.public_key(), _name("Test Root CA"), root_key,
-                  ca=True)
-    ca_key = rsa.generate_private_key(65537, 2048)
-    ca = _issue(_name("Test Issuing CA"), ca_key.public_key(), root.subject, root_key, ca=True)
-    return DevPKI(root_key, root, ca_key, ca)
+    return DevPKI(offline_pki())
 
 
 @dataclass
@@ -169,21 +143,13 @@ def token(tmp_path_factory, pki: DevPKI) -> Token:
 
 @pytest.fixture(scope="session")
 def timestamper(pki: DevPKI):
-    """A local RFC 3161 timestamper (pyHanko's in-process TSA) with a certificate from the CA."""
+    """A local RFC 3161 timestamper (pyHanko's in-process TSA) with the test PKI's TSA certificate."""
     from pyhanko.sign.timestamps import DummyTimeStamper
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    tsa_key = rsa.generate_private_key(65537, 2048)
-    tsa_cert = pki.issue("Test TSA", tsa_key.public_key(), tsa=True)
-    from asn1crypto import keys
-
-    return DummyTimeStamper(
-        tsa_cert=to_asn1(tsa_cert),
-        tsa_key=keys.PrivateKeyInfo.load(tsa_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())),
-        certs_to_embed=SimpleCertificateStore.from_certs([to_asn1(pki.ca)]),
-    )
+    tsa = pki.pki.identity("tsa")  # issued by the root
+    return DummyTimeStamper(tsa_cert=tsa.asn1_cert, tsa_key=tsa.asn1_key,
+                            certs_to_embed=SimpleCertificateStore.from_certs([to_asn1(pki.ca)]))
 
 
 @pytest.fixture
@@ -195,9 +161,11 @@ def pdf() -> bytes:
 def validation_context_factory(pki: DevPKI):
     from pyhanko_certvalidator import ValidationContext
 
+    crls = pki.crls()
+
     def make(**kw):
         return ValidationContext(trust_roots=[to_asn1(pki.root)],
-                                 other_certs=[to_asn1(pki.ca)], allow_fetching=False,
+                                 other_certs=[to_asn1(pki.ca)], crls=crls, allow_fetching=False,
                                  revocation_mode="soft-fail", **kw)
 
     return make

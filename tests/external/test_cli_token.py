@@ -139,7 +139,7 @@ def test_online_round_trip_prints_new_version(token, server, validation_context_
     assert status.signing_cert.subject.native["common_name"] == "Nguyễn Văn Chủ Tịch"
     # the client sent the issuing CA it found on the token as the chain
     certs = {c.chosen.subject.native["common_name"] for c in sig.signed_data["certificates"]}
-    assert "Test Issuing CA" in certs
+    assert "ioffice Test Issuing CA" in certs
 
 
 def one_line_error(proc) -> str:

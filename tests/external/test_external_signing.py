@@ -126,7 +126,7 @@ def test_token_round_trip_in_separate_process_validates_everywhere(
     # the CMS carries the signer certificate and its chain
     embedded_certs = {c.chosen.subject.native["common_name"]
                       for c in embedded.signed_data["certificates"]}
-    assert {"Nguyễn Văn Chủ Tịch", "Test Issuing CA"} <= embedded_certs
+    assert {"Nguyễn Văn Chủ Tịch", "ioffice Test Issuing CA"} <= embedded_certs
     check_with_poppler_and_qpdf(signed, tmp_path, nss_db, count=1)
 
 
@@ -293,8 +293,9 @@ def test_expired_or_unsuitable_certificate_is_refused_at_prepare(pki):
     with pytest.raises(SignerCertificateRejected) as err:
         prepare_external_signature(make_pdf(), signer_cert=expired, chain=[pki.ca])
     assert "hết hạn" in err.value.detail
-    with pytest.raises(SignerCertificateRejected):
-        prepare_external_signature(make_pdf(), signer_cert=pki.ca, chain=[])  # CA-only usage
+    with pytest.raises(SignerCertificateRejected):  # key usage: encipherment only, no signing
+        prepare_external_signature(make_pdf(), signer_cert=pki.pki.identity(
+            "signer-nokeyusage").cert, chain=[pki.ca])
     with pytest.raises(SignerCertificateRejected):
         prepare_external_signature(make_pdf(), signer_cert=b"garbage")
 
@@ -306,6 +307,8 @@ def test_not_a_pdf_is_refused(token):
         prepare_external_signature(b"hello, not a pdf", signer_cert=token.certs["signer"])
 
 
+# A CRL made here: it revokes a certificate issued in the test (for a fresh key) at a chosen time;
+# certomancer only revokes certificates named in its config.
 def _crl(pki, revoked_serials=()):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -326,9 +329,12 @@ def test_revoked_or_untrusted_certificate_is_refused_at_prepare(pki):
     cert = pki.issue("Bị Thu Hồi", key.public_key(), crl_url="http://127.0.0.1:9/ca.crl")
     from .conftest import to_asn1
 
+    root_crl = pki.crls()[1]  # the issuing CA's certificate points to the root's CRL
+
     def vc(crls):
         return ValidationContext(trust_roots=[to_asn1(pki.root)], other_certs=[to_asn1(pki.ca)],
-                                 crls=crls, allow_fetching=False, revocation_mode="hard-fail")
+                                 crls=[*crls, root_crl], allow_fetching=False,
+                                 revocation_mode="hard-fail")
 
     with pytest.raises(SignerCertificateRejected) as err:
         prepare_external_signature(make_pdf(), signer_cert=cert, chain=[pki.ca],
@@ -339,11 +345,7 @@ def test_revoked_or_untrusted_certificate_is_refused_at_prepare(pki):
                                     validation_context=vc([_crl(pki)]))
     assert ok.data_to_sign
     # a validation context that does not trust our root refuses
-    other_root = rsa.generate_private_key(65537, 2048)
-    from .conftest import _issue, _name
-
-    stranger = _issue(_name("Other Root"), other_root.public_key(), _name("Other Root"),
-                      other_root, ca=True)
+    stranger = pki.other_root
     with pytest.raises(SignerCertificateRejected) as err:
         prepare_external_signature(
             make_pdf(), signer_cert=cert, chain=[pki.ca],

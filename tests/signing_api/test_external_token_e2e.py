@@ -1,6 +1,5 @@
 """External signing end to end: the official's key is on a (SoftHSM2) USB token; the reference
 client `ioffice token-sign` runs in a separate process against the real HTTP service."""
-import datetime as dt
 import json
 import os
 import subprocess
@@ -12,29 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from tests.deploy.test_run import free_port
+from tests.support.pki import issue_from_dev_pki
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 pytestmark = pytest.mark.skipif(not Path(MODULE).exists(), reason="SoftHSM2 is not installed")
-
-
-def _issue_for(pki, public_key, name: str) -> x509.Certificate:
-    ikey, icert = pki.load_key(pki.intermediate_key_path)
-    now = dt.datetime.now(dt.UTC)
-    return (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(icert.subject).public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=365))
-            .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ikey.public_key()), critical=False)
-            .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
-                [x509.UniformResourceIdentifier(pki.crl_url)], None, None, None)]), critical=False)
-            .sign(ikey, hashes.SHA256()))
 
 
 @pytest.fixture
@@ -51,7 +35,7 @@ def token(tmp_path, settings):
     run = lambda *a: subprocess.run([sys.executable, "-m", "tests.external.token_setup", *a], env=env, cwd=REPO,  # noqa: E731
                                     capture_output=True, text=True, timeout=120, check=True).stdout
     keys = json.loads(run("generate", "usb", "5678"))
-    cert = _issue_for(pki, serialization.load_pem_public_key(keys["signer"].encode()), "Phạm Văn Đức")
+    cert = issue_from_dev_pki(pki, serialization.load_pem_public_key(keys["signer"].encode()), "Phạm Văn Đức")
     entries = [["signer", "01", cert.public_bytes(serialization.Encoding.PEM).decode()],
                ["issuing-ca", "ca", pki.intermediate_cert.public_bytes(serialization.Encoding.PEM).decode()]]
     (tmp_path / "certs.json").write_text(json.dumps(entries))

@@ -1,63 +1,31 @@
-"""Helpers for the appearance tests: a throwaway signer, small PDFs, poppler tools, pixels."""
+"""Helpers for the appearance tests: the test PKI's seal as signer, small PDFs, poppler tools, pixels."""
 from __future__ import annotations
 
 import io
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from PIL import Image
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.pagesizes import A4
 
 from signing.appearance import VisibleSignature
 from tests.support import pdfs
+from tests.support.pki import offline_pki
 
 A4_W, A4_H = A4
 ISO_VN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00")
 DPI = 100
 
 
-def make_signer(common_name: str = "UBND huyện Yên Khánh") -> signers.SimpleSigner:
-    """A SimpleSigner over a fresh RSA-2048 key and a self-signed certificate (2020-2045)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
-        .not_valid_after(datetime(2045, 1, 1, tzinfo=UTC))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return signers.SimpleSigner(
-        signing_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-        signing_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        ),
-        cert_registry=SimpleCertificateStore(),
-    )
+def make_signer(label: str = "seal") -> signers.SimpleSigner:
+    """The agency's seal certificate ("UBND huyện Yên Khánh") of the one test PKI."""
+    return offline_pki().simple_signer(label)
 
 
 def make_pdf(pages: int = 1) -> bytes:

@@ -1,7 +1,9 @@
-"""The PDF maker of the signing-side tests: small A4 documents generated with reportlab."""
+"""The one PDF maker of the tests: small A4 documents generated with reportlab."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -12,15 +14,33 @@ AMOUNT_LINE = "So tien: 1.000.000 dong"  # tampering tests rewrite this amount i
 
 
 def make_pdf(pages: int = 1, text: str = DEFAULT_TEXT, *, with_form: bool = False,
-             body_lines: int = 0) -> bytes:
+             body_lines: int = 0, lines: Sequence[tuple[float, float, str]] | None = None,
+             font: Path | str | None = None) -> bytes:
     """An unsigned A4 PDF with uncompressed page content (so tests can edit it byte-wise).
 
     Each page shows ``text``, the page number with :data:`AMOUNT_LINE` and ``body_lines`` lines
     of body text; with ``with_form`` page 1 has an empty text field ``ghi_chu``.
+
+    ``lines`` replaces that content with exactly these ``(x, y, text)`` on every page (12 pt;
+    ``{page}`` in a text becomes the page number). ``font`` is a TrueType file for text beyond
+    Latin-1 (Vietnamese); without it text is drawn in Helvetica.
     """
+    font_name = "Helvetica"
+    if font is not None:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        font_name = Path(font).stem
+        pdfmetrics.registerFont(TTFont(font_name, str(font)))
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, pageCompression=0)
     for i in range(pages):
+        if lines is not None:
+            c.setFont(font_name, 12)
+            for x, y, line in lines:
+                c.drawString(x, y, line.replace("{page}", str(i + 1)))
+            c.showPage()
+            continue
         c.setFont("Helvetica", 14)
         c.drawString(72, 760, text)
         c.drawString(72, 740, f"Trang {i + 1}: {AMOUNT_LINE}")

@@ -39,7 +39,7 @@ def sign(pdf: bytes, pki: TestPKI, *, who: Identity | None = None, field: str = 
     w = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     vc = None
     if lt or lta:
-        vc = ValidationContext(trust_roots=[pki.root.asn1_cert], crls=[pki.asn1_crl],
+        vc = ValidationContext(trust_roots=[pki.root.asn1_cert], crls=pki.asn1_crls,
                                allow_fetching=False, revocation_mode="soft-fail")
     meta = signers.PdfSignatureMetadata(
         field_name=field, certify=certify,

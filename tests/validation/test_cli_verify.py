@@ -54,7 +54,7 @@ def test_valid_and_trusted_exits_0(files, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "Kết luận: Hợp lệ" in out
-    assert "Nguyễn Văn An" in out
+    assert "Nguyễn Văn Hùng" in out
     assert "B-B" in out
 
 

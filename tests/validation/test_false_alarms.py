@@ -24,7 +24,7 @@ def check(pdf: bytes, pki):
 
 
 def _vc(pki):
-    return ValidationContext(trust_roots=[pki.root.asn1_cert], crls=[pki.asn1_crl],
+    return ValidationContext(trust_roots=[pki.root.asn1_cert], crls=pki.asn1_crls,
                              allow_fetching=False, revocation_mode="soft-fail")
 
 
@@ -69,7 +69,7 @@ def test_dss_added_after_signing_without_timestamp(signed, pki):
     from pyhanko.sign.validation.dss import DocumentSecurityStore
 
     out = io.BytesIO(signed)
-    DocumentSecurityStore.add_dss(out, None, crls=[pki.asn1_crl],
+    DocumentSecurityStore.add_dss(out, None, crls=pki.asn1_crls,
                                   certs=[pki.intermediate.asn1_cert, pki.root.asn1_cert])
     rep = check(out.getvalue(), pki)
     assert rep.verdict == "valid", (rep.changes, rep.problems)
@@ -224,9 +224,10 @@ def _xmp(w):
 
 
 def _info(w):
+    # through the writer: pyHanko's writer puts its own /Info back into the trailer it writes
     info = w.add_object(generic.DictionaryObject({pdf_name("/Title"): pdf_string("Quyết định"),
                                                   pdf_name("/Producer"): pdf_string("Viewer")}))
-    w.trailer[pdf_name("/Info")] = info
+    w.set_info(info)
 
 
 def _struct(w):
@@ -324,7 +325,7 @@ def test_dss_with_vri_added_twice(signed, pki):
     pdf = signed
     for _ in range(2):
         out = io.BytesIO(pdf)
-        DocumentSecurityStore.add_dss(out, contents, crls=[pki.asn1_crl],
+        DocumentSecurityStore.add_dss(out, contents, crls=pki.asn1_crls,
                                       certs=[pki.intermediate.asn1_cert])
         pdf = out.getvalue()
     rep = check(pdf, pki)

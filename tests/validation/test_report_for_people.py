@@ -9,7 +9,6 @@ from signing.validation import validate_pdf
 from tests.support.pdfs import make_pdf
 
 from .builders import sign
-from .pki import _issue, _name
 from .test_false_alarms import add_annot
 
 
@@ -21,8 +20,7 @@ def check(pdf: bytes, pki):
 def issued(pki) -> bytes:
     """As our issuing does it: the official signs, the number and date stamps, the agency's seal,
     then LTA (validation data and a document timestamp)."""
-    seal = _issue(_name("UBND huyện Yên Khánh", "UBND huyện Yên Khánh"), pki.intermediate,
-                  crl_dp=True)
+    seal = pki.identity("seal")
     pdf = sign(make_pdf(), pki, field="Signature1", tsa=True)
     pdf = sign(pdf, pki, who=seal, field="SoKyHieu")
     pdf = sign(pdf, pki, who=seal, field="NgayBanHanh")
@@ -80,19 +78,14 @@ def test_untrusted_signer_is_a_trust_line_not_integrity(pki):
 def test_two_national_hierarchies_configured_side_by_side(pki):
     """Both the VGCA (Ban Cơ yếu) hierarchy and the Vietnam National Root CA hierarchy configured
     as roots: each signer is labelled with the root its own chain reaches (test stand-ins)."""
-    vgca = _issue(_name("VGCA G2 (thử nghiệm)", "Ban Cơ yếu Chính phủ"), None, ca=True)
-    vgca_ca = _issue(_name("CA chuyên dùng Chính phủ (thử nghiệm)"), vgca, ca=True)
-    national = _issue(_name("Vietnam National Root CA (thử nghiệm)", "Bộ Thông tin và Truyền "
-                            "thông"), None, ca=True)
-    official = _issue(_name("Phạm Văn Đức", "UBND tỉnh Ninh Bình"), vgca_ca)
-    citizen = _issue(_name("Hoàng Thị Em", "Cá nhân"), national)
+    vgca, vgca_ca, national, official, citizen = (
+        pki.identity(label) for label in ("vgca-root", "vgca-ca", "national-root", "official",
+                                          "citizen"))
     import io
 
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    from .builders import signer_for  # noqa: F401 - chain given below
 
     pdf = make_pdf()
     for who, chain, field in ((official, [vgca_ca, vgca], "ChuKy1"), (citizen, [national], "ChuKy2")):

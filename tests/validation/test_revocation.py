@@ -18,6 +18,8 @@ from .builders import sign
 from .pki import NOW
 
 
+# Revocation data made here rather than by certomancer: these tests need a revocation time relative
+# to the moment of signing (an hour after it), while certomancer's revocations are fixed in its config.
 def _crl(pki, revoked_serial: int, revoked_at: dt.datetime, this_update: dt.datetime):
     inter = pki.intermediate
     c = (x509.CertificateRevocationListBuilder().issuer_name(inter.cert.subject)

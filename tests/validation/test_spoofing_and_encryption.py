@@ -47,7 +47,7 @@ def encrypted_signed(pki) -> bytes:
 def test_signed_encrypted_pdf_is_validated(encrypted_signed, pki):
     rep = check(encrypted_signed, pki)
     assert rep.verdict == "valid", (rep.problems, [s.problems for s in rep.signatures])
-    assert rep.trusted and rep.signatures[0].signer == "Nguyễn Văn An"
+    assert rep.trusted and rep.signatures[0].signer == "Nguyễn Văn Hùng"
 
 
 def test_signed_encrypted_pdf_through_the_cli(encrypted_signed, pki, tmp_path, capsys):
