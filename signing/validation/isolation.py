@@ -109,19 +109,20 @@ def _lean_launch(self: Any, process_obj: Any) -> None:
     prep_data.pop("init_main_from_path", None)
     prep_data.pop("init_main_from_name", None)
     buf = io.BytesIO()
-    popen_forkserver.set_spawning_popen(self)
+    # typeshed describes only ``Popen`` of popen_forkserver: its other names are CPython internals
+    popen_forkserver.set_spawning_popen(self)  # type: ignore[attr-defined]
     try:
-        popen_forkserver.reduction.dump(prep_data, buf)
-        popen_forkserver.reduction.dump(process_obj, buf)
+        popen_forkserver.reduction.dump(prep_data, buf)  # type: ignore[attr-defined]
+        popen_forkserver.reduction.dump(process_obj, buf)  # type: ignore[attr-defined]
     finally:
-        popen_forkserver.set_spawning_popen(None)
-    self.sentinel, w = popen_forkserver.forkserver.connect_to_new_process(self._fds)
+        popen_forkserver.set_spawning_popen(None)  # type: ignore[attr-defined]
+    self.sentinel, w = popen_forkserver.forkserver.connect_to_new_process(self._fds)  # type: ignore[attr-defined]
     _parent_w = os.dup(w)
-    self.finalizer = popen_forkserver.util.Finalize(
-        self, popen_forkserver.util.close_fds, (_parent_w, self.sentinel))
+    self.finalizer = popen_forkserver.util.Finalize(  # type: ignore[attr-defined]
+        self, popen_forkserver.util.close_fds, (_parent_w, self.sentinel))  # type: ignore[attr-defined]
     with open(w, "wb", closefd=True) as f:
         f.write(buf.getbuffer())
-    self.pid = popen_forkserver.forkserver.read_signed(self.sentinel)
+    self.pid = popen_forkserver.forkserver.read_signed(self.sentinel)  # type: ignore[attr-defined]
 
 
 try:
@@ -197,7 +198,7 @@ def _run_isolated(job: _Job, timeout: float,
             ctx = _get_context()
         parent, child = ctx.Pipe(duplex=True)
         args = (child, dataclasses.replace(job, data=b"") if data_follows else job, data_follows)
-        proc = None
+        proc: multiprocessing.process.BaseProcess | None = None
         if _LeanProcess is not None and start_method != "fork":
             try:
                 proc = _LeanProcess(target=_child_main, args=args, daemon=True)

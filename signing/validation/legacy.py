@@ -39,7 +39,10 @@ def allow_several_signer_infos() -> None:
         return original(signed_data)
 
     for mod in (general, generic_cms, pdf_embedded):
-        mod.extract_signer_info = extract
+        # pyHanko's validation modules import the function without re-exporting it (not in their
+        # ``__all__``), so the type checker does not see it there; each module's own binding is
+        # the one its callers use, hence replaced in each
+        mod.extract_signer_info = extract  # type: ignore[attr-defined]
     _installed = True
 
 

@@ -1,6 +1,7 @@
 """The validation report: dataclasses, verdicts and their Vietnamese summaries (the contract's JSON)."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -58,8 +59,9 @@ class SignatureReport:
     docmdp: int | None = None
     revision: int | None = None
     issuer: str | None = None
-    problems: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)
+    # ``dataclasses.field``: the attribute ``field`` above shadows the function for the type checker
+    problems: list[str] = dataclasses.field(default_factory=list)
+    changes: list[str] = dataclasses.field(default_factory=list)
     # for people: capacity, Vietnam time, the root the chain reaches
     role: str | None = None  # personal | seal | number_stamp | date_stamp | copy_* | document_timestamp
     role_label: str | None = None

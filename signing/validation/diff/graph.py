@@ -54,8 +54,8 @@ class _Graph:
                 # entries point back at the catalog (/Data), which later revisions change
                 # legitimately; overriding the dictionary itself breaks its own coverage.
                 h.update(b"SIG")
-                for key in ("/ByteRange", "/Contents"):
-                    h.update(self.digest(obj.raw_get(key, decrypt=generic.EncryptedObjAccess.RAW),
+                for entry in ("/ByteRange", "/Contents"):
+                    h.update(self.digest(obj.raw_get(entry, decrypt=generic.EncryptedObjAccess.RAW),
                                          frozenset(), depth + 1).encode())
                 return h.hexdigest()
             h.update(b"D")
