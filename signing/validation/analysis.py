@@ -38,8 +38,8 @@ def _open_reader(data: bytes) -> Any:
         idx = data.rfind(b"%%EOF")
         if idx < 0 or data[idx + 5:].strip(b"\r\n\t \x00\x0c"):
             raise
-        m = re.match(rb"\r?\n?", data[idx + 5:])
-        return PdfFileReader(io.BytesIO(data[:idx + 5 + m.end()]), strict=False)
+        m = re.match(rb"\r?\n?", data[idx + 5:])  # matches always (possibly empty)
+        return PdfFileReader(io.BytesIO(data[:idx + 5 + (m.end() if m else 0)]), strict=False)
 
 
 class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _FormAndAnnotationRules, _Verdict):
@@ -75,7 +75,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
         # cross-reference sections the reader parsed (no scan of the whole file)
         data = self.data
         eofs: list[int] = []
-        reader = getattr(self, "reader", None)
+        reader: Any = getattr(self, "reader", None)  # unset when the file was unreadable
         total = getattr(self, "total", 0)
         for rev in range(max(total - 1 - _MAX_HASHED_REVISIONS, 0), max(total - 1, 0)):
             try:

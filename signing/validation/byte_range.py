@@ -5,11 +5,12 @@ import re
 from typing import Any
 
 from .diff.graph import _deref, _pget
+from .state import _AnalysisState
 
 _HEX_RE = re.compile(rb"[0-9A-Fa-f\s]*")
 
 
-class _ByteRangeChecks:
+class _ByteRangeChecks(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     # -- byte range ------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """PAdES baseline levels (ETSI EN 319 142-1) of each signature."""
 from __future__ import annotations
 
+from .state import _AnalysisState
 from .trust import _declares_revinfo
 
 
-class _LevelRules:
+class _LevelRules(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     # -- levels ------------------------------------------------------------------------------------

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diff.graph import _deref
 from .report import SignatureReport
+from .state import _AnalysisState
+
+if TYPE_CHECKING:
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 
 def load_certificates(source: Any) -> list[bytes]:
@@ -69,11 +73,11 @@ def _certs_from_bytes(data: bytes) -> list[bytes]:
     return out
 
 
-class _TrustChecks:
+class _TrustChecks(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     # -- trust ------------------------------------------------------------------------------------
-    def _dss(self) -> Any:
+    def _dss(self) -> DocumentSecurityStore | None:
         if not hasattr(self, "_dss_cache"):
             from pyhanko.sign.validation.dss import DocumentSecurityStore
 

@@ -5,9 +5,10 @@ import re
 from typing import Any
 
 from .report import SUMMARIES
+from .state import _AnalysisState
 
 
-class _Verdict:
+class _Verdict(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     # -- verdict ---------------------------------------------------------------------------------
@@ -99,7 +100,8 @@ class _Verdict:
         tail = self.data[idx + 5:]
         if tail.strip(b"\r\n\t \x00\x0c"):
             return True
-        extra = len(tail) - len(re.match(rb"\r?\n?", tail).group())
+        line_end = re.match(rb"\r?\n?", tail)  # matches always (possibly empty)
+        extra = len(tail) - (line_end.end() if line_end else 0)
         if extra > _PADDING_TOLERANCE:
             self._padding = extra
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..state import _AnalysisState
 from .graph import (
     _COMMENT_SUBTYPES,
     _DRAWING_SUBTYPES,
@@ -48,7 +49,7 @@ def _fields_with_values(root: Any) -> list[str]:
     return out
 
 
-class _FormAndAnnotationRules:
+class _FormAndAnnotationRules(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     def _diff_acroform(self, og: _Graph, ng: _Graph, old_root: Any, new_root: Any,

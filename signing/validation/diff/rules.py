@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from ..report import SignatureReport
+from ..state import _AnalysisState
 from .graph import _INHERITABLE, _Change, _collect_pages, _Graph, _pget, _ref_key, _TooComplex
 
 logger = logging.getLogger("signing.validation")
@@ -50,7 +51,7 @@ def _outline_actions(root: Any) -> str | None:
     return None
 
 
-class _ChangeRules:
+class _ChangeRules(_AnalysisState):
     """Part of _Analysis: see signing.validation.analysis."""
 
     # -- modifications -----------------------------------------------------------------------
