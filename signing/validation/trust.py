@@ -13,6 +13,7 @@ from .state import _AnalysisState
 
 if TYPE_CHECKING:
     from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
 
 
 def load_certificates(source: Any) -> list[bytes]:
@@ -297,7 +298,7 @@ def _signer_key_usage() -> Any:
 
 def _proven_signing_time(st: Any) -> datetime | None:
     """Time proven by a valid, trusted signature timestamp token, if any."""
-    tsv = getattr(st, "timestamp_validity", None)
+    tsv: TimestampSignatureStatus | None = getattr(st, "timestamp_validity", None)
     if tsv is not None and tsv.intact and tsv.valid and tsv.trusted and tsv.timestamp:
         return tsv.timestamp
     return None
