@@ -81,7 +81,7 @@ def prepare_pkcs11(container: Container, uri: str) -> PreparedKey:
     """Open a ``pkcs11:`` key once to read its certificate. Raises InvalidInput / SigningKeyUnavailable."""
     from asn1crypto import pem
 
-    from certs.keys import load_signer
+    from certs.keys import close_signer, load_signer
 
     uri = uri.strip()
     if not uri.startswith("pkcs11:"):
@@ -93,9 +93,7 @@ def prepare_pkcs11(container: Container, uri: str) -> PreparedKey:
             raise InvalidInput("Không tìm thấy chứng thư số đi kèm khóa trên thiết bị PKCS#11.")
         cert_pem = pem.armor("CERTIFICATE", cert.dump()).decode()
     finally:
-        session = getattr(signer, "_ioffice_session", None)
-        if session is not None:
-            session.close()
+        close_signer(signer)  # log out: the signer opens its own session when it signs
     return PreparedKey(certificate_pem=cert_pem, kind="pkcs11", store=lambda _username: uri)
 
 
