@@ -257,9 +257,12 @@ def test_batch_progress_page_shows_each_document_and_stops_polling_when_done(cli
     docs = [make(summary=f"Quyết định đợt {n}") for n in (1, 2)]
     r = client.post("/api/v1/signing-batches", headers=as_user("chutich"),
                     json={"document_ids": [d["id"] for d in docs] + ["khong-co"], "kind": "personal"})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text  # a background job signs them
     bid = r.json()["id"]
     page_login(client, "chutich")
+    page = client.get(f"/sign-batch/{bid}").text
+    assert "hx-get" in page.split('id="batch-status"')[1].split(">")[0]  # running: the page polls
+    assert client.app.state.container.jobs.run_pending() == 1  # the worker's turn
     page = client.get(f"/sign-batch/{bid}").text
     assert "Đã xong: ký được 2/3 văn bản." in page and "Quyết định đợt 2" in page
     assert page.count("Đã ký</span>") == 2 and "Không ký được" in page
