@@ -56,7 +56,7 @@ def test_issued_versions_are_found_by_their_hashes(extended, pki, tmp_path, isol
     # each signature names the exact bytes it signed: the file as it was then
     assert [s.signed_sha256 for s in rep.signatures] == [_sha(first), _sha(second)]
     assert {_sha(first), _sha(second)} <= set(rep.revision_sha256s)
-    for (a, b, c, d), s in zip(_byte_ranges(final), rep.signatures, strict=True):
+    for (a, _b, c, d), s in zip(_byte_ranges(final), rep.signatures, strict=True):
         assert s.intact and s.valid
         assert a == 0 and s.signed_sha256 == _sha(final[:c + d])
 
