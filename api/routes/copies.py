@@ -264,14 +264,16 @@ async def public_copy(code: str, request: Request, container: ContainerDep) -> d
     return await run_in_threadpool(public_status, container, code)
 
 
-def copy_section(container: Container, data: bytes) -> dict[str, Any] | None:
-    """The validation report's ``copy`` section for an uploaded file (by its hash or its code)."""
+def copy_section(container: Container, data: bytes, sha256: str | None = None) -> dict[str, Any] | None:
+    """The validation report's ``copy`` section for an uploaded file (by its hash or its code).
+    ``sha256``: the file's hash when already known (the validation report's), so that a large
+    upload is not hashed a second time."""
     import hashlib
 
     from signing.copystamp import embedded_code
 
     with container.read_session() as s:  # read-only: never the SQLite write lock
-        return service.report_copy_section(s, sha256=hashlib.sha256(data).hexdigest(),
+        return service.report_copy_section(s, sha256=sha256 or hashlib.sha256(data).hexdigest(),
                                            embedded_code=embedded_code(data))
 
 

@@ -51,7 +51,8 @@ def validate_upload(container, data: bytes) -> dict:
 
     report = validate_pdf(data, trust_roots=trust_roots(container), allow_fetching=False,
                           timeout=container.settings.public_validation_timeout_seconds).to_dict()
-    report["copy"] = copy_section(container, data) or report.get("copy")
+    # the report's hash is the SHA-256 of these very bytes (computed by the analysis)
+    report["copy"] = copy_section(container, data, report.get("sha256")) or report.get("copy")
     return enrich(container, report, data)
 
 

@@ -12,6 +12,7 @@ from .byte_range import _ByteRangeChecks
 from .diff.forms import _FormAndAnnotationRules
 from .diff.graph import _deref, _pget
 from .diff.rules import _ChangeRules
+from .digests import PrefixHashes
 from .isolation import _Job, _quiet_library_loggers
 from .levels import _LevelRules
 from .limits import _MAX_REVISIONS, _MAX_SIGNATURES
@@ -46,6 +47,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
     def __init__(self, job: _Job) -> None:
         self.job = job
         self.data = job.data
+        self._prefixes = PrefixHashes(job.data)
         self.report = ValidationReport(verdict="unreadable")
         self.now = job.now or datetime.now(UTC)
 
@@ -58,9 +60,6 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
 
     def _hash_revisions(self) -> None:
         """The file's SHA-256 and each signed revision's, in a single pass over the bytes."""
-        import hashlib
-        import re
-
         ends: dict[int, list[SignatureReport]] = {}
         for it in getattr(self, "items", ()):
             try:
@@ -70,9 +69,27 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 end = None
             if end is not None and 0 < end <= len(self.data):
                 ends.setdefault(end, []).append(it["report"])
-        # every earlier revision's end too (after "%%EOF" and its line end), so that a file
-        # extended after it was issued is still recognised; the last ones only, found from the
-        # cross-reference sections the reader parsed (no scan of the whole file)
+        data = self.data
+        eofs = self._revision_ends()
+        cuts = sorted({*ends, *(e for e in eofs if e < len(data))})
+        # the prefixes resume from the states pyHanko's SHA-256 byte-range digests left behind
+        prefixes = self._prefixes
+        revisions: list[str] = []
+        for end in cuts:
+            digest = prefixes.hexdigest(end)
+            revisions.append(digest)
+            for s in ends.get(end, ()):
+                s.signed_sha256 = digest
+        self.report.sha256 = prefixes.hexdigest(len(data))
+        self.report.revision_sha256s = revisions
+        prefixes.release()
+
+    def _revision_ends(self) -> list[int]:
+        """Every earlier revision's end (after "%%EOF", and after its line end), so that a file
+        extended after it was issued is still recognised; the last ones only, found from the
+        cross-reference sections the reader parsed (no scan of the whole file)."""
+        import re
+
         data = self.data
         eofs: list[int] = []
         reader: Any = getattr(self, "reader", None)  # unset when the file was unreadable
@@ -90,22 +107,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             m = re.match(rb"\r?\n", data[end:end + 2])
             if m:
                 eofs.append(end + m.end())
-        cuts = sorted({*ends, *(e for e in eofs if e < len(data))})
-        h = hashlib.sha256()
-        pos = 0
-        view = memoryview(data)
-        revisions: list[str] = []
-        for end in cuts:
-            h.update(view[pos:end])
-            pos = end
-            digest = h.copy().hexdigest()
-            revisions.append(digest)
-            for s in ends.get(end, ()):
-                s.signed_sha256 = digest
-        h.update(view[pos:])
-        view.release()
-        self.report.sha256 = h.hexdigest()
-        self.report.revision_sha256s = revisions
+        return eofs
 
     def _run(self) -> ValidationReport:
         rep = self.report
@@ -157,6 +159,9 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             rep.summary = SUMMARIES["no_signature"]
             return rep
 
+        # hash the revisions' prefixes in file order first: the signatures' byte-range digests
+        # then resume from them instead of hashing the file again
+        self._prefixes.warm(self._revision_ends())
         asyncio.run(self._validate_all(sig_fields))
         self._decide(removed)
         return rep
@@ -211,6 +216,25 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
         if rep.trusted:
             rep.trust_anchor = people.anchor_label(it.get("trust_status") or st)
 
+    def _embedded(self, fdict: Any, name: str) -> Any:
+        """pyHanko's view of one signature, its SHA-256 byte-range digest taken from the shared
+        prefix hashes (the same bytes the reader reads) instead of a second pass over the file."""
+        from pyhanko.sign.validation import EmbeddedPdfSignature
+
+        emb = EmbeddedPdfSignature(self.reader, fdict, name)
+        try:
+            stream = self.reader.stream
+            pos = stream.tell()
+            size = stream.seek(0, io.SEEK_END)
+            stream.seek(pos)
+            if emb.external_md_algorithm == "sha256" and size == len(self.data):
+                digest = self._prefixes.byte_range_digest(emb.byte_range)
+                if digest is not None:
+                    emb.external_digests["sha256"] = digest
+        except Exception:  # noqa: BLE001 - pyHanko then computes the digest itself
+            logger.debug("no shared byte-range digest", exc_info=True)
+        return emb
+
     async def _validate_one(self, name: str, field_ref: Any) -> dict[str, Any]:
         from pyhanko.pdf_utils import generic
 
@@ -262,7 +286,6 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             return item
 
         # 2. pyHanko
-        from pyhanko.sign.validation import EmbeddedPdfSignature
         from pyhanko.sign.validation.pdf_embedded import (
             async_validate_pdf_signature,
             async_validate_pdf_timestamp,
@@ -275,7 +298,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             legacy._first_signer.set(True)
             weak.append(legacy.SEVERAL_SIGNERS.format(n=n_signers))
         try:
-            emb = EmbeddedPdfSignature(self.reader, fdict, name)
+            emb = self._embedded(fdict, name)
             _ = emb.signer_cert
         except Exception:  # noqa: BLE001
             rep.problems.append("Không phân tích được dữ liệu chữ ký (CMS) — chữ ký bị hỏng "
@@ -310,7 +333,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             except Exception:  # noqa: BLE001 - the library's diff analysis choked on a revision
                 logger.debug("pyHanko diff analysis failed", exc_info=True)
                 item["lib_diff_failed"] = True
-                emb = EmbeddedPdfSignature(self.reader, fdict, name)
+                emb = self._embedded(fdict, name)
                 item["emb"] = emb
                 status = await lib_validate(True)
         except Exception:  # noqa: BLE001
@@ -326,7 +349,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
                 and not status.valid:
             # a weak algorithm (SHA-1): judge integrity without the ban, report it as trust
             try:
-                emb_w = EmbeddedPdfSignature(self.reader, fdict, name)
+                emb_w = self._embedded(fdict, name)
                 st_w = await async_validate_pdf_signature(
                     emb_w, signer_validation_context=vc, ts_validation_context=vc,
                     skip_diff=False, key_usage_settings=_signer_key_usage(),
@@ -344,7 +367,7 @@ class _Analysis(_ByteRangeChecks, _TrustChecks, _LevelRules, _ChangeRules, _Form
             # a trusted signature timestamp proves the signature existed at ``poe``: judge the
             # certificate (expiry, revocation) at that time, as PAdES long-term validation does
             try:
-                emb2 = EmbeddedPdfSignature(self.reader, fdict, name)
+                emb2 = self._embedded(fdict, name)
                 vc2 = self._validation_context(emb2, moment=poe)
                 st2 = await async_validate_pdf_signature(
                     emb2, signer_validation_context=vc2, ts_validation_context=vc,
