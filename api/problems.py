@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -67,6 +68,14 @@ def install(app: FastAPI) -> None:
         return problem(503, "database-unavailable", "Cơ sở dữ liệu đang không khả dụng",
                        "Cơ sở dữ liệu tạm thời không khả dụng. Vui lòng thử lại sau ít phút.", request.url.path,
                        retry_after=30)
+
+    @app.exception_handler(SqlPoolTimeout)
+    async def _pool_exhausted(request: Request, exc: SqlPoolTimeout):
+        # every database connection of this process is busy: the service is saturated, not broken
+        log.warning("database connection pool exhausted on %s %s", request.method, request.url.path)
+        return problem(503, "service-busy", "Hệ thống đang quá tải",
+                       "Hệ thống đang xử lý quá nhiều yêu cầu cùng lúc. Vui lòng thử lại sau ít giây.",
+                       request.url.path, retry_after=5)
 
     @app.exception_handler(DataError)
     async def _bad_data(request: Request, exc: DataError):

@@ -71,8 +71,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
     if url.startswith("sqlite"):
         # A pool keeps connections open: closing the last connection of a WAL database makes SQLite
         # checkpoint (and fsync) every time.
+        # Beyond ``pool_size`` a burst opens as many more as there are requests (-1: no cap): a
+        # connection to a local file costs nothing, and a capped pool made the 33rd concurrent
+        # upload wait out the pool timeout and fail (the write lock already queues them).
         pool = {"poolclass": StaticPool} if ":memory:" in url or url.rstrip("/") == "sqlite:" else {
-            "pool_size": 5, "max_overflow": 10}
+            "pool_size": pool_size, "max_overflow": -1}
         engine = create_engine(url, echo=echo, hide_parameters=True,  # never log values (hashes, personal data)
                                connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
