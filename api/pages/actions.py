@@ -17,7 +17,7 @@ from ioffice import registers, signatures
 from ioffice import review as routing
 from ioffice.kernel.errors import Conflict, DomainError, InvalidInput
 
-from ..deps import ContainerDep, SessionDep, StoreDep
+from ..deps import ContainerDep, SessionDep, StoreDep, own_transactions
 from .common import redirect, render
 from .documents import actor_of, load_document, render_document
 from .session import Csrf, PageUser
@@ -242,6 +242,7 @@ def review(request: Request, document_id: str, db: SessionDep, user: PageUser,
 # ----------------------------------------------------------------------------- signing and issue
 
 @router.post("/documents/{document_id}/sign")
+@own_transactions  # read, sign with no transaction open, short guarded write (as the API's /sign)
 def sign(request: Request, document_id: str, db: SessionDep, store: StoreDep, user: PageUser,
          container: ContainerDep, idempotency_key: Annotated[str, Form(max_length=128)] = ""):
     """Sign the current version with the official's key held on the server (the existing service)."""
@@ -251,13 +252,15 @@ def sign(request: Request, document_id: str, db: SessionDep, store: StoreDep, us
         a = adapter(container)
         signatures.sign_document(db, store, a, caller=actor_of(request, user), document_id=document_id,
                                  kind="personal", idempotency_key=idempotency_key or None, level=None,
-                                 default_level=a.default_level(), max_size=container.settings.max_upload_bytes)
+                                 default_level=a.default_level(), max_size=container.settings.max_upload_bytes,
+                                 sessions=container.sessions)
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)
     return _done(document_id, "signed")
 
 
 @router.post("/documents/{document_id}/issue")
+@own_transactions  # issuing writes in its own short transactions; the PDF work holds no lock
 def issue(request: Request, document_id: str, db: SessionDep, store: StoreDep, user: PageUser,
           container: ContainerDep, confirm: Annotated[str, Form()] = "", issued_date: Annotated[str, Form()] = "",
           copies: Annotated[str, Form()] = "", notes: Annotated[str, Form(max_length=2000)] = ""):
@@ -289,7 +292,8 @@ def issue(request: Request, document_id: str, db: SessionDep, store: StoreDep, u
         from ..signing_adapter import adapter
 
         registers.issue_outgoing(db, store, caller=actor, document_id=document_id, issued_date=when,
-                                 pdf=adapter(container), notes=notes or None, copies=n_copies)
+                                 pdf=adapter(container), notes=notes or None, copies=n_copies,
+                                 sessions=container.sessions)
     except DomainError as exc:
         return _failed(request, db, user, document_id, exc)
     return _done(document_id, "issued")
