@@ -148,6 +148,11 @@ def hsm_official(tmp_path, settings, monkeypatch):
         subprocess.run(["pkcs11-tool", "--module", SOFTHSM, "--token-label", "hsm-lanh-dao", "--login", "--pin",
                         "123456", "--write-object", str(tmp_path / fname), "--type", typ, "--label", "bao",
                         "--id", "01"], **run)
+    # The module reads SOFTHSM2_CONF only when initialised: another test in this process may have
+    # loaded it with its own token directory, so initialise it again for this one.
+    import pkcs11
+
+    pkcs11.lib(SOFTHSM).reinitialize()
     return cert
 
 

@@ -33,7 +33,7 @@ def token(tmp_path_factory, dev_env):
     conf.write_text(f"directories.tokendir = {d / 'tokens'}\nobjectstore.backend = file\n"
                     "log.level = ERROR\n")
     # The module is loaded in this process (python-pkcs11 initialises it once, reading
-    # SOFTHSM2_CONF then); the variable is restored afterwards.
+    # SOFTHSM2_CONF then, so it is re-initialised below); the variable is restored afterwards.
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     env = dict(os.environ)
@@ -54,11 +54,26 @@ def token(tmp_path_factory, dev_env):
         subprocess.run(["pkcs11-tool", "--module", MODULE, "--token-label", LABEL, "--login",
                         "--pin", PIN, "--write-object", str(d / fname), "--type", typ,
                         "--label", label, "--id", oid], check=True, capture_output=True, env=env)
+    # Another test in this process may have loaded the module with its own SOFTHSM2_CONF: the
+    # module reads the variable only when initialised, so initialise it again for this token.
+    import pkcs11
+
+    pkcs11.lib(MODULE).reinitialize()
     yield d
     if previous is None:
         os.environ.pop("SOFTHSM2_CONF", None)
     else:
         os.environ["SOFTHSM2_CONF"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _module_reads_this_token(request):
+    """Tests of other modules may run in this process between ours (xdist) and load the module
+    with their own SOFTHSM2_CONF: before each test using the token, initialise it again."""
+    if "token" in request.fixturenames and os.environ.get("SOFTHSM2_CONF"):
+        import pkcs11
+
+        pkcs11.lib(MODULE).reinitialize()
 
 
 def test_parse_rfc7512_uri():
