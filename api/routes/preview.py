@@ -15,19 +15,14 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from ioffice import registers, signatures
-from ioffice.kernel.errors import DomainError, InvalidDocument
+from ioffice.kernel.errors import InvalidDocument
 
 from ..deps import CallerDep, ContainerDep, SessionDep, StoreDep, own_transactions, problem_responses, require_roles
+from ..pages.previews import PreviewUnavailable
 from ..signing_adapter import adapter
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 MAX_PAGES = 30
-
-
-class PreviewUnavailable(DomainError):
-    code = "preview-unavailable"
-    status = 503
-    title = "Không tạo được ảnh xem trước"
 
 
 class SignPreviewIn(BaseModel):

@@ -120,3 +120,22 @@ def browser_for(chromium, live_server, request):
     for b in made:
         assert b.foreign_requests() == [], f"{b.name} requested another host: {b.foreign_requests()}"
         b.context.close()
+
+
+@pytest.fixture
+def api(live_server):
+    """The JSON API of the live server with bearer tokens: ``api.client`` and ``api.as_user(name)``."""
+    import httpx
+
+    from tests.conftest import login
+
+    with httpx.Client(base_url=live_server, timeout=120) as client:
+        cache: dict = {}
+
+        class Api:
+            pass
+
+        a = Api()
+        a.client = client
+        a.as_user = lambda who: cache.setdefault(who, login(client, who))
+        yield a

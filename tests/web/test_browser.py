@@ -187,25 +187,6 @@ def test_script_in_metadata_is_text_in_the_browser(browser_for):
     assert clerk.foreign_requests() == []
 
 
-@pytest.fixture
-def api(live_server):
-    """The JSON API of the live server with bearer tokens: ``api.client`` and ``api.as_user(name)``."""
-    import httpx
-
-    from tests.conftest import login
-
-    with httpx.Client(base_url=live_server, timeout=120) as client:
-        cache: dict = {}
-
-        class Api:
-            pass
-
-        a = Api()
-        a.client = client
-        a.as_user = lambda who: cache.setdefault(who, login(client, who))
-        yield a
-
-
 def test_leader_batch_signs_with_progress_per_document(browser_for, api):
     from tests.signing_api.conftest import approved_draft_factory
 

@@ -11,25 +11,6 @@ pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def api(live_server):
-    """The JSON API of the live server with bearer tokens."""
-    import httpx
-
-    from tests.conftest import login
-
-    with httpx.Client(base_url=live_server, timeout=120) as client:
-        cache: dict = {}
-
-        class Api:
-            pass
-
-        a = Api()
-        a.client = client
-        a.as_user = lambda who: cache.setdefault(who, login(client, who))
-        yield a
-
-
 def _file(name: str, text: str, pages: int = 1) -> dict:
     return {"name": name, "mimeType": "application/pdf", "buffer": make_pdf(text, pages=pages)}
 
