@@ -20,9 +20,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from ioffice.kernel.vocab import VN_TZ
 
 log = logging.getLogger("ioffice")
 
@@ -30,15 +32,6 @@ PREVIEW_DPI = 60
 MAX_PREVIEW_PAGES = 6  # first pages plus the pages with changes, at most this many
 FIRST_PAGES = 2
 _TIMEOUT = 20  # seconds for all of one file's poppler work of each kind (text, previews)
-
-
-def _vn_zone() -> Any:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Ho_Chi_Minh")
-    except Exception:  # noqa: BLE001 - Vietnam has no DST: UTC+7 is exact
-        return timezone(timedelta(hours=7))
 
 
 def vn_text(iso: str | None) -> str | None:
@@ -51,7 +44,7 @@ def vn_text(iso: str | None) -> str | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(_vn_zone()).strftime("%d/%m/%Y %H:%M")
+    return dt.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
 
 
 def _fold(s: str | None) -> str:

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -14,12 +13,12 @@ from fastapi.templating import Jinja2Templates
 
 from ioffice.documents.lifecycle import STATUS_LABELS
 from ioffice.kernel.errors import DomainError
+from ioffice.kernel.vocab import VN_TZ
 
 from .session import CsrfFailed, LoginRequired, attach_csrf_cookie, csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
@@ -85,7 +84,7 @@ def fmt_date(value: Any) -> str:
             return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(VN)
+            value = value.astimezone(VN_TZ)
         return value.strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
 
