@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
@@ -24,6 +23,7 @@ from ioffice.kernel.errors import DomainError, InvalidInput, PayloadTooLarge, Pe
 from ioffice.kernel.workcalendar import vn_today
 
 from ..deps import ContainerDep, SessionDep, StoreDep, writes
+from ..download import content_disposition
 from . import previews
 from .common import redirect, render
 from .documents import actor_of
@@ -190,9 +190,8 @@ def copy_pdf(request: Request, copy_id: str, db: SessionDep, user: PageUser, sto
     audit.record(db, caller=actor_of(request, user), action="copy.download", object_type="copy", object_id=rec.id,
                  details={"sha256": rec.sha256})
     name = f"ban-sao-{rec.year}-{rec.number:02d}.pdf"
-    disposition = "inline" if inline else "attachment"
     return StreamingResponse(stream_file(f), media_type="application/pdf", headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}", "Content-Length": str(rec.size),
+        "Content-Disposition": content_disposition(name, inline=inline), "Content-Length": str(rec.size),
         "Cache-Control": "private, no-store"})
 
 

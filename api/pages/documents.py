@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
@@ -253,8 +253,9 @@ def download(request: Request, document_id: str, db: SessionDep, user: PageUser,
     require_reader(user)
     version, f = docs.open_content(db, container.store, caller=actor_of(request, user), document_id=document_id,
                                    version_id=version_id)
+    from ..download import content_disposition
     from ..routes.documents import stream_file
 
     return StreamingResponse(stream_file(f), media_type=version.media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(version.filename)}",
+        "Content-Disposition": content_disposition(version.filename),
         "Content-Length": str(version.size), "Cache-Control": "private, no-store"})
