@@ -97,8 +97,16 @@ def serve(host: str, port: int, workers: int | None) -> int:
         jobs = worker_jobs()
         jobs.start_worker()
     try:
-        uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=False, server_header=False, log_config=log_config(), access_log=False)
+        config = uvicorn.Config("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                                proxy_headers=False, server_header=False, log_config=log_config(), access_log=False)
+        if workers == 1:
+            uvicorn.Server(config).run()
+        else:  # the parent hands connections to the workers in turn (api.balancer)
+            from . import balancer
+
+            balancer.run(config)
+    except KeyboardInterrupt:
+        pass
     finally:
         if jobs is not None:
             jobs.container.close()

@@ -1,13 +1,19 @@
 """Request dependencies: the database session owns the transaction (commit on success, rollback on
-error, before the response is sent), the current user, role checks, and the caller handed to the core."""
+error, before the response is sent), the current user, role checks, and the caller handed to the core.
+
+FastAPI runs a plain ``def`` dependency in the thread pool: each one is a hand-over between the
+event loop and a worker thread (and a wait for the GIL under load). The dependencies that do no
+I/O are ``async def`` so they run on the loop; the session's end (commit/rollback, I/O) is one
+hand-over; only the user lookup and the route itself run in a thread."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ioffice.accounts.models import User
 from ioffice.kernel.caller import Caller
@@ -20,7 +26,7 @@ from .security import decode_token
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -58,13 +64,28 @@ def _session_for(request: Request, container: Container) -> Session:
     return container.sessions()
 
 
-def get_db(request: Request, container: ContainerDep) -> Iterator[Session]:
+async def get_db(request: Request, container: ContainerDep) -> AsyncIterator[Session]:
     """The request's session: read-only requests (GET/HEAD) begin DEFERRED transactions (on SQLite
-    they never take the write lock), the others IMMEDIATE; commits on success, rolls back on error."""
+    they never take the write lock), the others IMMEDIATE; commits on success, rolls back on error.
+
+    Made on the loop (a session takes its connection on first use, in the route's thread); its end
+    runs in the thread pool."""
     session = _session_for(request, container)
     try:
         yield session
-        session.commit()
+    except BaseException:
+        await run_in_threadpool(_end_session, session, False)
+        raise
+    await run_in_threadpool(_end_session, session, True)
+
+
+def _end_session(session: Session, ok: bool) -> None:
+    """Commit (``ok``) or roll back, and close: a failed commit is rolled back."""
+    try:
+        if ok:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise
@@ -77,7 +98,7 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 
-def get_store(container: ContainerDep) -> BlobStore:
+async def get_store(container: ContainerDep) -> BlobStore:
     return container.store
 
 
@@ -103,7 +124,7 @@ def get_current_user(request: Request, db: SessionDep, container: ContainerDep,
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_caller(request: Request, user: CurrentUser) -> Caller:
+async def get_caller(request: Request, user: CurrentUser) -> Caller:
     """The signed-in user as the core's one caller type (identity for audit + the user row)."""
     return Caller.of(user, client_addr=client_addr(request))
 
@@ -114,7 +135,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require_roles(*roles: str) -> Any:
     """Dependency factory: the current user must hold one of ``roles`` (403 otherwise)."""
 
-    def _check(user: CurrentUser) -> User:
+    async def _check(user: CurrentUser) -> User:
         if not user.has_role(*roles):
             raise PermissionDenied("Vai trò của bạn không được phép thực hiện thao tác này.")
         return user

@@ -102,7 +102,7 @@ def optional_user(request: Request, db: SessionDep) -> User | None:
     return user
 
 
-def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+async def page_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise LoginRequired()
     return user

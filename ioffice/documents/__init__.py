@@ -17,6 +17,7 @@ from .services import (  # noqa: F401
     get_document,
     get_version,
     list_documents,
+    list_page,
     open_content,
     refresh_search,
     sanitize_filename,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, RowMapping, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Unit
@@ -271,31 +271,61 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def list_documents(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[Document], int]:
-    """Documents of ``org_id`` matching ``f``, newest first, and the total count."""
+def _filter_conditions(org_id: str, f: DocumentFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of ``f`` on ``documents`` (always scoped to ``org_id``)."""
     if not 1 <= f.limit <= 200 or f.offset < 0:
         raise InvalidInput("limit phải trong khoảng 1–200 và offset ≥ 0.")
-    q: Select = select(Document).where(Document.org_id == org_id)
+    conds: list[ColumnElement[bool]] = [Document.org_id == org_id]
     if f.direction:
-        q = q.where(Document.direction == f.direction)
+        conds.append(Document.direction == f.direction)
     if f.doc_type:
-        q = q.where(Document.doc_type == resolve_doc_type(f.doc_type)[1])
+        conds.append(Document.doc_type == resolve_doc_type(f.doc_type)[1])
     if f.status:
-        q = q.where(Document.status == f.status)
+        conds.append(Document.status == f.status)
     if f.date_from:
-        q = q.where(Document.created_at >= _day_start(f.date_from))
+        conds.append(Document.created_at >= _day_start(f.date_from))
     if f.date_to and f.date_to < date.max:
-        q = q.where(Document.created_at < _day_start(f.date_to) + timedelta(days=1))
+        conds.append(Document.created_at < _day_start(f.date_to) + timedelta(days=1))
     if f.issued_from:
-        q = q.where(Document.issued_date >= f.issued_from)
+        conds.append(Document.issued_date >= f.issued_from)
     if f.issued_to:
-        q = q.where(Document.issued_date <= f.issued_to)
+        conds.append(Document.issued_date <= f.issued_to)
     if f.q:
         needle = search_key(f.q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Document.search_text.like(f"%{needle}%", escape="\\"))
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.scalars(q.order_by(Document.created_at.desc(), Document.id).limit(f.limit).offset(f.offset)).all()
-    return list(rows), int(total or 0)
+        conds.append(Document.search_text.like(f"%{needle}%", escape="\\"))
+    return conds
+
+
+_NEWEST_FIRST = (Document.created_at.desc(), Document.id)
+
+
+def list_documents(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[Document], int]:
+    """Documents of ``org_id`` matching ``f``, newest first, and the total count."""
+    conds = _filter_conditions(org_id, f)
+    total = session.scalar(select(func.count()).select_from(Document).where(*conds))
+    rows = session.scalars(select(Document).where(*conds).order_by(*_NEWEST_FIRST).limit(f.limit).offset(f.offset))
+    return list(rows.all()), int(total or 0)
+
+
+# The columns a page of the list shows: every column of the row but the search key and the
+# bookkeeping ones, and the current version's hash, size and file name.
+_PAGE_COLUMNS = tuple(c for c in Document.__table__.c
+                      if c.name not in ("search_text", "lock_version", "org_id", "drafting_unit_id"))
+
+
+def list_page(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[RowMapping], int]:
+    """One page of :func:`list_documents` as plain rows (no ORM objects), each with the current
+    version's ``sha256``, ``size`` and ``filename`` joined in: two statements for a page (the
+    count and the page), no identity map — the list is the service's most frequent read."""
+    conds = _filter_conditions(org_id, f)
+    total = session.scalar(select(func.count()).select_from(Document).where(*conds))
+    if not total:
+        return [], 0
+    stmt = (select(*_PAGE_COLUMNS, DocumentVersion.sha256, DocumentVersion.size, DocumentVersion.filename)
+            .select_from(Document)
+            .outerjoin(DocumentVersion, DocumentVersion.id == Document.current_version_id)
+            .where(*conds).order_by(*_NEWEST_FIRST).limit(f.limit).offset(f.offset))
+    return list(session.execute(stmt).mappings().all()), int(total)
 
 
 def refresh_search(doc: Document) -> None:
