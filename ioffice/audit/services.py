@@ -4,9 +4,7 @@
 change commit or roll back together. The events are linked into the chain as the transaction
 commits (``before_commit``): the chain head row is locked (``FOR UPDATE`` on PostgreSQL, the
 IMMEDIATE transaction on SQLite) so concurrent writers never fork the chain, and it stays locked
-only for the append and the commit — not for the rest of the request's work. (Locked at
-``record``, the head serialised every upload behind whichever held it: 32 concurrent uploads on
-PostgreSQL ran no faster than 8.)
+only for the append and the commit — not for the rest of the request's work.
 """
 from __future__ import annotations
 
