@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ioffice import documents as docs
 from ioffice.documents import signature_check
-from ioffice.documents.models import Document, DocumentVersion
+from ioffice.documents.models import Document
 from ioffice.kernel.errors import InvalidInput
 
 from ..deps import (
@@ -27,7 +27,7 @@ from ..deps import (
     writes,
 )
 from ..incoming_check import check_upload
-from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut, VersionOut
+from ..schemas import DocumentDetail, DocumentPage, RecallOut, SignatureCheckOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -35,7 +35,6 @@ DOC_READERS = ("clerk", "specialist", "unit_head", "leader")
 DOC_WRITERS = ("clerk", "specialist", "unit_head", "leader")
 
 _Metadata = TypeVar("_Metadata", bound=BaseModel)
-_Out = TypeVar("_Out", bound=DocumentOut)
 
 
 @overload
@@ -65,9 +64,6 @@ def parse_metadata(raw: str, model: type[BaseModel] = docs.DocumentMetadata) -> 
         raise InvalidInput(f"Thông tin văn bản (metadata) không hợp lệ. {detail_of(errors)}", errors=errors) from exc
 
 
-_Versions = Mapping[str, DocumentVersion]
-
-
 def extra_fields(extra: Mapping[str, Any] | None) -> dict[str, Any]:
     """The API fields kept in a document's ``extra`` JSON (arrival, replacement, recall, the
     signature check at the door)."""
@@ -86,24 +82,14 @@ def extra_fields(extra: Mapping[str, Any] | None) -> dict[str, Any]:
     return fields
 
 
-@overload
-def document_out(db: Session, doc: Document, *, versions: _Versions | None = None) -> DocumentOut: ...
-@overload
-def document_out(db: Session, doc: Document, model: type[_Out], *, versions: _Versions | None = None) -> _Out: ...
-def document_out(db: Session, doc: Document, model: type[DocumentOut] = DocumentOut, *,
-                 versions: _Versions | None = None) -> DocumentOut:
-    """The API shape of ``doc``; ``versions`` (id → version, e.g. from ``docs.current_versions``)
-    saves the per-row lookup of the current version on a page."""
-    out = model.model_validate(doc)
+def document_detail(db: Session, doc: Document) -> DocumentDetail:
+    """The API shape of ``doc`` with its current file and every version (read from ``doc.versions``)."""
     update = extra_fields(doc.extra)
-    if versions is None:
-        v = docs.current_version(db, doc)
-    else:
-        v = versions.get(doc.current_version_id) if doc.current_version_id else None
+    v = docs.current_version(db, doc)
     if v is not None:
         update.update(sha256=v.sha256, size=v.size, filename=v.filename)
-    # one copy with the values set (validated above or typed here) instead of eight validated setattrs
-    return out.model_copy(update=update)
+    # one copy with the values set (validated above or typed here) instead of validated setattrs
+    return DocumentDetail.model_validate(doc).model_copy(update=update)
 
 
 @router.post("", status_code=201, response_model=DocumentDetail,
@@ -129,9 +115,7 @@ def upload_document(
         if check is not None:
             v = docs.current_version(s, doc)
             signature_check.record(doc, check, sha256=v.sha256 if v else None)
-        out = document_out(s, doc, DocumentDetail)
-        out.versions = [VersionOut.model_validate(v) for v in doc.versions]
-    return out
+        return document_detail(s, doc)
 
 
 @router.get("", response_model=DocumentPage, responses=problem_responses(401, 403, 422),
@@ -167,9 +151,7 @@ def list_documents(
             dependencies=[require_roles(*DOC_READERS)])
 def get_document(document_id: str, db: SessionDep, caller: CallerDep) -> DocumentDetail:
     doc = docs.get_document(db, org_id=caller.person.org_id, document_id=document_id)
-    out = document_out(db, doc, DocumentDetail)
-    out.versions = [VersionOut.model_validate(v) for v in doc.versions]
-    return out
+    return document_detail(db, doc)
 
 
 def stream_file(f: IO[bytes], chunk: int = 1024 * 1024) -> Iterator[bytes]:

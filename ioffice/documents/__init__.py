@@ -13,7 +13,6 @@ from .services import (  # noqa: F401
     add_version,
     create_document,
     current_version,
-    current_versions,
     get_document,
     get_version,
     list_documents,

@@ -222,14 +222,6 @@ def current_version(session: Session, doc: Document) -> DocumentVersion | None:
     return session.get(DocumentVersion, doc.current_version_id)
 
 
-def current_versions(session: Session, docs: list[Document]) -> dict[str, DocumentVersion]:
-    """The current versions of ``docs`` in one query (id → version)."""
-    ids = {d.current_version_id for d in docs if d.current_version_id}
-    if not ids:
-        return {}
-    return {v.id: v for v in session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(ids)))}
-
-
 def get_version(session: Session, *, org_id: str, document_id: str, version_id: str) -> DocumentVersion:
     v = session.get(DocumentVersion, version_id)
     if v is None or v.org_id != org_id or v.document_id != document_id:
