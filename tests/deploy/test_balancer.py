@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.deploy.test_run import _clean_env, _start, _stop, _wait_healthy, free_port
+from tests.support.waiting import wait_for
 
 PASSWORD = "balancer-pass-1"
 
@@ -68,16 +68,6 @@ def _connections_of(pid: int, workers: list[int], port: int) -> bool:
         return _connections_per_worker(workers, port)[pid] == 1
 
 
-def _wait(predicate, what: str, timeout: float = 120.0):  # a hang guard, not a timing check
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not seen within {timeout:.0f} s")
-
-
 @pytest.mark.slow
 def test_connections_are_spread_evenly_and_a_dead_worker_is_replaced(tmp_path):
     env = _clean_env(IOFFICE_DATA_DIR=str(tmp_path / "data"), IOFFICE_DEMO_PASSWORD=PASSWORD)
@@ -90,9 +80,9 @@ def test_connections_are_spread_evenly_and_a_dead_worker_is_replaced(tmp_path):
     clients: list[httpx.Client] = []
     try:
         _wait_healthy(proc, port, timeout=240.0)
-        workers = _wait(lambda: _two_workers(proc.pid), "two workers")
+        workers = wait_for(lambda: _two_workers(proc.pid), "two workers")
         for pid in workers:  # each has started and taken a connection from the parent
-            _wait(lambda pid=pid: _connections_of(pid, workers, port), f"a connection served by worker {pid}")
+            wait_for(lambda pid=pid: _connections_of(pid, workers, port), f"a connection served by worker {pid}")
         # Eight keep-alive clients connecting one after the other: four connections each. (uvicorn's
         # shared socket let the first worker to wake take them all.)
         for _ in range(8):
@@ -103,19 +93,19 @@ def test_connections_are_spread_evenly_and_a_dead_worker_is_replaced(tmp_path):
 
         # A worker dies: every new connection is served by the other until its replacement is up.
         os.kill(workers[0], signal.SIGKILL)
-        _wait(lambda: not Path(f"/proc/{workers[0]}").exists()
+        wait_for(lambda: not Path(f"/proc/{workers[0]}").exists()
               or "zombie" in Path(f"/proc/{workers[0]}/status").read_text(), "the worker's end")
         for _ in range(6):
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
                 r = c.post("/api/v1/auth/token", data={"username": "vanthu", "password": PASSWORD})
                 assert r.status_code == 200, r.text
-        replaced = _wait(lambda: _two_workers(proc.pid, without=workers[0]), "a replacement worker")
+        replaced = wait_for(lambda: _two_workers(proc.pid, without=workers[0]), "a replacement worker")
         for c in clients:
             c.close()
         clients = []
 
         new = next(pid for pid in replaced if pid not in workers)
-        _wait(lambda: _connections_of(new, replaced, port), "a connection served by the replacement")
+        wait_for(lambda: _connections_of(new, replaced, port), "a connection served by the replacement")
         for _ in range(4):
             c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
             assert c.get("/healthz").status_code == 200

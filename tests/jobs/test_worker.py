@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
 
 import httpx
@@ -16,16 +15,7 @@ from api.settings import Settings
 from tests.conftest import DEMO_PASSWORD, _pg_exec, _pg_url, make_pdf, pg_available
 from tests.deploy.test_run import _clean_env, _start, _stop, _wait_healthy, free_port
 from tests.signing_api.conftest import approved_draft_factory
-
-
-def _poll(fn, what: str, timeout: float = 180.0):  # a hang guard, not a timing check
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.waiting import wait_for
 
 
 @pytest.mark.slow
@@ -77,7 +67,7 @@ def test_server_key_batch_is_signed_by_the_background_worker(backend_name, tmp_p
                 # ...until `ioffice worker` takes it.
                 worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=tmp_path, env=env,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            done = _poll(lambda: (b := batch())["status"] == "done" and b, "the batch to finish")
+            done = wait_for(lambda: (b := batch())["status"] == "done" and b, "the batch to finish")
             assert [x["status"] for x in done["results"]] == ["signed"] * 3
             for d in docs:
                 assert c.get(f"/api/v1/documents/{d}", headers=as_user("chutich")).json()["status"] == "signed"
