@@ -49,14 +49,23 @@ class SmtpNotifier:
         msg.set_content(mail.body, charset="utf-8")
         return msg
 
+    def _connect(self) -> smtplib.SMTP:
+        """An open SMTP session (STARTTLS and login when configured); use it in a ``with``."""
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self._password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
     def send_one(self, mail: OutgoingMail) -> None:
         """Deliver one mail; raises :class:`MailNotSent` (class name only) so the job is retried."""
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self._password or "")
+            with self._connect() as smtp:
                 smtp.send_message(self._message(mail))
         except Exception as exc:  # network, TLS, authentication, refusal
             log.warning("e-mail notification not sent, will retry: %s", type(exc).__name__)
@@ -67,11 +76,7 @@ class SmtpNotifier:
         if not mails:
             return
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self._password or "")
+            with self._connect() as smtp:
                 failed = 0
                 for mail in mails:
                     try:
