@@ -8,6 +8,8 @@
   would otherwise turn the failure into a generic 400).
 - ``CatchAll``: an unexpected exception becomes a problem+json 500 *inside* the app, so the server
   keeps the connection alive (an exception reaching uvicorn closes it).
+- ``AdmissionGate``: a worker runs a few requests at once; the others wait their turn in arrival
+  order.
 """
 from __future__ import annotations
 
@@ -191,3 +193,52 @@ class CatchAll:
             resp = problems.problem(500, "internal-error", "Lỗi hệ thống",
                                     "Đã xảy ra lỗi không mong muốn. Vui lòng thử lại sau.", scope.get("path"))
             await resp({"type": "http", **scope}, _no_body, send)
+
+
+class AdmissionGate:
+    """At most ``limit`` requests of this worker process run at once; the others wait in arrival
+    order (asyncio's semaphore is first come, first served).
+
+    Without it every request a worker has accepted runs at once: 16 threads of one process take
+    turns on the interpreter lock between their database round trips, each request finishes late,
+    and which ones finish last is chance. Queued in order, each waits for those ahead of it and
+    then runs almost alone: the same two cores serve more requests, and the slowest ones are
+    closer to the median (benchmarks/bench_load.py, README "Load").
+
+    A request holds its place for at most ``lease`` seconds; after that it runs on but no longer
+    counts, so a long upload, download, preview or signature delays the short requests queued
+    behind it by the lease at most. ``exempt`` paths (the health check) never wait."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, lease: float, exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.lease = lease
+        self.exempt = frozenset(exempt)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots = asyncio.Semaphore(limit)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a semaphore belongs to one event loop (test clients make several)
+            self._loop, self._slots = loop, asyncio.Semaphore(self.limit)
+        return self._slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit <= 0 or scope.get("path") in self.exempt:
+            return await self.app(scope, receive, send)
+        slots = self._semaphore()
+        await slots.acquire()
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                slots.release()
+
+        lease = asyncio.get_running_loop().call_later(self.lease, release)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            lease.cancel()
+            release()
