@@ -186,6 +186,8 @@ def bench_backend(backend: str, work: Path, args) -> dict:
     from api.settings import Settings
 
     env = {"IOFFICE_DATA_DIR": str(work / backend), "IOFFICE_DEMO_PASSWORD": DEMO_PASSWORD}
+    if args.concurrency is not None:
+        env["IOFFICE_WORKER_CONCURRENCY"] = str(args.concurrency)
     dbname = None
     if backend == "postgresql":
         import psycopg
@@ -239,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="duration of each measurement")
     parser.add_argument("--rss-requests", type=int, default=10000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="IOFFICE_WORKER_CONCURRENCY for the server (default: the setting's default; 0: no limit)")
     parser.add_argument("--ops", default=",".join(OPS), help="operations to measure (list,upload,verify)")
     parser.add_argument("--quick", action="store_true", help="5 s per measurement, 2,000 requests for memory")
     args = parser.parse_args(argv)
@@ -246,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     args.ops = [o for o in args.ops.split(",") if o in OPS]
     if args.quick:
         args.seconds, args.rss_requests = 5.0, 2000
-    print(f"[load: ioffice serve --workers {args.workers}, {os.cpu_count()} CPUs, {args.seconds:g} s per point; "
+    gate = "" if args.concurrency is None else f" (worker concurrency {args.concurrency})"
+    print(f"[load: ioffice serve --workers {args.workers}{gate}, {os.cpu_count()} CPUs, {args.seconds:g} s per point; "
           f"machine load average before: {os.getloadavg()[0]:.1f}]", flush=True)
     failed = []
     with tempfile.TemporaryDirectory(prefix="ioffice-load-") as tmp:
