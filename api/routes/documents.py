@@ -144,7 +144,7 @@ def list_documents(
     page = DocumentPage.model_validate(
         {"items": [{**row, **extra_fields(row["extra"])} for row in rows], "total": total, "limit": limit,
          "offset": offset})
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Response(DocumentPage.__pydantic_serializer__.to_json(page), media_type="application/json")
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import DateTime, MetaData, String, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -67,7 +68,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
     """Create an engine for ``url`` with the per-backend settings the core relies on. On
     PostgreSQL ``pool_size`` connections stay open; up to ``max_overflow`` more are opened under a
     burst and closed again when returned (each costs a server process fork), so the service sizes
-    the pool to its request concurrency (``api.container``)."""
+    the pool to its request concurrency (``api.container``).
+
+    JSON columns are read with orjson: with the standard library's decoder, reading the two JSON
+    columns of a 50-row page of the document list cost a tenth of the request's instructions."""
     if url.startswith("sqlite"):
         # A pool keeps connections open: closing the last connection of a WAL database makes SQLite
         # checkpoint (and fsync) every time.
@@ -77,6 +81,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
         pool = {"poolclass": StaticPool} if ":memory:" in url or url.rstrip("/") == "sqlite:" else {
             "pool_size": pool_size, "max_overflow": -1}
         engine = create_engine(url, echo=echo, hide_parameters=True,  # never log values (hashes, personal data)
+                               json_deserializer=orjson.loads,
                                connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
@@ -100,7 +105,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
-                         hide_parameters=True)
+                         hide_parameters=True, json_deserializer=orjson.loads)
 
 
 READ_ONLY_OPTION = "ioffice_read_only"
