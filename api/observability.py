@@ -138,6 +138,7 @@ class JsonFormatter(logging.Formatter):
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker process (ioffice serve --workers N)
             "msg": record.getMessage(),
         }
         rid = getattr(record, "request_id", None)

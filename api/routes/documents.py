@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import IO, Annotated, Any, Literal, TypeVar, overload
 
+import orjson
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
@@ -27,7 +28,7 @@ from ..deps import (
     writes,
 )
 from ..incoming_check import check_upload
-from ..schemas import DocumentDetail, DocumentPage, RecallOut, SignatureCheckOut
+from ..schemas import DocumentDetail, DocumentOut, DocumentPage, RecallOut, SignatureCheckOut
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
@@ -138,13 +139,27 @@ def list_documents(
     f = docs.DocumentFilter(direction=direction, doc_type=doc_type, status=status, q=q, date_from=date_from,
                             date_to=date_to, issued_from=issued_from, issued_to=issued_to, limit=limit, offset=offset)
     rows, total = docs.list_page(db, org_id=caller.person.org_id, f=f)
-    # Plain rows validated straight into the page (pydantic's core, no ORM objects, no per-row
-    # attribute reads) and serialised once here rather than validated again by FastAPI against
-    # the response model: the list is the service's most frequent read.
-    page = DocumentPage.model_validate(
-        {"items": [{**row, **extra_fields(row["extra"])} for row in rows], "total": total, "limit": limit,
-         "offset": offset})
-    return Response(DocumentPage.__pydantic_serializer__.to_json(page), media_type="application/json")
+    return Response(page_json(rows, total, limit=limit, offset=offset), media_type="application/json")
+
+
+_ITEM_FIELDS = tuple(DocumentOut.model_fields)
+
+
+def page_json(rows: list[dict[str, Any]], total: int, *, limit: int, offset: int) -> bytes:
+    """A page of the list as JSON: each row's values in :class:`DocumentOut`'s field order,
+    written by orjson — byte for byte what pydantic writes for the same ``DocumentPage``
+    (tests/documents/test_list_queries.py), at a fraction of the cost. Validating and serialising
+    50 rows through pydantic was a third of the list's instructions; the list is the service's
+    most frequent read."""
+    items = []
+    for row in rows:
+        row.update(extra_fields(row["extra"]))
+        for nested in ("recall", "signature_check"):
+            if isinstance(row.get(nested), BaseModel):
+                row[nested] = row[nested].model_dump()
+        items.append({name: row.get(name) for name in _ITEM_FIELDS})
+    return orjson.dumps({"items": items, "total": total, "limit": limit, "offset": offset},
+                        option=orjson.OPT_UTC_Z)
 
 
 @router.get("/{document_id}", response_model=DocumentDetail, responses=problem_responses(401, 403, 404),

@@ -6,10 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, RowMapping, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ioffice.accounts.models import Unit
@@ -305,9 +305,9 @@ _PAGE_COLUMNS = tuple(c for c in Document.__table__.c
                       if c.name not in ("search_text", "lock_version", "org_id", "drafting_unit_id"))
 
 
-def list_page(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[RowMapping], int]:
-    """One page of :func:`list_documents` as plain rows, each with the current version's
-    ``sha256``, ``size`` and ``filename`` joined in, and the total count.
+def list_page(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list[dict[str, Any]], int]:
+    """One page of :func:`list_documents` as plain dicts (column name → value), each with the
+    current version's ``sha256``, ``size`` and ``filename`` joined in, and the total count.
 
     The list is the service's most frequent read, so it costs one statement: the total rides on
     every row (``count(*) OVER ()``), and the rows are read through the session's connection (no
@@ -319,9 +319,11 @@ def list_page(session: Session, *, org_id: str, f: DocumentFilter) -> tuple[list
             .select_from(Document)
             .outerjoin(DocumentVersion, DocumentVersion.id == Document.current_version_id)
             .where(*conds).order_by(*_NEWEST_FIRST).limit(f.limit).offset(f.offset))
-    rows = session.connection().execute(stmt).mappings().all()
+    result = session.connection().execute(stmt)
+    keys = tuple(result.keys())
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
     if rows:
-        return list(rows), int(rows[0]["total_count"])
+        return rows, int(rows[0]["total_count"])
     if f.offset == 0:
         return [], 0
     return [], int(session.scalar(select(func.count()).select_from(Document).where(*conds)) or 0)
