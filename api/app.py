@@ -109,8 +109,8 @@ def _settle() -> None:
     A worker holds about 200,000 long-lived objects (modules, the app, SQLAlchemy's and
     pydantic's caches); every full collection walked all of them, a 75–130 ms pause in which the
     worker serves nobody and every request queued on it waits. Frozen, a full collection during
-    load takes about 5 ms. Freezing is for the serving process only: a process that builds apps again and
-    again (the test suite) would keep every frozen object for good."""
+    load takes about 5 ms. Freezing is for the serving process only: a process that builds apps
+    again and again (the test suite) would keep every frozen object for good."""
     import gc
 
     for module in _WARM_MODULES:
