@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
 
 # imported by the first verify, stamp or public register request (measured with sys.modules)
-_WARM_MODULES = ("api.verify_view", "signing.validation", "signing.validation.isolation", "signing.copystamp",
-                 "ioffice.registers.public", "certs.trust")
+_WARM_MODULES = ("api.verify_view", "signing.validation", "signing.copystamp", "ioffice.registers.public",
+                 "certs.trust")
 
 
 def create_app_from_env() -> FastAPI:

@@ -215,11 +215,11 @@ class AdmissionGate:
         self.lease = lease
         self.exempt = frozenset(exempt)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._slots = asyncio.Semaphore(limit)
+        self._slots: asyncio.Semaphore | None = None
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a semaphore belongs to one event loop (test clients make several)
+        if self._slots is None or loop is not self._loop:  # one semaphore per event loop (test clients make several)
             self._loop, self._slots = loop, asyncio.Semaphore(self.limit)
         return self._slots
 

@@ -57,12 +57,12 @@ class Settings(BaseSettings):
     # PostgreSQL connections kept open per worker process (a request holds one), and the extra
     # ones opened for a burst; keep workers × (pool + overflow) under the server's max_connections
     db_pool_size: int = Field(default=24, ge=1)
+    db_max_overflow: int = Field(default=6, ge=0)
     # requests a worker process runs at once; the others wait their turn in arrival order (0: no
     # limit). A request that runs longer than the lease stops counting, so a slow upload, download
     # or signature never holds up the short ones for more than the lease.
     worker_concurrency: int = Field(default=2, ge=0)
     worker_lease_ms: int = Field(default=100, ge=1)
-    db_max_overflow: int = Field(default=6, ge=0)
     # background jobs (huey): where the queue lives (None → the PostgreSQL database itself, or
     # jobs.db next to the SQLite database); whether `ioffice serve` runs a worker in its own process
     # (None → yes on SQLite, no on PostgreSQL where `ioffice worker` runs apart); worker threads

@@ -40,6 +40,12 @@ class Probe:
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": name.encode()})
 
+    async def hold(self, c: httpx.AsyncClient, name: str) -> asyncio.Task:
+        """Send ``/hold/<name>`` and return once it is running (it runs until its event is set)."""
+        task = asyncio.create_task(c.get(f"/hold/{name}"))
+        await until(lambda: name in self.started)
+        return task
+
 
 class Arrivals:
     """Outer middleware: the order requests reach the gate."""
@@ -102,8 +108,7 @@ def test_a_long_request_holds_its_place_only_for_its_lease():
 
     async def main():
         async with client(AdmissionGate(probe, limit=1, lease=0.05)) as c:
-            long = asyncio.create_task(c.get("/hold/long"))
-            await until(lambda: "long" in probe.started)
+            long = await probe.hold(c, "long")
             short = await asyncio.wait_for(c.get("/quick/short"), timeout=30)
             assert short.text == "short" and not long.done()  # served while the long one still runs
             probe.holds["long"].set()
@@ -118,8 +123,7 @@ def test_within_its_lease_a_request_keeps_the_others_waiting():
 
     async def main():
         async with client(AdmissionGate(probe, limit=1, lease=60)) as c:
-            long = asyncio.create_task(c.get("/hold/long"))
-            await until(lambda: "long" in probe.started)
+            long = await probe.hold(c, "long")
             short = asyncio.create_task(c.get("/quick/short"))
             await idle()
             assert probe.started == ["long"]  # the short one waits its turn
@@ -135,8 +139,7 @@ def test_the_health_check_never_waits():
 
     async def main():
         async with client(AdmissionGate(probe, limit=1, lease=60, exempt=("/healthz",))) as c:
-            long = asyncio.create_task(c.get("/hold/long"))
-            await until(lambda: "long" in probe.started)
+            long = await probe.hold(c, "long")
             health = await asyncio.wait_for(c.get("/healthz"), timeout=30)
             assert health.status_code == 200 and not long.done()
             probe.holds["long"].set()
@@ -150,8 +153,7 @@ def test_a_request_given_up_while_waiting_leaves_no_slot_taken():
 
     async def main():
         async with client(AdmissionGate(probe, limit=1, lease=60)) as c:
-            long = asyncio.create_task(c.get("/hold/long"))
-            await until(lambda: "long" in probe.started)
+            long = await probe.hold(c, "long")
             gone = asyncio.create_task(c.get("/quick/gone"))
             await idle()
             gone.cancel()
