@@ -8,6 +8,8 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from ioffice.kernel.errors import DomainError
 
 from .settings import Settings
@@ -168,9 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _bad_settings(exc: ValidationError) -> str:
+    """One line naming each environment variable whose value the settings refused."""
+    problems = [f"IOFFICE_{'_'.join(str(part) for part in e['loc']).upper()}={e['input']!r}: {e['msg']}"
+                for e in exc.errors()]
+    return "cấu hình không hợp lệ — " + "; ".join(problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
+    try:
+        parser = build_parser()  # some commands' defaults come from the settings
+    except ValidationError as exc:
+        return _err(_bad_settings(exc))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -179,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DomainError as exc:
         return _err(exc.detail)
+    except ValidationError as exc:
+        return _err(_bad_settings(exc) if exc.title == Settings.__name__ else f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, no traceback

@@ -107,3 +107,13 @@ def test_a_busy_port_gives_one_clear_line(tmp_path):
     assert r.returncode == 1
     assert r.stderr.strip() == f"ioffice: cổng {port} trên 127.0.0.1 đang được một chương trình khác sử dụng; " \
                                "chọn cổng khác bằng --port"
+
+
+def test_a_bad_setting_gives_one_clear_line_naming_it(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", "1"],
+                       env=_clean_env(IOFFICE_DATA_DIR=str(tmp_path / "d"), IOFFICE_WORKER_CONCURRENCY="-1"),
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.strip() == ("ioffice: cấu hình không hợp lệ — IOFFICE_WORKER_CONCURRENCY='-1': "
+                                "Input should be greater than or equal to 0")
+    assert not (tmp_path / "d").exists()  # nothing was created
