@@ -149,7 +149,8 @@ def test_reports_draw_charts_and_export_csv(browser_for, api, width, tmp_path):
     page = leader.login("chutich")
     page.get_by_role("link", name="Báo cáo").first.click()
     page.get_by_role("heading", name=re.compile("^Báo cáo từ")).wait_for()
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 1")
+    # a locator wait, not wait_for_function: a string predicate is eval'd in the page, which our CSP forbids
+    page.locator("canvas[data-drawn]").first.wait_for(state="attached")
     assert page.locator("#table-copies").inner_text().count("8.000") == 1  # 2 pages × 2.000 × 2 copies
     leader.shot("reports")
     if width == "phone":
