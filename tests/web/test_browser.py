@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.conftest import make_pdf
+from tests.support.browser import wait_image_decoded
 
 pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
@@ -122,7 +123,7 @@ def test_outgoing_draft_review_sign_issue_and_citizen_verifies(browser_for, tmp_
     page.get_by_role("link", name="Xem trước khi ký").click()
     page.get_by_role("heading", name="Xem trước chữ ký số").wait_for()
     preview = page.get_by_role("img", name=re.compile("Trang 1 sau khi ký"))
-    assert preview.evaluate("img => img.complete && img.naturalWidth > 200")
+    wait_image_decoded(preview, 200)
     leader.shot("03a-sign-preview")
     page.get_by_role("button", name="Ký số văn bản").click()
     _flash(page, "Đã ký số văn bản.")
@@ -140,7 +141,7 @@ def test_outgoing_draft_review_sign_issue_and_citizen_verifies(browser_for, tmp_
     # The stamp preview: the number it would get, and the page as it will be issued.
     assert re.search(r"\d+/QĐ-UBND", page.locator("#preview-h + p").inner_text())
     preview = page.get_by_role("img", name=re.compile("Trang 1 của bản phát hành"))
-    assert preview.evaluate("img => img.complete && img.naturalWidth > 200")
+    wait_image_decoded(preview, 200)
     clerk.shot("04-issue-confirm")
     page.get_by_role("button", name="Xác nhận phát hành").click()
     _flash(page, "Đã phát hành văn bản.")

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.conftest import make_pdf
+from tests.support.browser import wait_image_decoded
 
 pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
@@ -21,10 +22,7 @@ def _flash(page, text: str) -> None:
 
 def _image_shown(page, alt: str) -> None:
     """The page preview image is rendered by the server and decoded by the browser."""
-    img = page.get_by_role("img", name=alt)
-    img.scroll_into_view_if_needed()
-    page.wait_for_function("a => { const i = document.querySelector(`img[alt='${a}']`); "
-                           "return i && i.complete && i.naturalWidth > 0; }", arg=alt)
+    wait_image_decoded(page.get_by_role("img", name=alt))
 
 
 def _fits(page) -> bool:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.signing_api.conftest import approved_draft_factory
+from tests.support.browser import wait_image_decoded
 from tests.validation.test_false_alarms import add_annot
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,7 @@ def test_citizen_sees_what_document_who_signed_and_the_pages(browser_for, issued
     previews = page.locator("#previews img")
     assert previews.count() >= 1
     assert previews.first.get_attribute("src").startswith("data:image/png;base64,")
-    assert previews.first.evaluate("img => img.naturalWidth") > 100
+    wait_image_decoded(previews.first, 100)
     citizen.shot("01-issued")
 
     # Someone pastes a different amount over the signed page after it was issued.
@@ -99,7 +100,8 @@ def test_certified_copy_code_page_shows_the_pages(browser_for, client, as_user):
     page.goto(f"/verify/{out['code']}")
     assert "CÒN HIỆU LỰC" in page.locator("#copy").inner_text()
     imgs = page.locator("#previews img")
-    assert imgs.count() == 4 and imgs.first.evaluate("img => img.naturalWidth") > 100
+    assert imgs.count() == 4
+    wait_image_decoded(imgs.first, 100)
     assert "Nguyễn Thị Hoa" not in page.locator("main").inner_text()
     citizen.shot("copy-code")
     assert citizen.foreign_requests() == [] and citizen.console_errors == []
