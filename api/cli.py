@@ -191,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DomainError as exc:
         return _err(exc.detail)
-    except ValidationError as exc:
-        return _err(_bad_settings(exc) if exc.title == Settings.__name__ else f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, no traceback
+        if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
+            return _err(_bad_settings(exc))
         return _err(f"{type(exc).__name__}: {exc}")
 
 
